@@ -52,10 +52,12 @@ export interface OmiseJsonPosition {
 export class OmiseWebhookError extends Error {
   override readonly name = 'OmiseWebhookError';
   readonly code: OmiseWebhookErrorCode;
+  // `declare` keeps these off the instance until assigned: a plain class field would define them
+  // as `undefined`, so `'field' in error` and object spreads would claim a field that is not there.
   /** For `invalid_event`: the first field that is wrong, as a dotted path (`id`, `data.object`). Absent when the body as a whole is wrong. */
-  readonly field?: string;
+  declare readonly field?: string;
   /** For `invalid_json`: where the parser gave up. */
-  readonly position?: OmiseJsonPosition;
+  declare readonly position?: OmiseJsonPosition;
 
   constructor(
     code: OmiseWebhookErrorCode,
@@ -64,7 +66,6 @@ export class OmiseWebhookError extends Error {
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
-    // Assigned only when given so that `'field' in error` and object spreads stay honest.
     if (details.field !== undefined) this.field = details.field;
     if (details.position !== undefined) this.position = details.position;
   }
