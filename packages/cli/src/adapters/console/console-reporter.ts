@@ -1,0 +1,130 @@
+import pc from 'picocolors';
+import type { ReceiverNotification } from '../../core/notifier.js';
+import type { VerificationStatus } from '../../core/ports.js';
+
+export interface Writable {
+  write(text: string | Uint8Array): unknown;
+}
+
+export interface ConsoleReporterOptions {
+  out: Writable;
+  /** One JSON object per line instead of coloured text. */
+  json: boolean;
+  color: boolean;
+}
+
+const BADGE: Record<VerificationStatus, string> = {
+  verified: '✔ verified',
+  unverified: '• unverified',
+  pending: '… pending',
+  failed: '✖ failed',
+};
+
+function clock(iso: string): string {
+  return iso.slice(11, 23);
+}
+
+/**
+ * One console line per delivery and per rejection. Lines are buffered and written once per
+ * turn of the event loop, so a burst of webhooks costs one write, not thousands.
+ */
+export class ConsoleReporter {
+  readonly #out: Writable;
+  readonly #json: boolean;
+  readonly #c: ReturnType<typeof pc.createColors>;
+  #buffer: string[] = [];
+  #scheduled = false;
+
+  constructor(options: ConsoleReporterOptions) {
+    this.#out = options.out;
+    this.#json = options.json;
+    this.#c = pc.createColors(options.color);
+  }
+
+  /** Formats a notification as the line the console shows (without the newline). */
+  format(notification: ReceiverNotification): string | null {
+    const c = this.#c;
+    switch (notification.type) {
+      case 'event.stored': {
+        const { event, duplicate } = notification;
+        if (this.#json) {
+          return JSON.stringify({
+            type: 'event',
+            receivedAt: event.lastReceivedAt,
+            key: event.key,
+            id: event.eventId,
+            objectId: event.objectId,
+            verification: event.verification.status,
+            verificationMode: event.verification.mode,
+            duplicate,
+            deliveries: event.deliveryCount,
+            origin: event.origin,
+          });
+        }
+        const status = event.verification.status;
+        const badge =
+          status === 'verified'
+            ? c.green(BADGE[status])
+            : status === 'failed'
+              ? c.red(BADGE[status])
+              : c.yellow(BADGE[status]);
+        const dup = duplicate ? c.yellow(` duplicate, delivery #${event.deliveryCount}`) : '';
+        return `${c.dim(clock(event.lastReceivedAt))}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${badge} ${c.dim(`(${event.verification.mode})`)}${dup}`;
+      }
+      case 'event.updated': {
+        const { event } = notification;
+        if (this.#json) {
+          return JSON.stringify({
+            type: 'event.updated',
+            id: event.eventId,
+            verification: event.verification.status,
+            reason: event.verification.reason,
+          });
+        }
+        return `${c.dim(clock(new Date().toISOString()))}  ${c.bold('verification'.padEnd(20))} ${event.eventId}  now ${event.verification.status}: ${event.verification.reason}`;
+      }
+      case 'rejection.stored': {
+        const { rejection } = notification;
+        if (this.#json) {
+          return JSON.stringify({
+            type: 'rejection',
+            receivedAt: rejection.receivedAt,
+            status: rejection.status,
+            code: rejection.code,
+            reason: rejection.reason,
+            hint: rejection.hint,
+            id: rejection.eventId,
+          });
+        }
+        const hint = rejection.hint ? c.dim(` (${rejection.hint})`) : '';
+        return `${c.dim(clock(rejection.receivedAt))}  ${c.red(`✖ ${rejection.status} ${rejection.code}`.padEnd(20))} ${rejection.eventId ?? ''}  ${rejection.reason}${hint}`;
+      }
+    }
+  }
+
+  report(notification: ReceiverNotification): void {
+    const line = this.format(notification);
+    if (line === null) return;
+    this.#buffer.push(line);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#buffer.length === 0) return;
+    const text = `${this.#buffer.join('\n')}\n`;
+    this.#buffer = [];
+    this.#out.write(text);
+  }
+}
+
+/** Shows enough of a secret to recognise it and never the whole of it. */
+export function maskSecret(secret: string | undefined): string {
+  if (!secret) return '(not set)';
+  const prefix = /^(skey|pkey)_(test|live)_/.exec(secret)?.[0] ?? '';
+  const tail = secret.length - prefix.length > 8 ? secret.slice(-4) : '';
+  return `${prefix}••••${tail}`;
+}

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EventStore } from '../../core/ports.js';
+import { makeDelivery, makeRejection } from '../../testing/delivery-fixtures.js';
+
+export interface StoreFactory {
+  /** A new, empty store. */
+  open(options?: { maxRejections?: number }): Promise<EventStore>;
+  /** Close and open the same store again, as a restart would (omit for stores that forget). */
+  reopen?(store: EventStore): Promise<EventStore>;
+  cleanup?(): Promise<void>;
+}
+
+function bytes(value: Uint8Array): Buffer {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/**
+ * The one behaviour every `EventStore` must have. Each implementation runs this suite,
+ * so the inspector, forwarder and CLI can rely on any of them alike.
+ */
+export function describeEventStoreContract(name: string, factory: StoreFactory): void {
+  describe(`EventStore contract: ${name}`, () => {
+    after(async () => {
+      await factory.cleanup?.();
+    });
+
+    it('keeps the exact bytes, the headers in order and the verification outcome', async () => {
+      const store = await factory.open();
+      const delivery = makeDelivery({
+        headers: [
+          ['Host', 'x'],
+          ['omise-signature', 'b'.repeat(64)],
+          ['Content-Type', 'application/json'],
+          ['X-Dup', '1'],
+          ['X-Dup', '2'],
+        ],
+      });
+      const { event, duplicate } = await store.recordDelivery(delivery);
+      assert.equal(duplicate, false);
+      assert.equal(event.deliveryCount, 1);
+      const stored = await store.getEvent(delivery.eventId);
+      assert.ok(stored);
+      assert.ok(bytes(stored.body).equals(bytes(delivery.body)));
+      assert.deepEqual(stored.headers, delivery.headers);
+      assert.deepEqual(stored.verification, delivery.verification);
+      assert.equal(stored.key, 'charge.create');
+      assert.equal(stored.objectId, delivery.objectId);
+      assert.equal(stored.receivedAt, delivery.receivedAt);
+      assert.equal(stored.origin, 'webhook');
+      assert.equal(stored.omiseCopy, null);
+      await store.close();
+    });
+
+    it('counts a duplicate id as another delivery and never stores it twice', async () => {
+      const store = await factory.open();
+      const first = makeDelivery();
+      await store.recordDelivery(first);
+      const again = await store.recordDelivery({ ...first, receivedAt: '2026-11-26T08:00:00.000Z' });
+      assert.equal(again.duplicate, true);
+      assert.equal(again.event.deliveryCount, 2);
+      assert.equal(again.event.lastReceivedAt, '2026-11-26T08:00:00.000Z');
+      assert.equal(again.event.receivedAt, first.receivedAt);
+      const page = await store.listEvents({ q: first.eventId });
+      assert.equal(page.items.length, 1);
+      assert.equal((await store.stats()).total, 1);
+      await store.close();
+    });
+
+    it('counts concurrent duplicates correctly', async () => {
+      const store = await factory.open();
+      const delivery = makeDelivery();
+      const results = await Promise.all(Array.from({ length: 5 }, () => store.recordDelivery(delivery)));
+      assert.deepEqual(
+        results.map((r) => r.duplicate),
+        [false, true, true, true, true],
+      );
+      assert.equal((await store.getEvent(delivery.eventId))?.deliveryCount, 5);
+      await store.close();
+    });
+
+    it('lists newest first with cursor pagination that misses nothing', async () => {
+      const store = await factory.open();
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const d = makeDelivery();
+        ids.push(d.eventId);
+        await store.recordDelivery(d);
+      }
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listEvents({ limit: 3, ...(cursor ? { cursor } : {}) });
+        assert.ok(page.items.length <= 3);
+        seen.push(...page.items.map((e) => e.eventId));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      assert.deepEqual(seen, [...ids].reverse());
+      await store.close();
+    });
+
+    it('filters by key pattern, object type, verification and any id', async () => {
+      const store = await factory.open();
+      const charge = makeDelivery({ key: 'charge.create' });
+      const complete = makeDelivery({ key: 'charge.complete', objectId: charge.objectId });
+      const refund = makeDelivery({
+        key: 'refund.create',
+        objectType: 'refund',
+        objectId: 'rfnd_test_5xrefund0001',
+        relatedIds: [charge.objectId as string, 'trxn_test_5xtrxn0001'],
+      });
+      const card = makeDelivery({
+        key: 'customer.update.card',
+        objectType: 'customer',
+        objectId: 'cust_test_5xcust0001',
+        verification: { mode: 'none', status: 'unverified', reason: 'nothing to verify with' },
+      });
+      for (const d of [charge, complete, refund, card]) await store.recordDelivery(d);
+      const keys = async (query: Parameters<EventStore['listEvents']>[0]) =>
+        (await store.listEvents(query)).items.map((e) => e.key);
+      assert.deepEqual(await keys({ key: 'charge.*' }), ['charge.complete', 'charge.create']);
+      assert.deepEqual(await keys({ key: 'customer.*' }), ['customer.update.card']);
+      assert.deepEqual(await keys({ key: 'charge.create,refund.*' }), ['refund.create', 'charge.create']);
+      assert.deepEqual(await keys({ key: '*' }), ['customer.update.card', 'refund.create', 'charge.complete', 'charge.create']);
+      assert.deepEqual(await keys({ key: 'charge' }), []);
+      assert.deepEqual(await keys({ objectType: 'refund' }), ['refund.create']);
+      assert.deepEqual(await keys({ verification: 'unverified' }), ['customer.update.card']);
+      assert.deepEqual(await keys({ q: charge.objectId as string }), ['refund.create', 'charge.complete', 'charge.create']);
+      assert.deepEqual(await keys({ q: 'trxn_test_5xtrxn0001' }), ['refund.create']);
+      assert.deepEqual(await keys({ q: refund.eventId }), ['refund.create']);
+      assert.deepEqual(await keys({ q: 'ค่าสินค้า' }), ['customer.update.card', 'refund.create', 'charge.complete', 'charge.create']);
+      assert.deepEqual(await keys({ q: 'no such text anywhere' }), []);
+      const story = await store.eventsForObject(charge.objectId as string);
+      assert.deepEqual(
+        story.map((e) => e.key),
+        ['charge.create', 'charge.complete', 'refund.create'],
+      );
+      const stats = await store.stats();
+      assert.deepEqual(stats.byKey, {
+        'charge.complete': 1,
+        'charge.create': 1,
+        'customer.update.card': 1,
+        'refund.create': 1,
+      });
+      assert.deepEqual(stats.byVerification, { unverified: 1, verified: 3 });
+      assert.equal(stats.total, 4);
+      await store.close();
+    });
+
+    it('updates a pending verification and keeps Omise’s copy', async () => {
+      const store = await factory.open();
+      const delivery = makeDelivery({
+        verification: { mode: 'api', status: 'pending', reason: 'could not reach the Omise API', apiAttempts: 1 },
+      });
+      await store.recordDelivery(delivery);
+      assert.deepEqual(
+        (await store.pendingVerifications()).map((e) => e.eventId),
+        [delivery.eventId],
+      );
+      const copy = { body: '{"object":"event"}', fetchedAt: '2026-11-26T07:01:00.000Z', differences: ['data.status'] };
+      await store.updateVerification(
+        delivery.eventId,
+        { mode: 'api', status: 'verified', reason: 'Omise API has this event', apiAttempts: 2 },
+        copy,
+      );
+      const stored = await store.getEvent(delivery.eventId);
+      assert.equal(stored?.verification.status, 'verified');
+      assert.equal(stored?.verification.apiAttempts, 2);
+      assert.deepEqual(stored?.omiseCopy, copy);
+      assert.deepEqual(await store.pendingVerifications(), []);
+      await store.close();
+    });
+
+    it('keeps rejections with their bytes, newest first, bounded in number', async () => {
+      const store = await factory.open({ maxRejections: 3 });
+      const reasons: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const reason = `reason ${i}`;
+        reasons.push(reason);
+        await store.recordRejection(makeRejection({ reason, body: Buffer.from(`{"n": ${i}, "ข้อความ": "\\/"}`) }));
+      }
+      const page = await store.listRejections();
+      assert.deepEqual(
+        page.items.map((r) => r.reason),
+        ['reason 4', 'reason 3', 'reason 2'],
+      );
+      const newest = page.items[0];
+      assert.ok(newest);
+      const fetched = await store.getRejection(newest.seq);
+      assert.equal(bytes(fetched?.body as Uint8Array).toString('utf8'), '{"n": 4, "ข้อความ": "\\/"}');
+      assert.equal(fetched?.status, 400);
+      assert.equal(fetched?.code, 'invalid_json');
+      assert.deepEqual(fetched?.headers, [['Content-Type', 'application/json']]);
+      assert.equal((await store.stats()).rejected, 3);
+      const second = await store.listRejections({ limit: 2 });
+      assert.equal(second.items.length, 2);
+      const rest = await store.listRejections({ limit: 2, cursor: second.nextCursor ?? undefined });
+      assert.deepEqual(
+        rest.items.map((r) => r.reason),
+        ['reason 2'],
+      );
+      await store.close();
+    });
+
+    if (factory.reopen) {
+      const reopen = factory.reopen.bind(factory);
+      describe('durability', () => {
+        let ids: string[] = [];
+        let store: EventStore;
+        before(async () => {
+          store = await factory.open();
+          const deliveries = Array.from({ length: 40 }, () => makeDelivery());
+          ids = deliveries.map((d) => d.eventId);
+          // Concurrent writes, as under load: they share commits but each must be kept.
+          await Promise.all(deliveries.map((d) => store.recordDelivery(d)));
+          await store.recordRejection(makeRejection());
+        });
+
+        it('keeps every acknowledged write after a restart', async () => {
+          store = await reopen(store);
+          for (const id of ids) assert.ok(await store.getEvent(id), `${id} survived the restart`);
+          assert.equal((await store.listRejections()).items.length, 1);
+          await store.close();
+        });
+      });
+    }
+  });
+}

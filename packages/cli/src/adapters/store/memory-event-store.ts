@@ -1,0 +1,167 @@
+import { matchesEventKeyPattern } from '@omise-webhook/events';
+import type {
+  EventPage,
+  EventQuery,
+  EventStore,
+  NewDelivery,
+  NewRejection,
+  OmiseCopy,
+  RecordDeliveryResult,
+  RejectionPage,
+  StoredEvent,
+  StoredRejection,
+  StoreStats,
+  VerificationOutcome,
+} from '../../core/ports.js';
+import { looksLikeOmiseId, normaliseLimit, parseCursor } from './query-helpers.js';
+
+interface MemoryEvent extends StoredEvent {
+  omiseIds: Set<string>;
+}
+
+/** Binary order, as SQLite's ORDER BY sorts text. */
+function byName([a]: [string, number], [b]: [string, number]): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+function snapshot(event: MemoryEvent): StoredEvent {
+  const { omiseIds: _omiseIds, ...rest } = event;
+  return structuredClone(rest);
+}
+
+/**
+ * A store that lives in memory: for tests and `--store memory` (nothing survives a restart).
+ * It passes the same contract suite as the SQLite store.
+ */
+export class MemoryEventStore implements EventStore {
+  readonly #events: MemoryEvent[] = [];
+  readonly #byId = new Map<string, MemoryEvent>();
+  #rejections: StoredRejection[] = [];
+  #nextRejectionSeq = 1;
+  readonly #maxRejections: number;
+
+  constructor(options: { maxRejections?: number } = {}) {
+    this.#maxRejections = options.maxRejections ?? 1000;
+  }
+
+  async recordDelivery(delivery: NewDelivery): Promise<RecordDeliveryResult> {
+    const existing = this.#byId.get(delivery.eventId);
+    if (existing) {
+      existing.deliveryCount += 1;
+      existing.lastReceivedAt = delivery.receivedAt;
+      return { event: snapshot(existing), duplicate: true };
+    }
+    const event: MemoryEvent = {
+      seq: this.#events.length + 1,
+      eventId: delivery.eventId,
+      key: delivery.key,
+      livemode: delivery.livemode,
+      objectType: delivery.objectType,
+      objectId: delivery.objectId,
+      createdAt: delivery.createdAt,
+      receivedAt: delivery.receivedAt,
+      lastReceivedAt: delivery.receivedAt,
+      deliveryCount: 1,
+      body: copyBytes(delivery.body),
+      headers: delivery.headers.map(([name, value]) => [name, value] as const),
+      verification: { ...delivery.verification },
+      omiseCopy: delivery.omiseCopy ? structuredClone(delivery.omiseCopy) : null,
+      origin: delivery.origin,
+      omiseIds: new Set([...(delivery.objectId ? [delivery.objectId] : []), ...delivery.relatedIds]),
+    };
+    this.#events.push(event);
+    this.#byId.set(event.eventId, event);
+    return { event: snapshot(event), duplicate: false };
+  }
+
+  async recordRejection(rejection: NewRejection): Promise<StoredRejection> {
+    const stored: StoredRejection = { ...structuredClone(rejection), seq: this.#nextRejectionSeq++ };
+    this.#rejections.push(stored);
+    if (this.#rejections.length > this.#maxRejections) {
+      this.#rejections = this.#rejections.slice(-this.#maxRejections);
+    }
+    return structuredClone(stored);
+  }
+
+  async getEvent(eventId: string): Promise<StoredEvent | undefined> {
+    const event = this.#byId.get(eventId);
+    return event ? snapshot(event) : undefined;
+  }
+
+  async listEvents(query: EventQuery = {}): Promise<EventPage> {
+    const before = parseCursor(query.cursor);
+    const limit = normaliseLimit(query.limit);
+    const q = query.q?.trim();
+    const needle = q && !looksLikeOmiseId(q) ? Buffer.from(q, 'utf8') : null;
+    const matches: MemoryEvent[] = [];
+    for (let i = this.#events.length - 1; i >= 0 && matches.length <= limit; i--) {
+      const event = this.#events[i] as MemoryEvent;
+      if (before !== null && event.seq >= before) continue;
+      if (query.key && !matchesEventKeyPattern(event.key, query.key)) continue;
+      if (query.objectType && event.objectType !== query.objectType) continue;
+      if (query.verification && event.verification.status !== query.verification) continue;
+      if (q) {
+        if (needle) {
+          if (Buffer.from(event.body).indexOf(needle) === -1) continue;
+        } else if (event.eventId !== q && !event.omiseIds.has(q)) continue;
+      }
+      matches.push(event);
+    }
+    const items = matches.slice(0, limit).map(snapshot);
+    const last = items.at(-1);
+    return { items, nextCursor: matches.length > limit && last ? String(last.seq) : null };
+  }
+
+  async eventsForObject(objectId: string): Promise<StoredEvent[]> {
+    return this.#events.filter((e) => e.omiseIds.has(objectId) || e.eventId === objectId).map(snapshot);
+  }
+
+  async updateVerification(eventId: string, verification: VerificationOutcome, omiseCopy?: OmiseCopy): Promise<void> {
+    const event = this.#byId.get(eventId);
+    if (!event) return;
+    event.verification = { ...verification };
+    if (omiseCopy) event.omiseCopy = structuredClone(omiseCopy);
+  }
+
+  async pendingVerifications(limit = 100): Promise<StoredEvent[]> {
+    return this.#events
+      .filter((e) => e.verification.status === 'pending')
+      .slice(0, limit)
+      .map(snapshot);
+  }
+
+  async listRejections(options: { limit?: number; cursor?: string } = {}): Promise<RejectionPage> {
+    const before = parseCursor(options.cursor);
+    const limit = normaliseLimit(options.limit);
+    const newestFirst = [...this.#rejections].reverse().filter((r) => before === null || r.seq < before);
+    const items = newestFirst.slice(0, limit).map((r) => structuredClone(r));
+    const last = items.at(-1);
+    return { items, nextCursor: newestFirst.length > limit && last ? String(last.seq) : null };
+  }
+
+  async getRejection(seq: number): Promise<StoredRejection | undefined> {
+    const found = this.#rejections.find((r) => r.seq === seq);
+    return found ? structuredClone(found) : undefined;
+  }
+
+  async stats(): Promise<StoreStats> {
+    const byKey: Record<string, number> = {};
+    const byVerification: Record<string, number> = {};
+    for (const event of this.#events) {
+      byKey[event.key] = (byKey[event.key] ?? 0) + 1;
+      byVerification[event.verification.status] = (byVerification[event.verification.status] ?? 0) + 1;
+    }
+    return {
+      total: this.#events.length,
+      byKey: Object.fromEntries(Object.entries(byKey).sort(byName)),
+      byVerification: Object.fromEntries(Object.entries(byVerification).sort(byName)),
+      rejected: this.#rejections.length,
+    };
+  }
+
+  async close(): Promise<void> {}
+}

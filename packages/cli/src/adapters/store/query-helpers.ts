@@ -1,0 +1,51 @@
+/** Helpers shared by the store implementations, so they answer queries identically. */
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+const OMISE_ID = /^[a-z]{3,4}_(test_)?[0-9a-z]+$/;
+
+/** True for strings shaped like an Omise object id (`chrg_test_5x...`), searched by exact match. */
+export function looksLikeOmiseId(text: string): boolean {
+  return OMISE_ID.test(text);
+}
+
+export function normaliseLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_PAGE_SIZE;
+  return Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(limit)));
+}
+
+/** Cursors are the `seq` of the last item of the previous page; anything else is ignored. */
+export function parseCursor(cursor: string | undefined): number | null {
+  if (cursor === undefined || !/^\d+$/.test(cursor)) return null;
+  return Number(cursor);
+}
+
+/**
+ * Translates a key pattern (`charge.create`, `charge.*`, `*`, or a comma list of them) into a
+ * SQL condition on the `key` column. Returns null when the pattern matches every key.
+ * The semantics match `matchesEventKeyPattern` from the library.
+ */
+export function keyPatternToSql(pattern: string): { sql: string; params: string[] } | null {
+  const parts = pattern
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  if (parts.length === 0 || parts.includes('*')) return null;
+  const clauses: string[] = [];
+  const params: string[] = [];
+  for (const part of parts) {
+    if (part.endsWith('.*')) {
+      // A range instead of LIKE/GLOB: it uses the key index, and there are no wildcard
+      // characters to escape. Every key starting with `charge.` sorts between `charge.` and
+      // `charge/` because '/' is the character after '.'.
+      const prefix = part.slice(0, -1);
+      clauses.push('(key >= ? AND key < ?)');
+      params.push(prefix, `${prefix.slice(0, -1)}/`);
+    } else {
+      clauses.push('key = ?');
+      params.push(part);
+    }
+  }
+  return { sql: `(${clauses.join(' OR ')})`, params };
+}

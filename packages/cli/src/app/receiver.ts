@@ -1,0 +1,85 @@
+import { type IngestDependencies, type IngestPolicy, ingestWebhook } from '../core/ingest.js';
+import type { Notifier } from '../core/notifier.js';
+import type { Clock, EventStore, HeaderList, NewRejection, StoredEvent } from '../core/ports.js';
+
+export interface WebhookRequest {
+  method: string;
+  path: string;
+  headers: HeaderList;
+  body: Uint8Array;
+  remoteAddress: string | null;
+}
+
+/** What to answer the sender. `body` is sent as JSON. */
+export interface WebhookAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  /** The stored event, when one was accepted. */
+  event?: StoredEvent;
+  duplicate?: boolean;
+}
+
+export interface ReceiverOptions extends IngestDependencies {
+  store: EventStore;
+  policy: IngestPolicy;
+  notifier: Notifier;
+  clock: Clock;
+}
+
+/**
+ * The application service behind the webhook route: runs the ingest decision, commits the
+ * outcome (an accepted event or a kept rejection) and only then produces the answer, so an
+ * acknowledged event is always on disk. What happens after the commit (files, console,
+ * inspector, forwarding) hangs off the notifier and never delays the answer.
+ */
+export class Receiver {
+  constructor(private readonly options: ReceiverOptions) {}
+
+  async handleWebhook(request: WebhookRequest): Promise<WebhookAnswer> {
+    const receivedAt = new Date(this.options.clock.now());
+    const decision = await ingestWebhook(
+      { body: request.body, headers: request.headers, receivedAt },
+      this.options.policy,
+      this.options,
+    );
+    if (decision.kind === 'reject') {
+      await this.keepRejection({
+        receivedAt: receivedAt.toISOString(),
+        method: request.method,
+        path: request.path,
+        remoteAddress: request.remoteAddress,
+        headers: request.headers,
+        body: request.body,
+        bodySize: request.body.byteLength,
+        status: decision.status,
+        code: decision.code,
+        reason: decision.message,
+        hint: decision.hint,
+        eventId: decision.eventId,
+      });
+      const body: Record<string, unknown> = { error: decision.code, message: decision.message };
+      if (decision.hint) body.hint = decision.hint;
+      return { status: decision.status, body };
+    }
+    const { event, duplicate } = await this.options.store.recordDelivery(decision.delivery);
+    this.options.notifier.publish({ type: 'event.stored', event, duplicate });
+    return {
+      status: 200,
+      body: {
+        received: true,
+        id: event.eventId,
+        duplicate,
+        deliveries: event.deliveryCount,
+        verification: event.verification.status,
+      },
+      event,
+      duplicate,
+    };
+  }
+
+  /** Stores a refused request (also used by the listener for requests refused before ingest). */
+  async keepRejection(rejection: NewRejection): Promise<void> {
+    const stored = await this.options.store.recordRejection(rejection);
+    this.options.notifier.publish({ type: 'rejection.stored', rejection: stored });
+  }
+}

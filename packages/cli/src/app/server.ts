@@ -1,0 +1,185 @@
+import { join, resolve } from 'node:path';
+import type { Writable } from '../adapters/console/console-reporter.js';
+import { ConsoleReporter } from '../adapters/console/console-reporter.js';
+import { EventFileMirror } from '../adapters/files/event-file-mirror.js';
+import { type RunningListener, startWebhookListener } from '../adapters/http/webhook-listener.js';
+import { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
+import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
+import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
+import type { IngestPolicy } from '../core/ingest.js';
+import { Notifier } from '../core/notifier.js';
+import { type Clock, type EventStore, systemClock, type VerificationMode } from '../core/ports.js';
+import { PendingVerifier } from './pending-verifier.js';
+import { Receiver } from './receiver.js';
+
+export type StoreChoice = 'sqlite' | 'memory';
+
+/** Everything `serve` needs, already validated. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  path: string;
+  logDir: string;
+  store: StoreChoice;
+  verify: VerificationMode | 'auto';
+  toleranceSec: number;
+  allowLive: boolean;
+  maxBodyBytes: number;
+  maxRejected: number;
+  requestTimeoutMs: number;
+  files: boolean;
+  json: boolean;
+  color: boolean;
+  apiUrl: string;
+  apiRetryIntervalMs: number;
+  /** From the environment only: never flags, never printed. */
+  secretKey: string | undefined;
+  webhookSecrets: string[];
+}
+
+export interface ServerIo {
+  stdout: Writable;
+  stderr: Writable;
+  clock?: Clock;
+  fetch?: typeof fetch;
+}
+
+export interface RunningServer {
+  config: ServerConfig;
+  store: EventStore;
+  notifier: Notifier;
+  receiver: Receiver;
+  listener: RunningListener;
+  mirror: EventFileMirror | null;
+  verifier: PendingVerifier | null;
+  policy: IngestPolicy;
+  /** Stops listening, lets queued files and writes finish, closes the store. */
+  close(): Promise<void>;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Picks the verification mode from what is configured, or checks a forced one can work. */
+export function resolveVerificationPolicy(config: ServerConfig): IngestPolicy {
+  const hasSecret = config.webhookSecrets.length > 0;
+  const hasKey = Boolean(config.secretKey);
+  let mode: VerificationMode;
+  if (config.verify === 'auto') mode = hasSecret ? 'signature' : hasKey ? 'api' : 'none';
+  else mode = config.verify;
+  if ((mode === 'signature' || mode === 'both') && !hasSecret) {
+    throw new ConfigError(
+      `--verify ${mode} needs the webhook secret: set OMISE_WEBHOOK_SECRET in .env to the secret shown on the Omise dashboard (Webhooks, test mode)`,
+    );
+  }
+  if ((mode === 'api' || mode === 'both') && !hasKey) {
+    throw new ConfigError(
+      `--verify ${mode} needs your secret key: set OMISE_SECRET_KEY in .env to the skey_test_... key from the Omise dashboard (Keys)`,
+    );
+  }
+  return {
+    mode,
+    modeSource: config.verify === 'auto' ? 'configured' : 'forced',
+    webhookSecrets: config.webhookSecrets,
+    toleranceSec: config.toleranceSec,
+    allowLive: config.allowLive,
+  };
+}
+
+export function openStore(config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected'>): EventStore {
+  if (config.store === 'memory') return new MemoryEventStore({ maxRejections: config.maxRejected });
+  return new SqliteEventStore({
+    filename: join(resolve(config.logDir), 'omise-webhook.sqlite'),
+    maxRejections: config.maxRejected,
+  });
+}
+
+/**
+ * Builds the adapters from the configuration and starts the webhook listener.
+ * Used by `omise-webhook serve`, by the tests and by the benchmark alike.
+ */
+export async function startServer(config: ServerConfig, io: ServerIo): Promise<RunningServer> {
+  const policy = resolveVerificationPolicy(config);
+  const clock = io.clock ?? systemClock;
+  const store = openStore(config);
+  const report = (text: string) => io.stderr.write(`${text}\n`);
+  const notifier = new Notifier((error) => report(`omise-webhook: a listener failed: ${String(error)}`));
+  const omiseApi = config.secretKey
+    ? new OmiseApiClient({ secretKey: config.secretKey, baseUrl: config.apiUrl, ...(io.fetch ? { fetch: io.fetch } : {}) })
+    : undefined;
+
+  const mirror = config.files
+    ? new EventFileMirror({
+        logDir: resolve(config.logDir),
+        onError: (error, eventId) => report(`omise-webhook: could not write the file for ${eventId}: ${String(error)}`),
+      })
+    : null;
+  const reporter = new ConsoleReporter({ out: io.stdout, json: config.json, color: config.color });
+  notifier.subscribe((notification) => reporter.report(notification));
+  if (mirror) {
+    notifier.subscribe((notification) => {
+      if (notification.type === 'event.stored' && !notification.duplicate) mirror.enqueue(notification.event);
+      if (notification.type === 'event.updated') mirror.enqueue(notification.event);
+    });
+  }
+
+  const verifier =
+    omiseApi && (policy.mode === 'api' || policy.mode === 'both')
+      ? new PendingVerifier({ store, omiseApi, notifier, intervalMs: config.apiRetryIntervalMs })
+      : null;
+
+  const receiver = new Receiver({ store, policy, notifier, clock, ...(omiseApi ? { omiseApi } : {}) });
+  let listener: RunningListener;
+  try {
+    listener = await startWebhookListener({
+      receiver,
+      host: config.host,
+      port: config.port,
+      path: config.path,
+      maxBodyBytes: config.maxBodyBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
+      onError: (error) => report(`omise-webhook: could not handle a webhook: ${String(error)}`),
+    });
+  } catch (error) {
+    await store.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new ConfigError(
+        `port ${config.port} on ${config.host} is already in use; stop the other program or choose another with --port (PORT)`,
+      );
+    }
+    if (code === 'EACCES') throw new ConfigError(`not allowed to listen on ${config.host}:${config.port}; use a port above 1023`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new ConfigError(`cannot listen on host ${config.host}: no such address on this machine (--host / HOST)`);
+    }
+    throw error;
+  }
+  verifier?.start();
+  if (mirror) {
+    // Files missing after a crash between commit and write are rebuilt from the store.
+    mirror.reconcile(store).catch((error) => report(`omise-webhook: could not rebuild the event files: ${String(error)}`));
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    config,
+    store,
+    notifier,
+    receiver,
+    listener,
+    mirror,
+    verifier,
+    policy,
+    close: () => {
+      closing ??= (async () => {
+        await listener.close();
+        await verifier?.stop();
+        await mirror?.idle();
+        reporter.flush();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

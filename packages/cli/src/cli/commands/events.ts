@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { openStore } from '../../app/server.js';
+import type { EventStore, StoredEvent } from '../../core/ports.js';
+import { type CliContext, useColor } from '../context.js';
+import { parseChoice, parsePositiveInt, UsageError } from '../option-parsers.js';
+import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+
+const STORE_OPTIONS: readonly OptionSpec[] = [
+  { name: 'logDir', flags: '--log-dir <dir>', env: 'OMISE_WEBHOOK_LOG_DIR', description: 'where `serve` keeps its store', default: './log' },
+];
+
+const LIST_OPTIONS: readonly OptionSpec[] = [
+  ...STORE_OPTIONS,
+  { name: 'key', flags: '--key <pattern>', env: 'OMISE_WEBHOOK_KEY', description: 'only these keys: charge.create, charge.*, or a comma list' },
+  { name: 'limit', flags: '--limit <n>', env: 'OMISE_WEBHOOK_LIMIT', description: 'how many, newest first', default: 20, parse: parsePositiveInt },
+  { name: 'verification', flags: '--verification <status>', env: 'OMISE_WEBHOOK_VERIFICATION', description: 'verified, unverified, pending or failed', parse: parseChoice(['verified', 'unverified', 'pending', 'failed'] as const) },
+  { name: 'q', flags: '--q <text>', env: 'OMISE_WEBHOOK_QUERY', description: 'any Omise id (charge, customer, refund...) or text in the body' },
+  { name: 'json', flags: '--json', env: 'OMISE_WEBHOOK_JSON', description: 'one JSON object per line', default: false },
+];
+
+const SHOW_OPTIONS: readonly OptionSpec[] = [
+  ...STORE_OPTIONS,
+  { name: 'raw', flags: '--raw', env: 'OMISE_WEBHOOK_RAW', description: 'print only the body, byte for byte as received', default: false },
+  { name: 'json', flags: '--json', env: 'OMISE_WEBHOOK_JSON', description: 'print the whole record as JSON', default: false },
+];
+
+/** Opens the store `serve` writes to, refusing to create an empty one in the wrong folder. */
+export function openExistingStore(logDir: string): EventStore {
+  const file = join(resolve(logDir), 'omise-webhook.sqlite');
+  if (!existsSync(file)) {
+    throw new UsageError(
+      `no store at ${file}; run \`omise-webhook serve\` first, or point --log-dir (OMISE_WEBHOOK_LOG_DIR) at the folder it uses`,
+    );
+  }
+  return openStore({ store: 'sqlite', logDir, maxRejected: 1000 });
+}
+
+/** The record as JSON: the body as text, exactly as received. */
+export function eventToJson(event: StoredEvent): Record<string, unknown> {
+  return {
+    id: event.eventId,
+    key: event.key,
+    livemode: event.livemode,
+    objectType: event.objectType,
+    objectId: event.objectId,
+    createdAt: event.createdAt,
+    receivedAt: event.receivedAt,
+    lastReceivedAt: event.lastReceivedAt,
+    deliveryCount: event.deliveryCount,
+    origin: event.origin,
+    verification: event.verification,
+    headers: event.headers,
+    body: Buffer.from(event.body).toString('utf8'),
+    omiseCopy: event.omiseCopy,
+  };
+}
+
+export function registerEvents(program: Command, context: CliContext): void {
+  const events = program.command('events').description('read the events `serve` has stored');
+
+  const list = events.command('list').description('list stored events, newest first');
+  addOptions(list, LIST_OPTIONS);
+  list.action(async () => {
+    const options = resolveOptions(list, LIST_OPTIONS, context.env) as {
+      logDir: string;
+      key?: string;
+      limit: number;
+      verification?: 'verified';
+      q?: string;
+      json: boolean;
+    };
+    const store = openExistingStore(options.logDir);
+    try {
+      const page = await store.listEvents({
+        limit: options.limit,
+        ...(options.key ? { key: options.key } : {}),
+        ...(options.verification ? { verification: options.verification } : {}),
+        ...(options.q ? { q: options.q } : {}),
+      });
+      const c = pc.createColors(useColor(context));
+      if (options.json) {
+        for (const event of page.items) {
+          const { body: _body, headers: _headers, omiseCopy: _copy, ...summary } = eventToJson(event);
+          context.stdout.write(`${JSON.stringify(summary)}\n`);
+        }
+        return;
+      }
+      if (page.items.length === 0) {
+        context.stdout.write('no events stored yet that match; send one with `omise-webhook trigger charge.create`\n');
+        return;
+      }
+      for (const event of page.items) {
+        const dup = event.deliveryCount > 1 ? c.yellow(` ×${event.deliveryCount}`) : '';
+        context.stdout.write(
+          `${c.dim(event.receivedAt)}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${event.verification.status}${dup}\n`,
+        );
+      }
+      if (page.nextCursor) context.stdout.write(c.dim(`(more: raise --limit)\n`));
+    } finally {
+      await store.close();
+    }
+  });
+
+  const show = events.command('show').description('show one stored event: headers, verification and the raw body').argument('<id>', 'event id (evnt_...)');
+  addOptions(show, SHOW_OPTIONS);
+  show.action(async (id: string) => {
+    const options = resolveOptions(show, SHOW_OPTIONS, context.env) as { logDir: string; raw: boolean; json: boolean };
+    const store = openExistingStore(options.logDir);
+    try {
+      const event = await store.getEvent(id);
+      if (!event) {
+        throw new UsageError(`no stored event has id ${id}; \`omise-webhook events list\` shows the ids that are stored`);
+      }
+      if (options.raw) {
+        context.stdout.write(Buffer.from(event.body));
+        return;
+      }
+      if (options.json) {
+        context.stdout.write(`${JSON.stringify(eventToJson(event), null, 2)}\n`);
+        return;
+      }
+      const lines = [
+        `${event.key}  ${event.eventId}`,
+        `object:       ${event.objectType} ${event.objectId ?? ''}`,
+        `received:     ${event.receivedAt}${event.deliveryCount > 1 ? ` (delivered ${event.deliveryCount} times, last ${event.lastReceivedAt})` : ''}`,
+        `verification: ${event.verification.status} (${event.verification.mode}): ${event.verification.reason}`,
+      ];
+      if (event.omiseCopy) {
+        lines.push(
+          `omise copy:   fetched ${event.omiseCopy.fetchedAt}; ${event.omiseCopy.differences.length === 0 ? 'same as received' : `differs at ${event.omiseCopy.differences.join(', ')}`}`,
+        );
+      }
+      lines.push('headers:');
+      for (const [name, value] of event.headers) lines.push(`  ${name}: ${value}`);
+      lines.push('body:', Buffer.from(event.body).toString('utf8'));
+      context.stdout.write(`${lines.join('\n')}\n`);
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { startServer } from '../app/server.js';
+import { eventBody } from '../testing/delivery-fixtures.js';
+import { rawRequest } from '../testing/http.js';
+import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
+import { CapturedOutput, temporaryDirectory, testServerConfig } from '../testing/test-server.js';
+import { buildProgram, main } from './main.js';
+import type { Env } from './dotenv.js';
+import { buildServerConfig } from './commands/serve.js';
+import type { CliContext } from './context.js';
+
+async function run(argv: string[], options: { env?: Env; cwd?: string; signal?: AbortSignal } = {}) {
+  const stdout = new CapturedOutput();
+  const stderr = new CapturedOutput();
+  const code = await main({
+    argv,
+    env: options.env ?? {},
+    cwd: options.cwd ?? temporaryDirectory(),
+    stdout,
+    stderr,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** Parses `serve` flags the way the CLI does, without starting anything. */
+function serveConfig(argv: string[], env: Env = {}) {
+  const context: CliContext = {
+    argv,
+    env,
+    cwd: '/',
+    stdout: new CapturedOutput(),
+    stderr: new CapturedOutput(),
+    signal: new AbortController().signal,
+    fetch,
+    dotenv: { file: null, names: [], error: null },
+  };
+  const program = buildProgram(context);
+  const serve = program.commands.find((c) => c.name() === 'serve');
+  assert.ok(serve);
+  serve.action(() => {});
+  program.parse(['serve', ...argv], { from: 'user' });
+  return buildServerConfig(serve, context);
+}
+
+describe('cli', () => {
+  it('--help lists the commands and exits 0', async () => {
+    const result = await run(['--help']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /Usage: omise-webhook/);
+    assert.match(result.stdout, /serve/);
+    assert.match(result.stdout, /events/);
+  });
+
+  it('serve --help shows every flag with its environment variable and default', async () => {
+    const result = await run(['serve', '--help']);
+    assert.equal(result.code, 0);
+    // Help wraps at the terminal width; compare with the whitespace folded.
+    result.stdout = result.stdout.replace(/\s+/g, ' ');
+    for (const [flag, env] of [
+      ['--host', 'HOST'],
+      ['--port', 'PORT'],
+      ['--verify', 'OMISE_WEBHOOK_VERIFY'],
+      ['--max-body', 'OMISE_WEBHOOK_MAX_BODY'],
+      ['--allow-live', 'OMISE_WEBHOOK_ALLOW_LIVE'],
+      ['--log-dir', 'OMISE_WEBHOOK_LOG_DIR'],
+    ]) {
+      assert.match(result.stdout, new RegExp(`${flag} [^[]*\\[env: ${env}\\]`));
+    }
+    assert.match(result.stdout, /default: "127\.0\.0\.1"/);
+    assert.match(result.stdout, /default: 1mb/);
+  });
+
+  it('takes flags over the environment over defaults', () => {
+    assert.equal(serveConfig([]).port, 3000);
+    assert.equal(serveConfig([], { PORT: '4000' }).port, 4000);
+    assert.equal(serveConfig(['--port', '5000'], { PORT: '4000' }).port, 5000);
+    assert.equal(serveConfig([], { OMISE_WEBHOOK_MAX_BODY: '512kb' }).maxBodyBytes, 512 * 1024);
+    assert.equal(serveConfig(['--request-timeout', '250ms']).requestTimeoutMs, 250);
+    assert.equal(serveConfig([], { OMISE_WEBHOOK_ALLOW_LIVE: 'true' }).allowLive, true);
+    assert.equal(serveConfig(['--allow-live']).allowLive, true);
+    assert.equal(serveConfig([]).allowLive, false);
+    assert.equal(serveConfig([]).files, true);
+    assert.equal(serveConfig(['--no-files']).files, false);
+    assert.equal(serveConfig([], { OMISE_WEBHOOK_FILES: 'false' }).files, false);
+    assert.deepEqual(serveConfig([], { OMISE_WEBHOOK_SECRET: 'b2xk, bmV3' }).webhookSecrets, ['b2xk', 'bmV3']);
+    assert.equal(serveConfig([], { OMISE_TEST_SECRET_KEY: 'skey_test_orig' }).secretKey, 'skey_test_orig');
+    assert.equal(serveConfig([], { OMISE_SECRET_KEY: 'skey_test_new', OMISE_TEST_SECRET_KEY: 'skey_test_orig' }).secretKey, 'skey_test_new');
+  });
+
+  it('names the bad value, its flag and its variable, and exits 2', async () => {
+    const badPort = await run(['serve', '--port', 'eighty']);
+    assert.equal(badPort.code, 2);
+    assert.equal(badPort.stderr, 'omise-webhook: --port (PORT) got "eighty"; expected a port number from 0 to 65535\n');
+    const badVerify = await run(['serve'], { env: { OMISE_WEBHOOK_VERIFY: 'maybe' } });
+    assert.equal(badVerify.code, 2);
+    assert.match(badVerify.stderr, /--verify \(OMISE_WEBHOOK_VERIFY\) got "maybe"; expected one of auto, signature, api, both, none/);
+    const forced = await run(['serve', '--verify', 'signature', '--port', '0']);
+    assert.equal(forced.code, 2);
+    assert.match(forced.stderr, /--verify signature needs the webhook secret: set OMISE_WEBHOOK_SECRET/);
+    const unknown = await run(['serv']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command 'serv'/);
+  });
+
+  it('reads .env from the working directory; the environment wins; secrets are never printed', async () => {
+    const cwd = temporaryDirectory();
+    const secretKey = 'skey_test_5xdotenvsecretkey9';
+    writeFileSync(
+      join(cwd, '.env'),
+      `# from the dashboard\nOMISE_TEST_SECRET_KEY=${secretKey}\nOMISE_WEBHOOK_SECRET="${TEST_WEBHOOK_SECRET}"\nPORT=1\n`,
+    );
+    const controller = new AbortController();
+    const stderr = new CapturedOutput();
+    const stdout = new CapturedOutput();
+    const running = main({
+      argv: ['serve', '--log-dir', join(cwd, 'log')],
+      env: { PORT: '0' },
+      cwd,
+      stdout,
+      stderr,
+      signal: controller.signal,
+    });
+    // Wait for the banner, then send a signed event to the port it names.
+    let url: string | undefined;
+    for (let i = 0; i < 200 && !url; i++) {
+      url = /POST (http:\/\/\S+)/.exec(stderr.text)?.[1];
+      if (!url) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.ok(url, `banner printed: ${stderr.text}`);
+    assert.match(stderr.text, /verification: signature \(OMISE_WEBHOOK_SECRET ••••/);
+    assert.match(stderr.text, /read 3 variable\(s\) from .*\.env/);
+    const body = eventBody({ eventId: 'evnt_test_5xdotenv1' });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const response = await rawRequest({
+      url,
+      headers: [
+        ['Omise-Signature-Timestamp', String(timestamp)],
+        ['Omise-Signature', signForTest(TEST_WEBHOOK_SECRET, timestamp, body)],
+      ],
+      body,
+    });
+    assert.equal(response.status, 200);
+    controller.abort();
+    assert.equal(await running, 0);
+    assert.match(stdout.text, /charge\.create\s+evnt_test_5xdotenv1\s+chrg_test_5xfixture0001\s+✔ verified \(signature\)/);
+    assert.doesNotMatch(stdout.text + stderr.text, new RegExp(`${secretKey}|${TEST_WEBHOOK_SECRET.slice(0, 12)}`));
+
+    const list = await run(['events', 'list', '--log-dir', join(cwd, 'log')]);
+    assert.equal(list.code, 0);
+    assert.match(list.stdout, /charge\.create\s+evnt_test_5xdotenv1/);
+    const raw = await run(['events', 'show', 'evnt_test_5xdotenv1', '--raw', '--log-dir', join(cwd, 'log')]);
+    assert.equal(raw.stdout, body);
+    const missing = await run(['events', 'show', 'evnt_test_nope', '--log-dir', join(cwd, 'log')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no stored event has id evnt_test_nope/);
+  });
+
+  it('events list filters by key and prints JSON lines', async () => {
+    const config = testServerConfig();
+    const server = await startServer(config, { stdout: new CapturedOutput(), stderr: new CapturedOutput() });
+    for (const [id, key] of [
+      ['evnt_test_5xlist1', 'charge.create'],
+      ['evnt_test_5xlist2', 'refund.create'],
+      ['evnt_test_5xlist3', 'charge.complete'],
+    ] as const) {
+      await rawRequest({ url: server.listener.url, body: eventBody({ eventId: id, key }) });
+    }
+    await server.close();
+    const result = await run(['events', 'list', '--key', 'charge.*', '--json'], { env: { OMISE_WEBHOOK_LOG_DIR: config.logDir } });
+    assert.equal(result.code, 0);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; key: string });
+    assert.deepEqual(
+      lines.map((l) => [l.id, l.key]),
+      [
+        ['evnt_test_5xlist3', 'charge.complete'],
+        ['evnt_test_5xlist1', 'charge.create'],
+      ],
+    );
+    const none = await run(['events', 'list', '--log-dir', join(temporaryDirectory(), 'nowhere')]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no store at .*omise-webhook\.sqlite; run `omise-webhook serve` first/);
+  });
+});

@@ -1,0 +1,69 @@
+import { type Command, Option } from 'commander';
+import type { Env } from './dotenv.js';
+import type { ValueSource } from './option-parsers.js';
+
+/**
+ * A command-line option described as data: its flag, the environment variable that sets it
+ * too, its default (shown in --help), and a parser whose error names the bad value.
+ * Precedence: flag, then environment (including `.env`), then default.
+ */
+export interface OptionSpec<T = unknown> {
+  /** Property name in the parsed result. */
+  name: string;
+  /** Commander flags, e.g. `--port <port>` or `--allow-live`. */
+  flags: string;
+  env: string;
+  description: string;
+  default?: T;
+  /** Shown in --help instead of the raw default. */
+  defaultDescription?: string;
+  parse?: (value: string, source: ValueSource) => T;
+  /** For repeatable options: every occurrence is kept. */
+  repeatable?: boolean;
+  choices?: readonly string[];
+}
+
+function longFlag(spec: OptionSpec): string {
+  return (spec.flags.split(/[ ,|]+/).find((part) => part.startsWith('--')) ?? spec.flags).replace(/^--no-/, '--');
+}
+
+export function addOptions(command: Command, specs: readonly OptionSpec[]): Command {
+  for (const spec of specs) {
+    const option = new Option(spec.flags, `${spec.description} [env: ${spec.env}]`);
+    if (spec.default !== undefined && !spec.flags.startsWith('--no-')) {
+      option.default(spec.default, spec.defaultDescription);
+    }
+    if (spec.choices) option.choices(spec.choices);
+    if (spec.repeatable) {
+      option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    }
+    option.attributeName = () => spec.name;
+    command.addOption(option);
+  }
+  return command;
+}
+
+/** Applies the environment and the parsers; the result has one property per spec. */
+export function resolveOptions(command: Command, specs: readonly OptionSpec[], env: Env): Record<string, unknown> {
+  const raw = command.opts();
+  const result: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const source: ValueSource = { flag: longFlag(spec), env: spec.env };
+    const origin = command.getOptionValueSource(spec.name);
+    const envValue = env[spec.env];
+    let value: unknown = raw[spec.name];
+    const fromCli = origin === 'cli';
+    if (!fromCli && envValue !== undefined && envValue !== '') {
+      value = spec.repeatable ? envValue.split(/[\s,]+/).filter(Boolean) : envValue;
+      if (spec.flags.includes('<') === false && spec.parse === undefined) {
+        // A boolean flag set through the environment.
+        value = ['1', 'true', 'yes', 'on'].includes(envValue.trim().toLowerCase());
+      }
+    }
+    if (spec.parse && typeof value === 'string') value = spec.parse(value, source);
+    if (spec.parse && Array.isArray(value)) value = value.map((item) => (typeof item === 'string' ? spec.parse?.(item, source) : item));
+    if (value === undefined && spec.default !== undefined) value = spec.default;
+    result[spec.name] = value;
+  }
+  return result;
+}

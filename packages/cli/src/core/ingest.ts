@@ -1,0 +1,196 @@
+import {
+  collectOmiseIds,
+  eventCreatedAt,
+  type OmiseEvent,
+  readOmiseSignatureHeaders,
+  safeParseOmiseEvent,
+  verifyOmiseSignature,
+} from '@omise-webhook/events';
+import { describeDifferences } from './compare-events.js';
+import type {
+  HeaderList,
+  NewDelivery,
+  OmiseCopy,
+  OmiseEventsLookupPort,
+  VerificationMode,
+  VerificationOutcome,
+} from './ports.js';
+
+/** The settings that decide what a webhook request means. */
+export interface IngestPolicy {
+  mode: VerificationMode;
+  /** Why this mode was chosen, for the `unverified` reason and the start-up banner. */
+  modeSource: 'forced' | 'configured';
+  /** Base64 webhook secrets; several while one is being rolled. */
+  webhookSecrets: string[];
+  toleranceSec: number;
+  allowLive: boolean;
+}
+
+export interface IngestRequest {
+  body: Uint8Array;
+  headers: HeaderList;
+  receivedAt: Date;
+}
+
+export interface IngestDependencies {
+  /** Needed when the mode is `api` or `both`. */
+  omiseApi?: OmiseEventsLookupPort;
+}
+
+export type IngestDecision =
+  | { kind: 'accept'; delivery: NewDelivery; event: OmiseEvent }
+  | {
+      kind: 'reject';
+      status: number;
+      code: string;
+      message: string;
+      hint: string | null;
+      eventId: string | null;
+    };
+
+function reject(
+  status: number,
+  code: string,
+  message: string,
+  options: { hint?: string | null; eventId?: string | null } = {},
+): IngestDecision {
+  return { kind: 'reject', status, code, message, hint: options.hint ?? null, eventId: options.eventId ?? null };
+}
+
+/**
+ * Decides what one webhook request means: parse, validate the envelope, refuse live mode
+ * unless allowed, and verify it by signature and/or the Omise API. It stores nothing and
+ * answers nothing; the receiver does both with the decision.
+ *
+ * @example
+ * const decision = await ingestWebhook({ body, headers, receivedAt: new Date() }, policy, {});
+ * if (decision.kind === 'reject') respond(decision.status, decision.message);
+ */
+export async function ingestWebhook(
+  request: IngestRequest,
+  policy: IngestPolicy,
+  dependencies: IngestDependencies,
+): Promise<IngestDecision> {
+  const parsed = safeParseOmiseEvent(request.body);
+  if (!parsed.ok) {
+    const { error } = parsed;
+    const status = error.code === 'invalid_json' ? 400 : 422;
+    return reject(status, error.code, error.message, { eventId: guessEventId(request.body) });
+  }
+  const event = parsed.event;
+
+  if (event.livemode && !policy.allowLive) {
+    return reject(
+      403,
+      'livemode_refused',
+      `event ${event.id} is a live-mode event and live mode is refused by default; ` +
+        'point only your test-mode webhook here, or start with --allow-live (OMISE_WEBHOOK_ALLOW_LIVE=true) if you mean to receive live events',
+      { eventId: event.id },
+    );
+  }
+
+  const checks: string[] = [];
+  if (policy.mode === 'signature' || policy.mode === 'both') {
+    const headers = readOmiseSignatureHeaders(request.headers);
+    const result = await verifyOmiseSignature({
+      payload: request.body,
+      signature: headers.signature,
+      timestamp: headers.timestamp,
+      secrets: policy.webhookSecrets,
+      toleranceSec: policy.toleranceSec,
+      now: request.receivedAt.getTime(),
+    });
+    if (!result.ok) {
+      let hint = result.hint ?? null;
+      if (result.code === 'missing_signature' && headers.misnamedSignatureHeader !== undefined) {
+        hint = `the request has a "${headers.misnamedSignatureHeader}" header, which Omise never sends; the header is "Omise-Signature"`;
+      }
+      return reject(401, result.code, result.message, { hint, eventId: event.id });
+    }
+    checks.push(
+      policy.webhookSecrets.length > 1
+        ? `signature matched secret #${result.matchedSecretIndex + 1}`
+        : 'signature matched the webhook secret',
+    );
+  }
+
+  let omiseCopy: OmiseCopy | undefined;
+  let pendingReason: string | null = null;
+  if (policy.mode === 'api' || policy.mode === 'both') {
+    if (!dependencies.omiseApi) throw new Error(`verification mode ${policy.mode} needs an Omise API client`);
+    const lookup = await dependencies.omiseApi.lookupEvent(event.id);
+    switch (lookup.kind) {
+      case 'found': {
+        omiseCopy = {
+          body: lookup.body,
+          fetchedAt: new Date().toISOString(),
+          differences: describeDifferences(event, lookup.body),
+        };
+        checks.push(
+          omiseCopy.differences.length === 0
+            ? 'Omise API has this event'
+            : `Omise API has this event, with ${omiseCopy.differences.length} difference(s): ${omiseCopy.differences.slice(0, 5).join(', ')}`,
+        );
+        break;
+      }
+      case 'not_found':
+        return reject(
+          401,
+          'unknown_to_omise_api',
+          `the Omise API does not know event ${event.id} (${lookup.message}); it was not sent by Omise for this account, ` +
+            'or OMISE_SECRET_KEY belongs to another account or mode (test/live)',
+          { eventId: event.id },
+        );
+      case 'auth_failed':
+      case 'unavailable':
+        pendingReason = `could not check with the Omise API yet: ${lookup.message}; retrying in the background`;
+        break;
+    }
+  }
+
+  const verification: VerificationOutcome =
+    policy.mode === 'none'
+      ? {
+          mode: 'none',
+          status: 'unverified',
+          reason:
+            policy.modeSource === 'forced'
+              ? 'verification is turned off (--verify none)'
+              : 'nothing to verify with: set OMISE_WEBHOOK_SECRET (signature) or OMISE_SECRET_KEY (Omise API)',
+        }
+      : pendingReason !== null
+        ? {
+            mode: policy.mode,
+            status: 'pending',
+            reason: [...checks, pendingReason].join('; '),
+            apiAttempts: 1,
+          }
+        : { mode: policy.mode, status: 'verified', reason: checks.join('; ') };
+
+  const data = event.data as { object?: unknown; id?: unknown };
+  const delivery: NewDelivery = {
+    eventId: event.id,
+    key: event.key,
+    livemode: event.livemode,
+    objectType: typeof data.object === 'string' ? data.object : 'unknown',
+    objectId: typeof data.id === 'string' ? data.id : null,
+    relatedIds: collectOmiseIds(event.data).filter((id) => id !== event.id),
+    createdAt: eventCreatedAt(event) ?? null,
+    receivedAt: request.receivedAt.toISOString(),
+    body: request.body,
+    headers: request.headers,
+    verification,
+    origin: 'webhook',
+  };
+  if (omiseCopy) delivery.omiseCopy = omiseCopy;
+  return { kind: 'accept', delivery, event };
+}
+
+const EVENT_ID_IN_TEXT = /"id"\s*:\s*"(evnt_(?:test_)?[0-9a-z]+)"/;
+
+/** For a body that failed to parse, still find its event id so a rejection can be looked up by it. */
+function guessEventId(body: Uint8Array): string | null {
+  const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, 4096)).toString('utf8');
+  return EVENT_ID_IN_TEXT.exec(head)?.[1] ?? null;
+}

@@ -1,0 +1,33 @@
+import type { StoredEvent, StoredRejection } from './ports.js';
+
+/** What the receiver tells the rest of the application after a commit. */
+export type ReceiverNotification =
+  | { type: 'event.stored'; event: StoredEvent; duplicate: boolean }
+  | { type: 'event.updated'; event: StoredEvent }
+  | { type: 'rejection.stored'; rejection: StoredRejection };
+
+export type NotificationListener = (notification: ReceiverNotification) => void;
+
+/**
+ * A minimal synchronous fan-out. Listeners run after the store commit; a listener that
+ * throws is reported to `onListenerError` and never affects the webhook answer or other listeners.
+ */
+export class Notifier {
+  readonly #listeners = new Set<NotificationListener>();
+  constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
+
+  subscribe(listener: NotificationListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  publish(notification: ReceiverNotification): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(notification);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The interfaces between the pure core and the adapters at its edges.
+ *
+ * Everything that touches the outside world (storage, the Omise API, the clock, the
+ * file mirror) is reached through one of these, so the core can be tested with fakes
+ * and every adapter can be swapped (SQLite for PostgreSQL, the real API for the fake).
+ */
+
+/** Header name/value pairs in the order they arrived, names as the sender spelled them. */
+export type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;
+
+/** Where a stored event came from. */
+export type EventOrigin = 'webhook' | 'sync' | 'trigger';
+
+/** How an event's authenticity was (or was not) established. */
+export type VerificationMode = 'signature' | 'api' | 'both' | 'none';
+
+/**
+ * - `verified`: every configured check passed.
+ * - `unverified`: nothing is configured to check with; accepted as is.
+ * - `pending`: the Omise API could not be reached; the check is retried in the background.
+ * - `failed`: a later background check found the event is not genuine (it was already acknowledged).
+ */
+export type VerificationStatus = 'verified' | 'unverified' | 'pending' | 'failed';
+
+export interface VerificationOutcome {
+  mode: VerificationMode;
+  status: VerificationStatus;
+  /** Plain words: what was checked and what came of it. */
+  reason: string;
+  /** Set when `status` is `pending` or `failed`: how many API checks have been tried. */
+  apiAttempts?: number;
+}
+
+/** Omise's own copy of the event, fetched from `GET /events/:id`. */
+export interface OmiseCopy {
+  /** The API's response body, exactly as it came. */
+  body: string;
+  fetchedAt: string;
+  /** Dotted paths whose values differ between the received event and Omise's copy (empty when equal). */
+  differences: string[];
+}
+
+/** What the ingest core hands to the store for an accepted request. */
+export interface NewDelivery {
+  eventId: string;
+  key: string;
+  livemode: boolean;
+  /** `data.object` (charge, customer, ...). */
+  objectType: string;
+  /** `data.id`. */
+  objectId: string | null;
+  /** Every Omise id mentioned anywhere in the event, for lookup by any of them. */
+  relatedIds: string[];
+  /** `created_at` (or the older `created`) from the envelope. */
+  createdAt: string | null;
+  receivedAt: string;
+  body: Uint8Array;
+  headers: HeaderList;
+  verification: VerificationOutcome;
+  omiseCopy?: OmiseCopy;
+  origin: EventOrigin;
+}
+
+export interface StoredEvent {
+  /** Monotonic store sequence: newer events have larger numbers. */
+  seq: number;
+  eventId: string;
+  key: string;
+  livemode: boolean;
+  objectType: string;
+  objectId: string | null;
+  createdAt: string | null;
+  /** When the first copy arrived. */
+  receivedAt: string;
+  /** When the latest copy arrived. */
+  lastReceivedAt: string;
+  deliveryCount: number;
+  /** The bytes of the first copy, exactly as received. */
+  body: Uint8Array;
+  /** The headers of the first copy, in order. */
+  headers: HeaderList;
+  verification: VerificationOutcome;
+  omiseCopy: OmiseCopy | null;
+  origin: EventOrigin;
+}
+
+export interface RecordDeliveryResult {
+  event: StoredEvent;
+  /** True when the event id was already stored: this request was counted as another delivery. */
+  duplicate: boolean;
+}
+
+/** A request that was refused, kept so the user can see what went wrong. */
+export interface NewRejection {
+  receivedAt: string;
+  method: string;
+  path: string;
+  remoteAddress: string | null;
+  headers: HeaderList;
+  /** The bytes that were read (empty when the body was too large to read). */
+  body: Uint8Array;
+  /** The size the request declared or that was read, whichever is known. */
+  bodySize: number;
+  status: number;
+  /** Stable machine code, e.g. `invalid_json`, `no_signature_matched`, `livemode_refused`. */
+  code: string;
+  /** The message the sender got. */
+  reason: string;
+  /** Extra plain-words diagnosis, e.g. "the secret was used without base64-decoding it". */
+  hint: string | null;
+  /** The event id when the body was readable enough to have one. */
+  eventId: string | null;
+}
+
+export interface StoredRejection extends NewRejection {
+  seq: number;
+}
+
+export interface EventQuery {
+  /** Key pattern: exact, `charge.*`, `*`, or a comma-separated list of those. */
+  key?: string;
+  objectType?: string;
+  verification?: VerificationStatus;
+  /** Any Omise id (exact), or text that appears in the body. */
+  q?: string;
+  limit?: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface EventPage {
+  items: StoredEvent[];
+  nextCursor: string | null;
+}
+
+export interface RejectionPage {
+  items: StoredRejection[];
+  nextCursor: string | null;
+}
+
+export interface StoreStats {
+  total: number;
+  byKey: Record<string, number>;
+  byVerification: Record<string, number>;
+  rejected: number;
+}
+
+/**
+ * The single source of truth. Every write resolves only once it is durable, so the
+ * receiver can acknowledge a webhook as soon as `recordDelivery` resolves.
+ */
+export interface EventStore {
+  recordDelivery(delivery: NewDelivery): Promise<RecordDeliveryResult>;
+  recordRejection(rejection: NewRejection): Promise<StoredRejection>;
+  getEvent(eventId: string): Promise<StoredEvent | undefined>;
+  /** Newest first. */
+  listEvents(query?: EventQuery): Promise<EventPage>;
+  /** Every event that carried this object id anywhere, oldest first. */
+  eventsForObject(objectId: string): Promise<StoredEvent[]>;
+  updateVerification(eventId: string, verification: VerificationOutcome, omiseCopy?: OmiseCopy): Promise<void>;
+  /** Events whose API check is still to be done, oldest first. */
+  pendingVerifications(limit?: number): Promise<StoredEvent[]>;
+  /** Newest first. */
+  listRejections(options?: { limit?: number; cursor?: string }): Promise<RejectionPage>;
+  getRejection(seq: number): Promise<StoredRejection | undefined>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
+
+/** The clock, injected so tests control time. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** What `GET /events/:id` on the Omise API said about an event. */
+export type OmiseEventLookup =
+  | { kind: 'found'; body: string }
+  | { kind: 'not_found'; message: string }
+  /** Our own key was refused: the event may well be genuine; we cannot tell yet. */
+  | { kind: 'auth_failed'; message: string }
+  /** Network error, timeout or 5xx: try again later. */
+  | { kind: 'unavailable'; message: string };
+
+/** The slice of the Omise API the receiver needs to verify an event. */
+export interface OmiseEventsLookupPort {
+  lookupEvent(eventId: string): Promise<OmiseEventLookup>;
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '../core/ports.js';
+import { type RunningServer, type ServerConfig, startServer } from '../app/server.js';
+
+/** Collects what the server prints, for assertions. */
+export class CapturedOutput {
+  text = '';
+  write(chunk: string | Uint8Array): boolean {
+    this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }
+  get lines(): string[] {
+    return this.text.split('\n').filter(Boolean);
+  }
+}
+
+export function temporaryDirectory(prefix = 'omise-webhook-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    path: '/omise/webhook',
+    logDir: temporaryDirectory(),
+    store: 'sqlite',
+    verify: 'auto',
+    toleranceSec: 300,
+    allowLive: false,
+    maxBodyBytes: 1024 * 1024,
+    maxRejected: 1000,
+    requestTimeoutMs: 10_000,
+    files: true,
+    json: false,
+    color: false,
+    apiUrl: 'http://127.0.0.1:9',
+    apiRetryIntervalMs: 60_000,
+    secretKey: undefined,
+    webhookSecrets: [],
+    ...overrides,
+  };
+}
+
+export interface TestServer extends RunningServer {
+  stdout: CapturedOutput;
+  stderr: CapturedOutput;
+  webhookUrl: string;
+}
+
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, clock?: Clock): Promise<TestServer> {
+  const stdout = new CapturedOutput();
+  const stderr = new CapturedOutput();
+  const server = await startServer(testServerConfig(overrides), { stdout, stderr, ...(clock ? { clock } : {}) });
+  return Object.assign(server, { stdout, stderr, webhookUrl: server.listener.url });
+}

@@ -1,0 +1,224 @@
+/**
+ * `npm run bench`: load the receiver and, in the same run, a bare node:http server, from
+ * this process (the load generator) against servers in child processes on 127.0.0.1.
+ *
+ * Prints requests/s, p50/p99 latency, the ratio of the two, and checks that every 2xx the
+ * receiver gave is a stored event. Options: BENCH_DURATION (seconds per run, default 10),
+ * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+
+const root = new URL('..', import.meta.url).pathname;
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const connectionsList = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
+const secret = Buffer.from('benchmark webhook secret 32 bytes').toString('base64');
+const secretKey = Buffer.from(secret, 'base64');
+
+interface RunResult {
+  target: string;
+  connections: number;
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+}
+
+function log(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const match = pattern.exec(seen);
+      if (match) {
+        child.stderr?.off('data', onData);
+        child.stdout?.off('data', onData);
+        resolve(match);
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code} before it was ready:\n${seen}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const BARE_SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, {'Content-Type': 'application/json'}); res.end('{}'); }); });
+server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+/** A realistic pretty-printed body; each request gets a unique event id and a fresh signature. */
+function makeBody(n: number, runId: string): string {
+  const id = `evnt_test_${runId}${n.toString(36)}`;
+  return `{
+  "object": "event",
+  "id": "${id}",
+  "livemode": false,
+  "location": "\\/events\\/${id}",
+  "webhook_deliveries": [
+
+  ],
+  "data": {
+    "object": "charge",
+    "id": "chrg_test_${runId}${n.toString(36)}",
+    "livemode": false,
+    "location": "\\/charges\\/chrg_test_${runId}${n.toString(36)}",
+    "amount": 100000,
+    "currency": "thb",
+    "description": "ค่าสินค้า order ${n}",
+    "status": "successful",
+    "capture": true,
+    "authorized": true,
+    "paid": true,
+    "transaction": "trxn_test_${runId}${n.toString(36)}",
+    "card": {
+      "object": "card",
+      "id": "card_test_${runId}",
+      "livemode": false,
+      "brand": "Visa",
+      "last_digits": "4242",
+      "name": "JOHN DOE"
+    },
+    "metadata": {
+      "order_id": "A${n}"
+    },
+    "created_at": "2026-11-26T07:00:00Z"
+  },
+  "key": "charge.create",
+  "created_at": "2026-11-26T07:00:00Z"
+}`;
+}
+
+async function load(url: string, connections: number, target: string, runId: string): Promise<RunResult> {
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration,
+    method: 'POST',
+    requests: [
+      {
+        setupRequest: (request: Record<string, unknown>) => {
+          const body = makeBody(n++, runId);
+          const timestamp = String(Math.floor(Date.now() / 1000));
+          const signature = createHmac('sha256', secretKey).update(`${timestamp}.${body}`).digest('hex');
+          return {
+            ...request,
+            method: 'POST',
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'omise-signature': signature,
+              'omise-signature-timestamp': timestamp,
+            },
+          };
+        },
+      },
+    ],
+  });
+  return {
+    target,
+    connections,
+    requestsPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function benchIngest(): Promise<{ results: RunResult[]; lostEvents: number; storedEvents: number; acknowledged: number }> {
+  const logDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-'));
+  const bare = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const barePort = Number((await waitForLine(bare, /listening on (\d+)/, 'bare server'))[1]);
+  const serve = spawn(
+    process.execPath,
+    [join(root, 'packages/cli/bin/omise-webhook.js'), 'serve', '--port', '0', '--log-dir', logDir, '--json'],
+    {
+      cwd: logDir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, OMISE_WEBHOOK_SECRET: secret, NO_COLOR: '1' },
+    },
+  );
+  const serveUrl = (await waitForLine(serve, /POST (http:\/\/\S+)/, 'omise-webhook serve'))[1] as string;
+  log(`bench: receiver at ${serveUrl} (signature verification, SQLite store in ${logDir}); bare server on port ${barePort}`);
+
+  const results: RunResult[] = [];
+  let acknowledged = 0;
+  for (const connections of connectionsList) {
+    log(`bench: bare node:http, ${connections} connections, ${duration}s...`);
+    results.push(await load(`http://127.0.0.1:${barePort}/omise/webhook`, connections, 'bare node:http', `bare${connections}x`));
+    log(`bench: omise-webhook serve, ${connections} connections, ${duration}s...`);
+    const run = await load(serveUrl, connections, 'omise-webhook serve', `c${connections}x`);
+    acknowledged += run.ok;
+    results.push(run);
+  }
+  await stop(bare);
+  await stop(serve);
+  const db = new Database(join(logDir, 'omise-webhook.sqlite'), { readonly: true });
+  const storedEvents = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+  db.close();
+  rmSync(logDir, { recursive: true, force: true });
+  return { results, storedEvents, acknowledged, lostEvents: Math.max(0, acknowledged - storedEvents) };
+}
+
+function table(results: RunResult[]): string {
+  const lines = [
+    '| target | connections | requests/s | p50 ms | p99 ms | 2xx | non-2xx | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.target} | ${r.connections} | ${Math.round(r.requestsPerSec)} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.non2xx} | ${r.errors} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const ingest = await benchIngest();
+const lines: string[] = ['## Ingest: signature verification + SQLite, against a bare node:http server', '', table(ingest.results), ''];
+for (const connections of connectionsList) {
+  const bare = ingest.results.find((r) => r.target === 'bare node:http' && r.connections === connections);
+  const ours = ingest.results.find((r) => r.target === 'omise-webhook serve' && r.connections === connections);
+  if (bare && ours) {
+    lines.push(
+      `- concurrency ${connections}: ratio ${(ours.requestsPerSec / bare.requestsPerSec).toFixed(2)} of the bare server's throughput; p99 ${ours.p99} ms`,
+    );
+  }
+}
+lines.push(
+  `- acknowledged (2xx) ${ingest.acknowledged}, stored ${ingest.storedEvents}, lost ${ingest.lostEvents}`,
+  '',
+);
+const report = lines.join('\n');
+process.stdout.write(`${report}\n`);
+mkdirSync(join(root, 'bench-output'), { recursive: true });
+writeFileSync(join(root, 'bench-output', 'ingest.md'), report);
+writeFileSync(join(root, 'bench-output', 'ingest.json'), JSON.stringify(ingest, null, 2));
+const c50 = ingest.results.filter((r) => r.connections === 50);
+const ratio50 = (c50.find((r) => r.target === 'omise-webhook serve')?.requestsPerSec ?? 0) / (c50.find((r) => r.target === 'bare node:http')?.requestsPerSec ?? 1);
+const p99 = c50.find((r) => r.target === 'omise-webhook serve')?.p99 ?? Infinity;
+const pass = ratio50 >= 0.5 && p99 < 10 && ingest.lostEvents === 0;
+process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
