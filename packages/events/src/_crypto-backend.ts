@@ -1,0 +1,119 @@
+// Internal: HMAC-SHA256 and constant-time comparison over whichever crypto the runtime has.
+// Not exported from index.ts.
+//
+// Node's crypto is synchronous and faster than Web Crypto's promise round trip, so it is used
+// when present. It is reached through `process.getBuiltinModule` (Node 20.16+) rather than a
+// static `node:crypto` import, so the same build also loads in browsers, workers, Deno and Bun,
+// which fall back to `crypto.subtle`.
+
+/** The part of `node:crypto` this library uses, declared here so the build needs no Node types. */
+interface NodeCryptoSubset {
+  createHmac(algorithm: 'sha256', key: Uint8Array): {
+    update(data: Uint8Array): unknown;
+    digest(): Uint8Array;
+  };
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
+}
+
+export interface CryptoBackend {
+  readonly name: 'node' | 'web';
+  /** HMAC-SHA256 of the concatenated parts. */
+  hmacSha256(key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array | Promise<Uint8Array>;
+  /** Equal-length inputs only; compares in time independent of where they differ. */
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
+}
+
+function loadNodeCrypto(): NodeCryptoSubset | undefined {
+  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    const crypto = process?.getBuiltinModule?.('node:crypto') as Partial<NodeCryptoSubset> | undefined;
+    return typeof crypto?.createHmac === 'function' && typeof crypto.timingSafeEqual === 'function'
+      ? (crypto as NodeCryptoSubset)
+      : undefined;
+  } catch {
+    // A sandbox may forbid built-in modules; Web Crypto still works there.
+    return undefined;
+  }
+}
+
+function nodeBackend(crypto: NodeCryptoSubset): CryptoBackend {
+  return {
+    name: 'node',
+    hmacSha256(key, parts) {
+      const hmac = crypto.createHmac('sha256', key);
+      for (const part of parts) hmac.update(part);
+      return hmac.digest();
+    },
+    timingSafeEqual: (a, b) => crypto.timingSafeEqual(a, b),
+  };
+}
+
+function webBackend(): CryptoBackend {
+  return {
+    name: 'web',
+    async hmacSha256(key, parts) {
+      const subtle = globalThis.crypto?.subtle;
+      if (subtle === undefined) {
+        throw new Error(
+          'no crypto available: this runtime has neither node:crypto nor Web Crypto (globalThis.crypto.subtle); Web Crypto needs a secure context (HTTPS or localhost) in browsers',
+        );
+      }
+      const cryptoKey = await subtle.importKey('raw', copy(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      return new Uint8Array(await subtle.sign('HMAC', cryptoKey, concat(parts)));
+    },
+    timingSafeEqual(a, b) {
+      if (a.length !== b.length) return false;
+      // OR the XOR of every byte pair so the loop never exits early on the first difference.
+      let difference = 0;
+      for (let i = 0; i < a.length; i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
+      return difference === 0;
+    },
+  };
+}
+
+/** Web Crypto wants an ArrayBuffer-backed view; a Node Buffer may sit on a shared pool. */
+function copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const result = new Uint8Array(bytes.length);
+  result.set(bytes);
+  return result;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const result = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    result.set(part, offset);
+    offset += part.length;
+  }
+  return result;
+}
+
+let forced: CryptoBackend['name'] | undefined;
+let cached: CryptoBackend | undefined;
+
+/** The backend to use: Node's crypto when the runtime has it, else Web Crypto. */
+export function getCryptoBackend(): CryptoBackend {
+  if (cached === undefined) {
+    const nodeCrypto = forced === 'web' ? undefined : loadNodeCrypto();
+    if (forced === 'node' && nodeCrypto === undefined) {
+      throw new Error('node:crypto was forced but is not available in this runtime');
+    }
+    cached = nodeCrypto === undefined ? webBackend() : nodeBackend(nodeCrypto);
+  }
+  return cached;
+}
+
+/**
+ * For tests only: force one backend (`undefined` restores automatic choice), so both code paths
+ * can run on Node.
+ *
+ * @example
+ * ```ts
+ * _setCryptoBackendForTests('web');
+ * try { await verifyOmiseSignature(options); } finally { _setCryptoBackendForTests(undefined); }
+ * ```
+ */
+export function _setCryptoBackendForTests(name: CryptoBackend['name'] | undefined): void {
+  forced = name;
+  cached = undefined;
+}
