@@ -78,8 +78,8 @@ interface OmiseObjectBase<O extends string> {
  * ```
  */
 export interface OmiseCard extends Omit<OmiseObjectBase<'card'>, 'location'> {
-  /** Missing on cards embedded in a charge made from a token. */
-  location?: string;
+  /** Missing or `null` on cards embedded in a charge made from a token. */
+  location?: string | null;
   deleted?: boolean;
   /** ISO 3166 alpha-2, lowercase, or `''` when unknown. */
   country: string;
