@@ -46,9 +46,9 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
         return fail(`Bad control character ${describeChar(text, i)} in a string (write it as an escape such as \\n)`);
       }
       if (code === 0x5c) {
-        const escape = text[i + 1];
-        if (escape === undefined) return fail('Unterminated string', text.length);
-        if (escape === 'u') {
+        const escaped = text[i + 1];
+        if (escaped === undefined) return fail('Unterminated string', text.length);
+        if (escaped === 'u') {
           for (let k = 2; k < 6; k++) {
             if (!/^[0-9a-fA-F]$/.test(text[i + k] ?? '')) {
               return i + k >= text.length ? fail('Unterminated string', text.length) : fail('Bad Unicode escape in a string', i + k);
@@ -57,7 +57,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
           i += 6;
           continue;
         }
-        if (!SIMPLE_ESCAPES.has(escape)) return fail(`Bad escaped character ${describeChar(text, i + 1)} in a string`, i + 1);
+        if (!SIMPLE_ESCAPES.has(escaped)) return fail(`Bad escaped character ${describeChar(text, i + 1)} in a string`, i + 1);
         i += 2;
         continue;
       }

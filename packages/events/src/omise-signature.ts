@@ -413,7 +413,9 @@ export function readOmiseSignatureHeaders(
   if (Array.isArray(headers)) {
     for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) add(name, value);
   } else if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
-    (headers as Headers).forEach((value, name) => add(name, value));
+    (headers as Headers).forEach((value, name) => {
+      add(name, value);
+    });
   } else {
     for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) add(name, value);
   }
