@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { signOmisePayload } from '@omise-webhook/events';
 import type { Writable } from '../adapters/console/console-reporter.js';
 import { ConsoleReporter } from '../adapters/console/console-reporter.js';
 import { EventFileMirror } from '../adapters/files/event-file-mirror.js';
@@ -87,6 +88,21 @@ export function resolveVerificationPolicy(config: ServerConfig): IngestPolicy {
   };
 }
 
+/**
+ * A webhook secret that cannot be used would turn every genuine delivery into a 401, so it
+ * stops the start instead, saying what is wrong with it (never the secret itself).
+ */
+async function assertUsableSecrets(secrets: string[]): Promise<void> {
+  for (const [index, secret] of secrets.entries()) {
+    try {
+      await signOmisePayload({ payload: '', secret, timestamp: 0 });
+    } catch (error) {
+      const which = secrets.length > 1 ? `secret #${index + 1} in OMISE_WEBHOOK_SECRET` : 'OMISE_WEBHOOK_SECRET';
+      throw new ConfigError(`${which} cannot be used: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
 export function openStore(config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected'>): EventStore {
   if (config.store === 'memory') return new MemoryEventStore({ maxRejections: config.maxRejected });
   return new SqliteEventStore({
@@ -101,6 +117,7 @@ export function openStore(config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRe
  */
 export async function startServer(config: ServerConfig, io: ServerIo): Promise<RunningServer> {
   const policy = resolveVerificationPolicy(config);
+  await assertUsableSecrets(config.webhookSecrets);
   const clock = io.clock ?? systemClock;
   const store = openStore(config);
   const report = (text: string) => io.stderr.write(`${text}\n`);
@@ -175,7 +192,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       closing ??= (async () => {
         await listener.close();
         await verifier?.stop();
-        await mirror?.idle();
+        await mirror?.close();
         reporter.flush();
         await store.close();
       })();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { EventStore, StoredEvent } from '../../core/ports.js';
 
 const SAFE_EVENT_ID = /^evnt_(test_)?[0-9a-z]+$/;
@@ -24,20 +25,19 @@ export function eventFileContent(event: StoredEvent): string {
  * Keeps the original app's `log/api/event/<id>.json` files, derived from the store.
  *
  * Files are written after the webhook has been acknowledged (they are not the source of
- * truth), a few at a time so a burst cannot starve the receiver, and atomically (a
- * temporary file renamed into place) so a reader never sees half a file.
+ * truth) by a worker thread, so a burst of webhooks never waits on the file system; each
+ * file is written atomically (a temporary file renamed into place) so a reader never sees
+ * half a file. Under heavy load the files lag behind the store and catch up after.
  */
 export class EventFileMirror {
   readonly #logDir: string;
-  readonly #concurrency: number;
-  readonly #pending = new Map<string, StoredEvent>();
-  #running = 0;
+  readonly #onError: (error: unknown, eventId: string) => void;
+  #worker: Worker | null = null;
+  #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
-  #onError: (error: unknown, eventId: string) => void;
 
-  constructor(options: { logDir: string; concurrency?: number; onError?: (error: unknown, eventId: string) => void }) {
+  constructor(options: { logDir: string; onError?: (error: unknown, eventId: string) => void }) {
     this.#logDir = options.logDir;
-    this.#concurrency = options.concurrency ?? 4;
     this.#onError = options.onError ?? (() => {});
   }
 
@@ -45,39 +45,51 @@ export class EventFileMirror {
     return join(this.#logDir, 'api', 'event');
   }
 
-  /** Queues the event's file to be (re)written. A newer state of the same event replaces a queued one. */
+  #writer(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(new URL('./event-file-writer.worker.mjs', import.meta.url));
+    worker.unref();
+    worker.on('message', (message: { id: string; error: string | null }) => {
+      if (message.error !== null) this.#onError(new Error(message.error), message.id);
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) {
+        worker.unref();
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    });
+    worker.on('error', (error) => this.#onError(error, '(file writer)'));
+    this.#worker = worker;
+    return worker;
+  }
+
+  /** Queues the event's file to be (re)written. */
   enqueue(event: StoredEvent): void {
-    if (eventFilePath(this.#logDir, event.eventId) === null) return;
-    this.#pending.set(event.eventId, event);
-    this.#pump();
+    const path = eventFilePath(this.#logDir, event.eventId);
+    if (path === null) return;
+    const source = event.omiseCopy?.body ?? Buffer.from(event.body).toString('utf8');
+    const worker = this.#writer();
+    // Keep the process alive while files are being written; let it go when idle.
+    if (this.#inFlight === 0) worker.ref();
+    this.#inFlight += 1;
+    worker.postMessage({ id: event.eventId, path, dir: this.directory, source });
   }
 
   /** Resolves once every queued file has been written. */
   idle(): Promise<void> {
-    if (this.#pending.size === 0 && this.#running === 0) return Promise.resolve();
+    if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  #pump(): void {
-    while (this.#running < this.#concurrency && this.#pending.size > 0) {
-      const [eventId, event] = this.#pending.entries().next().value as [string, StoredEvent];
-      this.#pending.delete(eventId);
-      this.#running += 1;
-      this.writeNow(event)
-        .catch((error) => this.#onError(error, eventId))
-        .finally(() => {
-          this.#running -= 1;
-          this.#pump();
-          if (this.#running === 0 && this.#pending.size === 0) {
-            const waiters = this.#idleWaiters;
-            this.#idleWaiters = [];
-            for (const resolve of waiters) resolve();
-          }
-        });
-    }
+  /** Waits for queued files, then stops the writer thread. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.#worker?.terminate();
+    this.#worker = null;
   }
 
-  /** Writes one event's file atomically. */
+  /** Writes one event's file atomically, on this thread. */
   async writeNow(event: StoredEvent): Promise<void> {
     const path = eventFilePath(this.#logDir, event.eventId);
     if (path === null) throw new Error(`refusing to write a file for unsafe event id ${JSON.stringify(event.eventId)}`);

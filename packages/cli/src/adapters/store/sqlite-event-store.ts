@@ -303,7 +303,25 @@ export class SqliteEventStore implements EventStore {
       const ids = new Set(delivery.relatedIds);
       if (delivery.objectId) ids.add(delivery.objectId);
       for (const id of ids) s.insertOmiseId.run(id, seq);
-      return { event: toStoredEvent(s.eventById.get(delivery.eventId) as EventRow), duplicate: false };
+      // Built from what was written rather than read back: this is the hot path.
+      const event: StoredEvent = {
+        seq,
+        eventId: delivery.eventId,
+        key: delivery.key,
+        livemode: delivery.livemode,
+        objectType: delivery.objectType,
+        objectId: delivery.objectId,
+        createdAt: delivery.createdAt,
+        receivedAt: delivery.receivedAt,
+        lastReceivedAt: delivery.receivedAt,
+        deliveryCount: 1,
+        body: delivery.body,
+        headers: delivery.headers,
+        verification: delivery.verification,
+        omiseCopy: delivery.omiseCopy ?? null,
+        origin: delivery.origin,
+      };
+      return { event, duplicate: false };
     });
   }
 

@@ -1,0 +1,33 @@
+// The file mirror's writer thread. Plain JavaScript so it starts without a TypeScript loader.
+// It receives { id, path, dir, source } messages, writes each file atomically (a temporary
+// file renamed into place) with synchronous calls, and answers { id, error }. Running here
+// keeps the file system work off the thread that answers webhooks.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+
+const madeDirectories = new Set();
+let counter = 0;
+
+parentPort.on('message', (message) => {
+  const { id, path, dir, source } = message;
+  let error = null;
+  const temporary = join(dir, `.${process.pid}.${++counter}.tmp`);
+  try {
+    const content = `${JSON.stringify(JSON.parse(source), null, 2)}\n`;
+    if (!madeDirectories.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      madeDirectories.add(dir);
+    }
+    writeFileSync(temporary, content);
+    renameSync(temporary, path);
+  } catch (caught) {
+    error = caught instanceof Error ? caught.message : String(caught);
+    try {
+      rmSync(temporary, { force: true });
+    } catch {}
+    // The directory may have been removed under us; make it again next time.
+    madeDirectories.delete(dir);
+  }
+  parentPort.postMessage({ id, error });
+});
