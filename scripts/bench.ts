@@ -149,7 +149,12 @@ async function load(url: string, connections: number, target: string, runId: str
   };
 }
 
-async function benchIngest(): Promise<{ results: RunResult[]; lostEvents: number; storedEvents: number; acknowledged: number }> {
+async function benchIngest(): Promise<{
+  results: RunResult[];
+  lostEvents: number;
+  storedEvents: number;
+  acknowledged: number;
+}> {
   const logDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-'));
   const bare = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'pipe'] });
   const barePort = Number((await waitForLine(bare, /listening on (\d+)/, 'bare server'))[1]);
@@ -163,13 +168,17 @@ async function benchIngest(): Promise<{ results: RunResult[]; lostEvents: number
     },
   );
   const serveUrl = (await waitForLine(serve, /POST (http:\/\/\S+)/, 'omise-webhook serve'))[1] as string;
-  log(`bench: receiver at ${serveUrl} (signature verification, SQLite store in ${logDir}); bare server on port ${barePort}`);
+  log(
+    `bench: receiver at ${serveUrl} (signature verification, SQLite store in ${logDir}); bare server on port ${barePort}`,
+  );
 
   const results: RunResult[] = [];
   let acknowledged = 0;
   for (const connections of connectionsList) {
     log(`bench: bare node:http, ${connections} connections, ${duration}s...`);
-    results.push(await load(`http://127.0.0.1:${barePort}/omise/webhook`, connections, 'bare node:http', `bare${connections}x`));
+    results.push(
+      await load(`http://127.0.0.1:${barePort}/omise/webhook`, connections, 'bare node:http', `bare${connections}x`),
+    );
     log(`bench: omise-webhook serve, ${connections} connections, ${duration}s...`);
     const run = await load(serveUrl, connections, 'omise-webhook serve', `c${connections}x`);
     acknowledged += run.ok;
@@ -198,7 +207,12 @@ function table(results: RunResult[]): string {
 }
 
 const ingest = await benchIngest();
-const lines: string[] = ['## Ingest: signature verification + SQLite, against a bare node:http server', '', table(ingest.results), ''];
+const lines: string[] = [
+  '## Ingest: signature verification + SQLite, against a bare node:http server',
+  '',
+  table(ingest.results),
+  '',
+];
 for (const connections of connectionsList) {
   const bare = ingest.results.find((r) => r.target === 'bare node:http' && r.connections === connections);
   const ours = ingest.results.find((r) => r.target === 'omise-webhook serve' && r.connections === connections);
@@ -208,17 +222,16 @@ for (const connections of connectionsList) {
     );
   }
 }
-lines.push(
-  `- acknowledged (2xx) ${ingest.acknowledged}, stored ${ingest.storedEvents}, lost ${ingest.lostEvents}`,
-  '',
-);
+lines.push(`- acknowledged (2xx) ${ingest.acknowledged}, stored ${ingest.storedEvents}, lost ${ingest.lostEvents}`, '');
 const report = lines.join('\n');
 process.stdout.write(`${report}\n`);
 mkdirSync(join(root, 'bench-output'), { recursive: true });
 writeFileSync(join(root, 'bench-output', 'ingest.md'), report);
 writeFileSync(join(root, 'bench-output', 'ingest.json'), JSON.stringify(ingest, null, 2));
 const c50 = ingest.results.filter((r) => r.connections === 50);
-const ratio50 = (c50.find((r) => r.target === 'omise-webhook serve')?.requestsPerSec ?? 0) / (c50.find((r) => r.target === 'bare node:http')?.requestsPerSec ?? 1);
+const ratio50 =
+  (c50.find((r) => r.target === 'omise-webhook serve')?.requestsPerSec ?? 0) /
+  (c50.find((r) => r.target === 'bare node:http')?.requestsPerSec ?? 1);
 const p99 = c50.find((r) => r.target === 'omise-webhook serve')?.p99 ?? Infinity;
 const pass = ratio50 >= 0.5 && p99 < 10 && ingest.lostEvents === 0;
 process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);

@@ -21,7 +21,10 @@ function findTests(dir, found = []) {
 }
 
 const filters = process.argv.slice(2);
-let files = [...findTests(join(root, 'packages')), ...(statSafe(join(root, "examples")) ? findTests(join(root, "examples")) : [])].sort();
+let files = [
+  ...findTests(join(root, 'packages')),
+  ...(statSafe(join(root, 'examples')) ? findTests(join(root, 'examples')) : []),
+].sort();
 if (filters.length > 0) files = files.filter((file) => filters.some((filter) => file.includes(filter)));
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);

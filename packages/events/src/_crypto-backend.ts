@@ -8,7 +8,10 @@
 
 /** The part of `node:crypto` this library uses, declared here so the build needs no Node types. */
 interface NodeCryptoSubset {
-  createHmac(algorithm: 'sha256', key: Uint8Array): {
+  createHmac(
+    algorithm: 'sha256',
+    key: Uint8Array,
+  ): {
     update(data: Uint8Array): unknown;
     digest(): Uint8Array;
   };

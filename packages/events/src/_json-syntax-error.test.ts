@@ -15,7 +15,15 @@ function enginePosition(text: string): number | undefined {
 
 describe('findJsonSyntaxError', () => {
   it('finds nothing wrong with valid JSON', () => {
-    for (const text of ['{}', '[]', ' {"a": [1, -0.5, 2e10, 3E-2, true, false, null, "\\u00e9\\n\\/"]} ', '"x"', '0', '[[[[]]]]', '{"":{}}']) {
+    for (const text of [
+      '{}',
+      '[]',
+      ' {"a": [1, -0.5, 2e10, 3E-2, true, false, null, "\\u00e9\\n\\/"]} ',
+      '"x"',
+      '0',
+      '[[[[]]]]',
+      '{"":{}}',
+    ]) {
       assert.equal(findJsonSyntaxError(text), undefined, text);
     }
   });

@@ -51,13 +51,16 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
         if (escaped === 'u') {
           for (let k = 2; k < 6; k++) {
             if (!/^[0-9a-fA-F]$/.test(text[i + k] ?? '')) {
-              return i + k >= text.length ? fail('Unterminated string', text.length) : fail('Bad Unicode escape in a string', i + k);
+              return i + k >= text.length
+                ? fail('Unterminated string', text.length)
+                : fail('Bad Unicode escape in a string', i + k);
             }
           }
           i += 6;
           continue;
         }
-        if (!SIMPLE_ESCAPES.has(escaped)) return fail(`Bad escaped character ${describeChar(text, i + 1)} in a string`, i + 1);
+        if (!SIMPLE_ESCAPES.has(escaped))
+          return fail(`Bad escaped character ${describeChar(text, i + 1)} in a string`, i + 1);
         i += 2;
         continue;
       }
@@ -172,7 +175,9 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
           return unexpected();
         } else {
           return fail(
-            container === '{' ? "Expected ',' or '}' after a property value" : "Expected ',' or ']' after an array element",
+            container === '{'
+              ? "Expected ',' or '}' after a property value"
+              : "Expected ',' or ']' after an array element",
           );
         }
         continue;

@@ -1,25 +1,51 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  OMISE_EVENT_CATALOGUE,
-  OMISE_EVENT_KEYS,
   closestEventKeys,
   isOmiseEventKey,
   matchesEventKeyPattern,
+  OMISE_EVENT_CATALOGUE,
+  OMISE_EVENT_KEYS,
 } from './event-catalogue.js';
 
 describe('OMISE_EVENT_KEYS', () => {
   it('lists the 35 keys in the documented order', () => {
     assert.deepEqual(OMISE_EVENT_KEYS, [
-      'charge.create', 'charge.update', 'charge.capture', 'charge.reverse', 'charge.complete', 'charge.expire',
-      'customer.create', 'customer.update', 'customer.destroy', 'customer.update.card',
-      'card.update', 'card.destroy',
-      'dispute.create', 'dispute.update', 'dispute.accept', 'dispute.close',
+      'charge.create',
+      'charge.update',
+      'charge.capture',
+      'charge.reverse',
+      'charge.complete',
+      'charge.expire',
+      'customer.create',
+      'customer.update',
+      'customer.destroy',
+      'customer.update.card',
+      'card.update',
+      'card.destroy',
+      'dispute.create',
+      'dispute.update',
+      'dispute.accept',
+      'dispute.close',
       'link.create',
-      'recipient.create', 'recipient.update', 'recipient.destroy', 'recipient.activate', 'recipient.deactivate', 'recipient.verify',
+      'recipient.create',
+      'recipient.update',
+      'recipient.destroy',
+      'recipient.activate',
+      'recipient.deactivate',
+      'recipient.verify',
       'refund.create',
-      'schedule.create', 'schedule.destroy', 'schedule.expire', 'schedule.expiring', 'schedule.suspend',
-      'transfer.create', 'transfer.update', 'transfer.destroy', 'transfer.send', 'transfer.pay', 'transfer.fail',
+      'schedule.create',
+      'schedule.destroy',
+      'schedule.expire',
+      'schedule.expiring',
+      'schedule.suspend',
+      'transfer.create',
+      'transfer.update',
+      'transfer.destroy',
+      'transfer.send',
+      'transfer.pay',
+      'transfer.fail',
     ]);
   });
 });
@@ -52,8 +78,14 @@ describe('OMISE_EVENT_CATALOGUE', () => {
   it('marks the 8 keys added after 2017 as newer and the other 27 as from the 2017 list', () => {
     const newer = OMISE_EVENT_KEYS.filter((key) => OMISE_EVENT_CATALOGUE[key].source === 'newer');
     assert.deepEqual(newer, [
-      'charge.expire', 'dispute.accept', 'link.create',
-      'schedule.create', 'schedule.destroy', 'schedule.expire', 'schedule.expiring', 'schedule.suspend',
+      'charge.expire',
+      'dispute.accept',
+      'link.create',
+      'schedule.create',
+      'schedule.destroy',
+      'schedule.expire',
+      'schedule.expiring',
+      'schedule.suspend',
     ]);
     assert.equal(OMISE_EVENT_KEYS.length - newer.length, 27);
   });
@@ -77,7 +109,20 @@ describe('isOmiseEventKey', () => {
   });
 
   it('rejects unknown keys, near misses, inherited names and non-strings', () => {
-    for (const value of ['charge.failed', 'refund.update', 'Charge.Create', 'charge.create ', '', 'toString', '__proto__', 'constructor', 1, null, undefined, {}]) {
+    for (const value of [
+      'charge.failed',
+      'refund.update',
+      'Charge.Create',
+      'charge.create ',
+      '',
+      'toString',
+      '__proto__',
+      'constructor',
+      1,
+      null,
+      undefined,
+      {},
+    ]) {
       assert.equal(isOmiseEventKey(value), false, String(value));
     }
   });

@@ -125,7 +125,7 @@ const ROWS: readonly CatalogueRow[] = [
   ['customer.create', 'A customer was created'],
   ['customer.update', 'A customer was updated'],
   ['customer.destroy', 'A customer was deleted', { deletedStub: true }],
-  ['customer.update.card', "A card of a customer was updated (data is the customer, not the card)"],
+  ['customer.update.card', 'A card of a customer was updated (data is the customer, not the card)'],
   ['card.update', 'A card was updated'],
   ['card.destroy', 'A card was deleted', { deletedStub: true }],
   ['dispute.create', 'A dispute (chargeback) was opened against a charge'],

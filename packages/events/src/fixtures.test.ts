@@ -2,9 +2,9 @@
 // sends. These tests hold the formatter, the parser and the fixtures to each other.
 
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { OMISE_EVENT_CATALOGUE, isKnownOmiseEvent, isOmiseEventKey } from './event-catalogue.js';
+import { isKnownOmiseEvent, isOmiseEventKey, OMISE_EVENT_CATALOGUE } from './event-catalogue.js';
 import { formatOmiseJson } from './omise-json.js';
 import { signOmisePayload, verifyOmiseSignature } from './omise-signature.js';
 import { collectOmiseIds, eventCreatedAt, parseOmiseEvent } from './parse-omise-event.js';
@@ -12,7 +12,9 @@ import { collectOmiseIds, eventCreatedAt, parseOmiseEvent } from './parse-omise-
 const FIXTURES = new URL('../test/fixtures/', import.meta.url);
 const bytes = (name: string): Uint8Array => readFileSync(new URL(name, FIXTURES));
 const text = (name: string): string => new TextDecoder().decode(bytes(name));
-const names = readdirSync(FIXTURES).filter((name) => name.endsWith('.json')).sort();
+const names = readdirSync(FIXTURES)
+  .filter((name) => name.endsWith('.json'))
+  .sort();
 
 describe('fixtures', () => {
   it('are all here', () => {
@@ -98,7 +100,12 @@ describe('fixtures', () => {
     const event = parseOmiseEvent(bytes('customer.destroy.json'));
     assert.ok(event.key === 'customer.destroy');
     assert.ok(OMISE_EVENT_CATALOGUE[event.key].deletedStub);
-    assert.deepEqual(event.data, { object: 'customer', id: 'cust_test_5ygqz8f4c3t2ltcjt1c', livemode: false, deleted: true });
+    assert.deepEqual(event.data, {
+      object: 'customer',
+      id: 'cust_test_5ygqz8f4c3t2ltcjt1c',
+      livemode: false,
+      deleted: true,
+    });
   });
 
   it('include an unknown key, which parses and is kept as is', () => {
@@ -129,7 +136,11 @@ describe('fixtures', () => {
       'card_test_5ygqz7sdvnw9ui5zbd0',
     ]);
     const complete = collectOmiseIds(parseOmiseEvent(bytes('charge.complete.json')));
-    for (const id of ['chrg_test_5ygr5q0ekcwwfgyq1rr', 'card_test_5ygr5ohmwxdtqktuzt9', 'trxn_test_5ygr5yw4cd6r7pvwdq8']) {
+    for (const id of [
+      'chrg_test_5ygr5q0ekcwwfgyq1rr',
+      'card_test_5ygr5ohmwxdtqktuzt9',
+      'trxn_test_5ygr5yw4cd6r7pvwdq8',
+    ]) {
       assert.ok(complete.includes(id), id);
     }
     // An id inside a URL is not an id value.

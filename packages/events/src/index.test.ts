@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as api from './index.js';
 
@@ -56,6 +56,9 @@ describe('library source', () => {
   it('keeps internal files (starting with _) out of index.ts', () => {
     const index = readFileSync(new URL('index.ts', directory), 'utf8');
     assert.doesNotMatch(index, /from '\.\/_/);
-    assert.ok(libraryFiles.some((name) => name.startsWith('_')), 'the check above should have something to check');
+    assert.ok(
+      libraryFiles.some((name) => name.startsWith('_')),
+      'the check above should have something to check',
+    );
   });
 });

@@ -26,7 +26,10 @@ describe('formatOmiseJson', () => {
   });
 
   it('puts each array item on its own line', () => {
-    assert.equal(formatOmiseJson({ next: ['2017-05-15', 3, true, null, [1]] }), '{\n  "next": [\n    "2017-05-15",\n    3,\n    true,\n    null,\n    [\n      1\n    ]\n  ]\n}');
+    assert.equal(
+      formatOmiseJson({ next: ['2017-05-15', 3, true, null, [1]] }),
+      '{\n  "next": [\n    "2017-05-15",\n    3,\n    true,\n    null,\n    [\n      1\n    ]\n  ]\n}',
+    );
   });
 
   it('escapes "/" as "\\/" by default, in values and keys', () => {
@@ -35,7 +38,10 @@ describe('formatOmiseJson', () => {
   });
 
   it('leaves "/" alone when escapeSlashes is false', () => {
-    assert.equal(formatOmiseJson({ location: '/events/evnt_test_1' }, { escapeSlashes: false }), '{\n  "location": "/events/evnt_test_1"\n}');
+    assert.equal(
+      formatOmiseJson({ location: '/events/evnt_test_1' }, { escapeSlashes: false }),
+      '{\n  "location": "/events/evnt_test_1"\n}',
+    );
   });
 
   it('leaves non-ASCII text as UTF-8 rather than \\u escapes', () => {
@@ -53,12 +59,24 @@ describe('formatOmiseJson', () => {
   });
 
   it('writes numbers as JavaScript does, and non-finite numbers as null', () => {
-    assert.equal(formatOmiseJson([0, -1, 1.5, 1e21, Number.NaN, Number.POSITIVE_INFINITY]), '[\n  0,\n  -1,\n  1.5,\n  1e+21,\n  null,\n  null\n]');
+    assert.equal(
+      formatOmiseJson([0, -1, 1.5, 1e21, Number.NaN, Number.POSITIVE_INFINITY]),
+      '[\n  0,\n  -1,\n  1.5,\n  1e+21,\n  null,\n  null\n]',
+    );
   });
 
   it('follows JSON.stringify for undefined, functions and toJSON', () => {
-    const value = { skipped: undefined, run: () => 1, kept: 1, when: new Date('2019-12-31T12:59:59Z'), list: [undefined] };
-    assert.equal(formatOmiseJson(value), '{\n  "kept": 1,\n  "when": "2019-12-31T12:59:59.000Z",\n  "list": [\n    null\n  ]\n}');
+    const value = {
+      skipped: undefined,
+      run: () => 1,
+      kept: 1,
+      when: new Date('2019-12-31T12:59:59Z'),
+      list: [undefined],
+    };
+    assert.equal(
+      formatOmiseJson(value),
+      '{\n  "kept": 1,\n  "when": "2019-12-31T12:59:59.000Z",\n  "list": [\n    null\n  ]\n}',
+    );
     assert.equal(formatOmiseJson(undefined), 'null');
   });
 
@@ -83,6 +101,9 @@ describe('formatOmiseJson', () => {
 
   it('allows the same object twice when it is not inside itself', () => {
     const shared = { id: 'card_test_1' };
-    assert.equal(formatOmiseJson([shared, shared]), '[\n  {\n    "id": "card_test_1"\n  },\n  {\n    "id": "card_test_1"\n  }\n]');
+    assert.equal(
+      formatOmiseJson([shared, shared]),
+      '[\n  {\n    "id": "card_test_1"\n  },\n  {\n    "id": "card_test_1"\n  }\n]',
+    );
   });
 });

@@ -43,7 +43,11 @@ export function formatOmiseJson(value: unknown, options: FormatOmiseJsonOptions 
 
   const write = (input: unknown, indent: string, key: string): string | undefined => {
     let current = input;
-    if (current !== null && typeof current === 'object' && typeof (current as { toJSON?: unknown }).toJSON === 'function') {
+    if (
+      current !== null &&
+      typeof current === 'object' &&
+      typeof (current as { toJSON?: unknown }).toJSON === 'function'
+    ) {
       current = (current as { toJSON: (key: string) => unknown }).toJSON(key);
     }
     switch (typeof current) {
@@ -54,7 +58,9 @@ export function formatOmiseJson(value: unknown, options: FormatOmiseJsonOptions 
       case 'boolean':
         return current ? 'true' : 'false';
       case 'bigint':
-        throw new TypeError('formatOmiseJson cannot serialise a BigInt (JSON has no such type); convert it to a number or string first');
+        throw new TypeError(
+          'formatOmiseJson cannot serialise a BigInt (JSON has no such type); convert it to a number or string first',
+        );
       case 'undefined':
       case 'function':
       case 'symbol':

@@ -9,9 +9,9 @@ import {
   OMISE_SIGNATURE_HEADER,
   OMISE_SIGNATURE_TIMESTAMP_HEADER,
   type OmiseSignatureVerification,
-  type VerifyOmiseSignatureOptions,
   readOmiseSignatureHeaders,
   signOmisePayload,
+  type VerifyOmiseSignatureOptions,
   verifyOmiseSignature,
 } from './omise-signature.js';
 
@@ -91,14 +91,20 @@ describe('signOmisePayload', () => {
   });
 
   it('refuses an empty secret, a secret that is not base64, and a parsed body', async () => {
-    await assert.rejects(signOmisePayload({ payload: BODY, secret: '' }), { name: 'OmiseWebhookError', code: 'missing_secret' });
+    await assert.rejects(signOmisePayload({ payload: BODY, secret: '' }), {
+      name: 'OmiseWebhookError',
+      code: 'missing_secret',
+    });
     await assert.rejects(signOmisePayload({ payload: BODY, secret: 'not base64!' }), (error: unknown) => {
       assert.ok(error instanceof OmiseWebhookError);
       assert.equal(error.code, 'invalid_secret');
       assert.match(error.message, /not base64/);
       return true;
     });
-    await assert.rejects(signOmisePayload({ payload: BODY, secret: 'skey_test_5abc' }), { code: 'invalid_secret', message: /API key/ });
+    await assert.rejects(signOmisePayload({ payload: BODY, secret: 'skey_test_5abc' }), {
+      code: 'invalid_secret',
+      message: /API key/,
+    });
     await assert.rejects(signOmisePayload({ payload: JSON.parse(BODY), secret: SECRET }), {
       code: 'payload_not_raw',
       message: /raw request body/,
@@ -106,7 +112,10 @@ describe('signOmisePayload', () => {
   });
 
   it('refuses a timestamp that is not whole seconds', async () => {
-    await assert.rejects(signOmisePayload({ payload: BODY, secret: SECRET, timestamp: TS * 1000 }), { name: 'RangeError', message: /milliseconds/ });
+    await assert.rejects(signOmisePayload({ payload: BODY, secret: SECRET, timestamp: TS * 1000 }), {
+      name: 'RangeError',
+      message: /milliseconds/,
+    });
     await assert.rejects(signOmisePayload({ payload: BODY, secret: SECRET, timestamp: 1.5 }), { name: 'RangeError' });
     await assert.rejects(signOmisePayload({ payload: BODY, secret: SECRET, timestamp: -1 }), { name: 'RangeError' });
   });
@@ -132,17 +141,24 @@ for (const backend of ['node', 'web'] as const) {
       });
 
       it('accepts uppercase hex and spaces around the header values', async () => {
-        const result = await verifyOmiseSignature(options({ signature: ` ${GOOD.toUpperCase()} `, timestamp: ` ${TS} ` }));
+        const result = await verifyOmiseSignature(
+          options({ signature: ` ${GOOD.toUpperCase()} `, timestamp: ` ${TS} ` }),
+        );
         assert.equal(result.ok, true);
       });
 
       it('round-trips with signOmisePayload', async () => {
         const signed = await signOmisePayload({ payload: BODY, secret: SECRET, timestamp: TS });
-        assert.equal((await verifyOmiseSignature(options({ signature: signed.signature, timestamp: signed.timestamp }))).ok, true);
+        assert.equal(
+          (await verifyOmiseSignature(options({ signature: signed.signature, timestamp: signed.timestamp }))).ok,
+          true,
+        );
       });
 
       it('accepts an empty body that was signed as empty', async () => {
-        const result = await verifyOmiseSignature(options({ payload: '', signature: expectedSignature(SECRET, TS, '') }));
+        const result = await verifyOmiseSignature(
+          options({ payload: '', signature: expectedSignature(SECRET, TS, '') }),
+        );
         assert.equal(result.ok, true);
       });
     });
@@ -166,8 +182,16 @@ for (const backend of ['node', 'web'] as const) {
       it('accepts either secret while rolling, and says which matched', async () => {
         const withOld = expectedSignature(OLD_SECRET, TS, BODY);
         const secrets = [OLD_SECRET, SECRET];
-        assert.deepEqual(await verifyOmiseSignature(options({ secret: undefined, secrets, signature: withOld })), { ok: true, timestamp: TS, matchedSecretIndex: 0 });
-        assert.deepEqual(await verifyOmiseSignature(options({ secret: undefined, secrets })), { ok: true, timestamp: TS, matchedSecretIndex: 1 });
+        assert.deepEqual(await verifyOmiseSignature(options({ secret: undefined, secrets, signature: withOld })), {
+          ok: true,
+          timestamp: TS,
+          matchedSecretIndex: 0,
+        });
+        assert.deepEqual(await verifyOmiseSignature(options({ secret: undefined, secrets })), {
+          ok: true,
+          timestamp: TS,
+          matchedSecretIndex: 1,
+        });
         // Omise sends both signatures during a roll; either secret finds its own.
         assert.equal((await verifyOmiseSignature(options({ signature: `${withOld},${GOOD}` }))).ok, true);
       });
@@ -178,21 +202,41 @@ for (const backend of ['node', 'web'] as const) {
       });
 
       it('fails with the wrong secret', async () => {
-        assertFailure(await verifyOmiseSignature(options({ secret: OTHER_SECRET })), 'no_signature_matched', /does not match/);
+        assertFailure(
+          await verifyOmiseSignature(options({ secret: OTHER_SECRET })),
+          'no_signature_matched',
+          /does not match/,
+        );
       });
     });
 
     describe('missing and empty inputs', () => {
       it('needs a secret', async () => {
-        for (const overrides of [{ secret: undefined }, { secret: '' }, { secret: '  ' }, { secret: undefined, secrets: [] }]) {
+        for (const overrides of [
+          { secret: undefined },
+          { secret: '' },
+          { secret: '  ' },
+          { secret: undefined, secrets: [] },
+        ]) {
           assertFailure(await verifyOmiseSignature(options(overrides)), 'missing_secret');
         }
-        assertFailure(await verifyOmiseSignature(options({ secret: undefined })), 'missing_secret', /no webhook secret was given/);
-        assertFailure(await verifyOmiseSignature(options({ secret: undefined, secrets: [SECRET, ''] })), 'missing_secret', /secret #2 of 2 is empty/);
+        assertFailure(
+          await verifyOmiseSignature(options({ secret: undefined })),
+          'missing_secret',
+          /no webhook secret was given/,
+        );
+        assertFailure(
+          await verifyOmiseSignature(options({ secret: undefined, secrets: [SECRET, ''] })),
+          'missing_secret',
+          /secret #2 of 2 is empty/,
+        );
       });
 
       it('never throws, even without options', async () => {
-        assertFailure(await verifyOmiseSignature(undefined as unknown as VerifyOmiseSignatureOptions), 'missing_secret');
+        assertFailure(
+          await verifyOmiseSignature(undefined as unknown as VerifyOmiseSignatureOptions),
+          'missing_secret',
+        );
       });
 
       it('needs the raw payload, not a parsed object', async () => {
@@ -203,19 +247,34 @@ for (const backend of ['node', 'web'] as const) {
 
       for (const value of [undefined, null, '', '   ']) {
         it(`reports the signature header as missing when it is ${JSON.stringify(value) ?? 'undefined'}`, async () => {
-          assertFailure(await verifyOmiseSignature(options({ signature: value })), 'missing_signature', /Omise-Signature header is (missing|empty)/);
+          assertFailure(
+            await verifyOmiseSignature(options({ signature: value })),
+            'missing_signature',
+            /Omise-Signature header is (missing|empty)/,
+          );
         });
         it(`reports the timestamp header as missing when it is ${JSON.stringify(value) ?? 'undefined'}`, async () => {
-          assertFailure(await verifyOmiseSignature(options({ timestamp: value })), 'missing_timestamp', /Omise-Signature-Timestamp header is (missing|empty)/);
+          assertFailure(
+            await verifyOmiseSignature(options({ timestamp: value })),
+            'missing_timestamp',
+            /Omise-Signature-Timestamp header is (missing|empty)/,
+          );
         });
       }
 
       it('checks the signature header before the timestamp header', async () => {
-        assertFailure(await verifyOmiseSignature(options({ signature: undefined, timestamp: undefined })), 'missing_signature');
+        assertFailure(
+          await verifyOmiseSignature(options({ signature: undefined, timestamp: undefined })),
+          'missing_signature',
+        );
       });
 
       it('explains a failure on an empty body', async () => {
-        assertFailure(await verifyOmiseSignature(options({ payload: '' })), 'no_signature_matched', /payload is empty \(0 bytes\)/);
+        assertFailure(
+          await verifyOmiseSignature(options({ payload: '' })),
+          'no_signature_matched',
+          /payload is empty \(0 bytes\)/,
+        );
       });
     });
 
@@ -260,12 +319,20 @@ for (const backend of ['node', 'web'] as const) {
 
       it('accepts a signature exactly 300 seconds old and refuses one 301 seconds old', async () => {
         assert.equal((await verifyOmiseSignature(options({ now: NOW + 300_000 }))).ok, true);
-        assertFailure(await verifyOmiseSignature(options({ now: NOW + 301_000 })), 'timestamp_too_old', /301 seconds old; at most 300/);
+        assertFailure(
+          await verifyOmiseSignature(options({ now: NOW + 301_000 })),
+          'timestamp_too_old',
+          /301 seconds old; at most 300/,
+        );
       });
 
       it('accepts a signature exactly 300 seconds ahead and refuses one 301 seconds ahead', async () => {
         assert.equal((await verifyOmiseSignature(options({ now: NOW - 300_000 }))).ok, true);
-        assertFailure(await verifyOmiseSignature(options({ now: NOW - 301_000 })), 'timestamp_in_future', /301 seconds in the future/);
+        assertFailure(
+          await verifyOmiseSignature(options({ now: NOW - 301_000 })),
+          'timestamp_in_future',
+          /301 seconds in the future/,
+        );
       });
 
       it('counts whole seconds of the clock', async () => {
@@ -273,32 +340,56 @@ for (const backend of ['node', 'web'] as const) {
       });
 
       it('checks the time before the signature, so a stale valid signature still fails', async () => {
-        assertFailure(await verifyOmiseSignature(options({ now: NOW + 3_600_000 })), 'timestamp_too_old', /toleranceSec: Infinity/);
+        assertFailure(
+          await verifyOmiseSignature(options({ now: NOW + 3_600_000 })),
+          'timestamp_too_old',
+          /toleranceSec: Infinity/,
+        );
       });
 
       it('takes a custom tolerance, including 0', async () => {
         assert.equal((await verifyOmiseSignature(options({ toleranceSec: 10, now: NOW + 10_000 }))).ok, true);
-        assertFailure(await verifyOmiseSignature(options({ toleranceSec: 10, now: NOW + 11_000 })), 'timestamp_too_old');
+        assertFailure(
+          await verifyOmiseSignature(options({ toleranceSec: 10, now: NOW + 11_000 })),
+          'timestamp_too_old',
+        );
         assert.equal((await verifyOmiseSignature(options({ toleranceSec: 0 }))).ok, true);
         assertFailure(await verifyOmiseSignature(options({ toleranceSec: 0, now: NOW - 1000 })), 'timestamp_in_future');
       });
 
       it('turns the check off with Infinity', async () => {
         const tenYears = 10 * 365 * 24 * 3600 * 1000;
-        assert.equal((await verifyOmiseSignature(options({ toleranceSec: Number.POSITIVE_INFINITY, now: NOW + tenYears }))).ok, true);
-        assert.equal((await verifyOmiseSignature(options({ toleranceSec: Number.POSITIVE_INFINITY, now: NOW - tenYears }))).ok, true);
+        assert.equal(
+          (await verifyOmiseSignature(options({ toleranceSec: Number.POSITIVE_INFINITY, now: NOW + tenYears }))).ok,
+          true,
+        );
+        assert.equal(
+          (await verifyOmiseSignature(options({ toleranceSec: Number.POSITIVE_INFINITY, now: NOW - tenYears }))).ok,
+          true,
+        );
       });
 
       it('uses the default for a negative or NaN tolerance', async () => {
-        assertFailure(await verifyOmiseSignature(options({ toleranceSec: -1, now: NOW + 301_000 })), 'timestamp_too_old');
+        assertFailure(
+          await verifyOmiseSignature(options({ toleranceSec: -1, now: NOW + 301_000 })),
+          'timestamp_too_old',
+        );
         assert.equal((await verifyOmiseSignature(options({ toleranceSec: Number.NaN, now: NOW + 300_000 }))).ok, true);
       });
 
       it('uses the real clock by default', async () => {
         const timestamp = String(Math.floor(Date.now() / 1000));
-        const result = await verifyOmiseSignature({ payload: BODY, secret: SECRET, timestamp, signature: expectedSignature(SECRET, timestamp, BODY) });
+        const result = await verifyOmiseSignature({
+          payload: BODY,
+          secret: SECRET,
+          timestamp,
+          signature: expectedSignature(SECRET, timestamp, BODY),
+        });
         assert.equal(result.ok, true);
-        assertFailure(await verifyOmiseSignature({ payload: BODY, secret: SECRET, timestamp: String(TS), signature: GOOD }), 'timestamp_too_old');
+        assertFailure(
+          await verifyOmiseSignature({ payload: BODY, secret: SECRET, timestamp: String(TS), signature: GOOD }),
+          'timestamp_too_old',
+        );
       });
     });
 
@@ -327,11 +418,20 @@ for (const backend of ['node', 'web'] as const) {
       });
 
       it('names the bad secret among several', async () => {
-        assertFailure(await verifyOmiseSignature(options({ secret: undefined, secrets: [SECRET, 'bad secret'] })), 'secret_not_base64', /secret #2 of 2/);
+        assertFailure(
+          await verifyOmiseSignature(options({ secret: undefined, secrets: [SECRET, 'bad secret'] })),
+          'secret_not_base64',
+          /secret #2 of 2/,
+        );
       });
 
       it('checks the secret before the payload and headers', async () => {
-        assertFailure(await verifyOmiseSignature(options({ secret: 'bad secret', payload: null as unknown as string, signature: undefined })), 'secret_not_base64');
+        assertFailure(
+          await verifyOmiseSignature(
+            options({ secret: 'bad secret', payload: null as unknown as string, signature: undefined }),
+          ),
+          'secret_not_base64',
+        );
       });
     });
 
@@ -348,7 +448,10 @@ for (const backend of ['node', 'web'] as const) {
         const result = await verifyOmiseSignature(options({ payload: JSON.stringify(JSON.parse(BODY)) }));
         assertFailure(result, 'no_signature_matched');
         assert.equal(result.diagnosis, 'body_reserialised');
-        assert.match(result.hint ?? '', /re-serialised after it was signed .* forward the raw bytes exactly as received/);
+        assert.match(
+          result.hint ?? '',
+          /re-serialised after it was signed .* forward the raw bytes exactly as received/,
+        );
       });
 
       it('spots a body re-serialised with JSON.stringify(value, null, 2)', async () => {
@@ -359,7 +462,9 @@ for (const backend of ['node', 'web'] as const) {
 
       it('spots a compact body that was signed pretty-printed the other way round', async () => {
         const compact = JSON.stringify(JSON.parse(BODY));
-        const result = await verifyOmiseSignature(options({ payload: BODY, signature: expectedSignature(SECRET, TS, compact) }));
+        const result = await verifyOmiseSignature(
+          options({ payload: BODY, signature: expectedSignature(SECRET, TS, compact) }),
+        );
         assertFailure(result, 'no_signature_matched');
         assert.equal(result.diagnosis, 'body_reserialised');
       });
@@ -402,7 +507,9 @@ for (const backend of ['node', 'web'] as const) {
       });
 
       it('skips the diagnosis when asked to', async () => {
-        const result = await verifyOmiseSignature(options({ payload: JSON.stringify(JSON.parse(BODY)), diagnose: false }));
+        const result = await verifyOmiseSignature(
+          options({ payload: JSON.stringify(JSON.parse(BODY)), diagnose: false }),
+        );
         assertFailure(result, 'no_signature_matched');
         assert.equal(result.diagnosis, undefined);
       });
@@ -418,14 +525,25 @@ for (const backend of ['node', 'web'] as const) {
 
 describe('readOmiseSignatureHeaders', () => {
   it('reads a fetch Headers object, whatever the case', () => {
-    const headers = new Headers({ 'omise-signature': GOOD, 'OMISE-SIGNATURE-TIMESTAMP': String(TS), 'Content-Type': 'application/json' });
+    const headers = new Headers({
+      'omise-signature': GOOD,
+      'OMISE-SIGNATURE-TIMESTAMP': String(TS),
+      'Content-Type': 'application/json',
+    });
     assert.deepEqual(readOmiseSignatureHeaders(headers), { signature: GOOD, timestamp: String(TS) });
   });
 
   it('reads a Node-style record, with array values joined by commas', () => {
-    const result = readOmiseSignatureHeaders({ 'omise-signature': ['a', 'b'], 'omise-signature-timestamp': String(TS), host: undefined });
+    const result = readOmiseSignatureHeaders({
+      'omise-signature': ['a', 'b'],
+      'omise-signature-timestamp': String(TS),
+      host: undefined,
+    });
     assert.deepEqual(result, { signature: 'a,b', timestamp: String(TS) });
-    assert.deepEqual(readOmiseSignatureHeaders({ 'Omise-Signature': 'x', 'Omise-Signature-Timestamp': '1' }), { signature: 'x', timestamp: '1' });
+    assert.deepEqual(readOmiseSignatureHeaders({ 'Omise-Signature': 'x', 'Omise-Signature-Timestamp': '1' }), {
+      signature: 'x',
+      timestamp: '1',
+    });
   });
 
   it('reads a list of name/value pairs, joining repeated headers', () => {
@@ -449,8 +567,14 @@ describe('readOmiseSignatureHeaders', () => {
       timestamp: undefined,
       misnamedSignatureHeader: 'X-Omise-Signature',
     });
-    assert.equal(readOmiseSignatureHeaders({ 'x-omise-signature-timestamp': '1' }).misnamedSignatureHeader, 'x-omise-signature-timestamp');
-    assert.equal(readOmiseSignatureHeaders(new Headers({ 'X-Omise-Signature': GOOD })).misnamedSignatureHeader, 'x-omise-signature');
+    assert.equal(
+      readOmiseSignatureHeaders({ 'x-omise-signature-timestamp': '1' }).misnamedSignatureHeader,
+      'x-omise-signature-timestamp',
+    );
+    assert.equal(
+      readOmiseSignatureHeaders(new Headers({ 'X-Omise-Signature': GOOD })).misnamedSignatureHeader,
+      'x-omise-signature',
+    );
   });
 
   it('feeds verifyOmiseSignature, including two signature header lines during a roll', async () => {
@@ -460,6 +584,9 @@ describe('readOmiseSignatureHeaders', () => {
       ['omise-signature', GOOD],
       ['omise-signature-timestamp', String(TS)],
     ]);
-    assert.equal((await verifyOmiseSignature({ payload: BODY, signature, timestamp, secret: SECRET, now: NOW })).ok, true);
+    assert.equal(
+      (await verifyOmiseSignature({ payload: BODY, signature, timestamp, secret: SECRET, now: NOW })).ok,
+      true,
+    );
   });
 });

@@ -254,7 +254,12 @@ export async function verifyOmiseSignature(options: VerifyOmiseSignatureOptions)
     if (decoded.onlyWhitespace && diagnose) {
       // Trimming is not done silently: a secret with a stray newline is a configuration mistake
       // worth fixing. But check whether trimming would be enough, so the message can say so.
-      const trimmed = await verifyOmiseSignature({ ...options, secret: undefined, secrets: secretTexts.map((s) => s.trim()), diagnose: false });
+      const trimmed = await verifyOmiseSignature({
+        ...options,
+        secret: undefined,
+        secrets: secretTexts.map((s) => s.trim()),
+        diagnose: false,
+      });
       if (trimmed.ok) {
         result.diagnosis = 'secret_whitespace';
         result.hint = HINTS.secret_whitespace;
@@ -374,7 +379,9 @@ export async function signOmisePayload(options: SignOmisePayloadOptions): Promis
   }
   const timestampText = String(timestamp);
   const body = typeof payload === 'string' ? encoder.encode(payload) : payload;
-  const signature = toHex(await getCryptoBackend().hmacSha256(decoded.key, [encoder.encode(`${timestampText}.`), body]));
+  const signature = toHex(
+    await getCryptoBackend().hmacSha256(decoded.key, [encoder.encode(`${timestampText}.`), body]),
+  );
   return {
     signature,
     timestamp: timestampText,
@@ -417,7 +424,8 @@ export function readOmiseSignatureHeaders(
       add(name, value);
     });
   } else {
-    for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) add(name, value);
+    for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>))
+      add(name, value);
   }
 
   const result: OmiseSignatureHeaders = {
@@ -460,7 +468,11 @@ function decodeSecret(secret: string): DecodedSecret {
   const padding = /=*$/.exec(secret)?.[0].length ?? 0;
   const misplacedPadding = secret.slice(0, secret.length - padding).includes('=');
   if (misplacedPadding || padding > 2 || (padding > 0 && secret.length % 4 !== 0) || secret.length % 4 === 1) {
-    return { ok: false, problem: 'is not valid base64 (its length or "=" padding is wrong; was it cut short when copied?)', onlyWhitespace: false };
+    return {
+      ok: false,
+      problem: 'is not valid base64 (its length or "=" padding is wrong; was it cut short when copied?)',
+      onlyWhitespace: false,
+    };
   }
   const binary = atob(secret);
   const key = new Uint8Array(binary.length);
@@ -468,7 +480,11 @@ function decodeSecret(secret: string): DecodedSecret {
   return { ok: true, key };
 }
 
-async function matchesAny(key: Uint8Array, message: readonly Uint8Array[], providedBytes: readonly Uint8Array[]): Promise<boolean> {
+async function matchesAny(
+  key: Uint8Array,
+  message: readonly Uint8Array[],
+  providedBytes: readonly Uint8Array[],
+): Promise<boolean> {
   const backend = getCryptoBackend();
   const expected = encoder.encode(toHex(await backend.hmacSha256(key, message)));
   let matched = false;
@@ -549,7 +565,10 @@ function eventMode(body: Uint8Array): 'test' | 'live' | undefined {
 }
 
 function malformedSignatureMessage(part: string, index: number, count: number): string {
-  const which = count === 1 ? `the ${OMISE_SIGNATURE_HEADER} header` : `part ${index + 1} of ${count} in the ${OMISE_SIGNATURE_HEADER} header`;
+  const which =
+    count === 1
+      ? `the ${OMISE_SIGNATURE_HEADER} header`
+      : `part ${index + 1} of ${count} in the ${OMISE_SIGNATURE_HEADER} header`;
   if (part === '') {
     return `${which} is empty; expected 64 hex digits (an HMAC-SHA256), several separated by commas while a secret is rolled.`;
   }

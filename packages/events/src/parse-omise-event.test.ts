@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isKnownOmiseEvent } from './event-catalogue.js';
 import { OmiseWebhookError } from './errors.js';
+import { isKnownOmiseEvent } from './event-catalogue.js';
 import { collectOmiseIds, eventCreatedAt, parseOmiseEvent, safeParseOmiseEvent } from './parse-omise-event.js';
 
 function event(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -58,7 +58,9 @@ describe('parseOmiseEvent: valid events', () => {
   });
 
   it('parses an unknown key and keeps it as is', () => {
-    const parsed = parseOmiseEvent(JSON.stringify(event({ key: 'payment_link.archive', data: { object: 'payment_link', id: 'plnk_test_1' } })));
+    const parsed = parseOmiseEvent(
+      JSON.stringify(event({ key: 'payment_link.archive', data: { object: 'payment_link', id: 'plnk_test_1' } })),
+    );
     assert.equal(parsed.key, 'payment_link.archive');
     assert.equal(isKnownOmiseEvent(parsed), false);
   });
@@ -72,7 +74,10 @@ describe('parseOmiseEvent: valid events', () => {
 
   it('accepts keys with underscores and more than two words', () => {
     assert.equal(parseOmiseEvent(JSON.stringify(event({ key: 'customer.update.card' }))).key, 'customer.update.card');
-    assert.equal(parseOmiseEvent(JSON.stringify(event({ key: 'some_object.some_action' }))).key, 'some_object.some_action');
+    assert.equal(
+      parseOmiseEvent(JSON.stringify(event({ key: 'some_object.some_action' }))).key,
+      'some_object.some_action',
+    );
   });
 });
 
@@ -176,7 +181,12 @@ describe('parseOmiseEvent: JSON that is not an event', () => {
     ['object missing', without('object'), 'object', /"object" is missing; expected "event"/],
     ['object is another kind', event({ object: 'charge' }), 'object', /looks like a charge object, not an event/],
     ['id missing', without('id'), 'id', /"id" is missing/],
-    ['id of another kind', event({ id: 'chrg_test_5abc1' }), 'id', /"id" is "chrg_test_5abc1" \(a string\); expected an event id/],
+    [
+      'id of another kind',
+      event({ id: 'chrg_test_5abc1' }),
+      'id',
+      /"id" is "chrg_test_5abc1" \(a string\); expected an event id/,
+    ],
     ['id in capitals', event({ id: 'evnt_TEST_5xyz' }), 'id', /expected an event id/],
     ['id with no body', event({ id: 'evnt_' }), 'id', /expected an event id/],
     ['id not a string', event({ id: 5 }), 'id', /"id" is 5 \(a number\)/],
@@ -194,10 +204,25 @@ describe('parseOmiseEvent: JSON that is not an event', () => {
     ['data an array', event({ data: [] }), 'data', /"data" is an array/],
     ['data without object', event({ data: { id: 'chrg_test_1' } }), 'data.object', /"data.object" is missing/],
     ['data.object not a string', event({ data: { object: 1 } }), 'data.object', /"data.object" is 1 \(a number\)/],
-    ['created_at a number', event({ created_at: 1577797199 }), 'created_at', /"created_at" is 1577797199 \(a number\); expected an ISO 8601/],
+    [
+      'created_at a number',
+      event({ created_at: 1577797199 }),
+      'created_at',
+      /"created_at" is 1577797199 \(a number\); expected an ISO 8601/,
+    ],
     ['created null', event({ created: null }), 'created', /"created" is null/],
-    ['test id with livemode true', event({ livemode: true }), 'livemode', /"livemode" is true but the id evnt_test_5xyz1 is a test-mode id/],
-    ['live id with livemode false', event({ id: 'evnt_5xyz1' }), 'livemode', /"livemode" is false but the id evnt_5xyz1 is a live-mode id/],
+    [
+      'test id with livemode true',
+      event({ livemode: true }),
+      'livemode',
+      /"livemode" is true but the id evnt_test_5xyz1 is a test-mode id/,
+    ],
+    [
+      'live id with livemode false',
+      event({ id: 'evnt_5xyz1' }),
+      'livemode',
+      /"livemode" is false but the id evnt_5xyz1 is a live-mode id/,
+    ],
   ];
   for (const [description, body, field, message] of cases) {
     it(`names "${field}" when ${description}`, () => {
@@ -266,13 +291,41 @@ describe('collectOmiseIds', () => {
       live: ['acct_5a1', 'bacc_5b1'],
     };
     assert.deepEqual(collectOmiseIds(value), [
-      'evnt_test_5xyz1', 'chrg_test_5abc1', 'rfnd_test_5r1', 'trxn_test_5t2', 'card_test_5c1', 'cust_test_5u1',
-      'src_test_5s1', 'whdl_test_5w1', 'acct_5a1', 'bacc_5b1',
+      'evnt_test_5xyz1',
+      'chrg_test_5abc1',
+      'rfnd_test_5r1',
+      'trxn_test_5t2',
+      'card_test_5c1',
+      'cust_test_5u1',
+      'src_test_5s1',
+      'whdl_test_5w1',
+      'acct_5a1',
+      'bacc_5b1',
     ]);
   });
 
   it('knows every documented prefix', () => {
-    const prefixes = ['evnt', 'chrg', 'card', 'cust', 'trxn', 'rfnd', 'dspt', 'docu', 'trsf', 'recp', 'schd', 'occu', 'link', 'src', 'tokn', 'paym', 'whdl', 'acct', 'bacc'];
+    const prefixes = [
+      'evnt',
+      'chrg',
+      'card',
+      'cust',
+      'trxn',
+      'rfnd',
+      'dspt',
+      'docu',
+      'trsf',
+      'recp',
+      'schd',
+      'occu',
+      'link',
+      'src',
+      'tokn',
+      'paym',
+      'whdl',
+      'acct',
+      'bacc',
+    ];
     const ids = prefixes.map((prefix) => `${prefix}_test_5abc`);
     assert.deepEqual(collectOmiseIds(ids), ids);
   });

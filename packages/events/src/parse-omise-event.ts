@@ -1,6 +1,6 @@
 import { findJsonSyntaxError } from './_json-syntax-error.js';
 import { notRawMessage } from './_not-raw-message.js';
-import { OmiseWebhookError, type OmiseJsonPosition } from './errors.js';
+import { type OmiseJsonPosition, OmiseWebhookError } from './errors.js';
 import type { OmiseEvent, OmiseEventEnvelope } from './types.js';
 
 const EVENT_ID = /^evnt_(test_)?[0-9a-z]+$/;
@@ -219,26 +219,44 @@ function checkEnvelope(value: unknown): void {
     throw invalid('object', `"object" is ${describe(value.object)}; expected "event".${what}`);
   }
   if (typeof value.id !== 'string' || !EVENT_ID.test(value.id)) {
-    throw invalid('id', `"id" is ${describe(value.id)}; expected an event id like "evnt_test_5xyz..." or "evnt_5xyz..." (evnt_, an optional test_, then lowercase letters and digits).`);
+    throw invalid(
+      'id',
+      `"id" is ${describe(value.id)}; expected an event id like "evnt_test_5xyz..." or "evnt_5xyz..." (evnt_, an optional test_, then lowercase letters and digits).`,
+    );
   }
   if (typeof value.key !== 'string' || value.key === '') {
-    throw invalid('key', `"key" is ${describe(value.key)}; expected the event key, a non-empty string like "charge.create".`);
+    throw invalid(
+      'key',
+      `"key" is ${describe(value.key)}; expected the event key, a non-empty string like "charge.create".`,
+    );
   }
   if (!EVENT_KEY.test(value.key)) {
-    throw invalid('key', `"key" is ${describe(value.key)}; expected lowercase dotted words like "charge.create" or "customer.update.card".`);
+    throw invalid(
+      'key',
+      `"key" is ${describe(value.key)}; expected lowercase dotted words like "charge.create" or "customer.update.card".`,
+    );
   }
   if (typeof value.livemode !== 'boolean') {
     throw invalid('livemode', `"livemode" is ${describe(value.livemode)}; expected true or false.`);
   }
   if (!isPlainObject(value.data)) {
-    throw invalid('data', `"data" is ${describe(value.data)}; expected the object the event is about, like {"object": "charge", "id": "chrg_...", ...}.`);
+    throw invalid(
+      'data',
+      `"data" is ${describe(value.data)}; expected the object the event is about, like {"object": "charge", "id": "chrg_...", ...}.`,
+    );
   }
   if (typeof value.data.object !== 'string') {
-    throw invalid('data.object', `"data.object" is ${describe(value.data.object)}; expected a string naming the kind of object, like "charge".`);
+    throw invalid(
+      'data.object',
+      `"data.object" is ${describe(value.data.object)}; expected a string naming the kind of object, like "charge".`,
+    );
   }
   for (const field of ['created_at', 'created'] as const) {
     if (value[field] !== undefined && typeof value[field] !== 'string') {
-      throw invalid(field, `"${field}" is ${describe(value[field])}; expected an ISO 8601 time string like "2019-12-31T12:59:59Z".`);
+      throw invalid(
+        field,
+        `"${field}" is ${describe(value[field])}; expected an ISO 8601 time string like "2019-12-31T12:59:59Z".`,
+      );
     }
   }
   const testId = value.id.includes('_test_');

@@ -2,6 +2,7 @@
 // must fail to compile; if a type change makes one of them compile, tsc reports the unused
 // directive and this check fails.
 
+import type { OmiseEventKey } from './event-catalogue.js';
 import { isKnownOmiseEvent } from './event-catalogue.js';
 import { parseOmiseEvent } from './parse-omise-event.js';
 import type {
@@ -15,7 +16,6 @@ import type {
   OmiseRefund,
   UnknownOmiseEvent,
 } from './types.js';
-import type { OmiseEventKey } from './event-catalogue.js';
 
 declare const event: OmiseEvent;
 declare function take<T>(value: T): void;

@@ -37,7 +37,10 @@ export class PendingVerifier {
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => void this.runOnce().finally(() => this.#schedule()), this.#options.intervalMs ?? 30_000);
+    this.#timer = setTimeout(
+      () => void this.runOnce().finally(() => this.#schedule()),
+      this.#options.intervalMs ?? 30_000,
+    );
     this.#timer.unref();
   }
 
@@ -60,7 +63,11 @@ export class PendingVerifier {
       let copy: { body: string; fetchedAt: string; differences: string[] } | undefined;
       if (lookup.kind === 'found') {
         const received = JSON.parse(Buffer.from(event.body).toString('utf8')) as unknown;
-        copy = { body: lookup.body, fetchedAt: new Date().toISOString(), differences: describeDifferences(received, lookup.body) };
+        copy = {
+          body: lookup.body,
+          fetchedAt: new Date().toISOString(),
+          differences: describeDifferences(received, lookup.body),
+        };
         verification = {
           mode: event.verification.mode,
           status: 'verified',

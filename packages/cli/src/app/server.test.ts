@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventBody } from '../testing/delivery-fixtures.js';
@@ -15,7 +15,10 @@ function nextEventId(): string {
   return `evnt_test_5xsrv${Date.now().toString(36)}${sequence}`;
 }
 
-function signedHeaders(body: string | Buffer, options: { secret?: string; timestamp?: number } = {}): Array<[string, string]> {
+function signedHeaders(
+  body: string | Buffer,
+  options: { secret?: string; timestamp?: number } = {},
+): Array<[string, string]> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   return [
     ['Content-Type', 'application/json'],
@@ -43,7 +46,13 @@ describe('serve: signature verification, storage and files', () => {
     const headers = signedHeaders(body);
     const response = await post(server, body, headers);
     assert.equal(response.status, 200);
-    assert.deepEqual(response.json, { received: true, id: eventId, duplicate: false, deliveries: 1, verification: 'verified' });
+    assert.deepEqual(response.json, {
+      received: true,
+      id: eventId,
+      duplicate: false,
+      deliveries: 1,
+      verification: 'verified',
+    });
     // The answer came after the commit, so the store has it already.
     const stored = await server.store.getEvent(eventId);
     assert.ok(stored);
@@ -54,7 +63,11 @@ describe('serve: signature verification, storage and files', () => {
     );
     assert.equal(stored.key, 'charge.complete');
     assert.equal(stored.objectId, 'chrg_test_5xfixture0001');
-    assert.deepEqual(stored.verification, { mode: 'signature', status: 'verified', reason: 'signature matched the webhook secret' });
+    assert.deepEqual(stored.verification, {
+      mode: 'signature',
+      status: 'verified',
+      reason: 'signature matched the webhook secret',
+    });
     await server.mirror?.idle();
     const file = readFileSync(join(server.config.logDir, 'api', 'event', `${eventId}.json`), 'utf8');
     assert.equal(file, `${JSON.stringify(JSON.parse(body), null, 2)}\n`);
@@ -89,7 +102,11 @@ describe('serve: signature verification, storage and files', () => {
     ['not an object', '[1, 2]', 'got an array'],
     ['object is not "event"', '{"object": "charge", "id": "chrg_test_1"}', 'object'],
     ['id is not an event id', '{"object": "event", "id": "../../etc/passwd", "key": "charge.create"}', 'id'],
-    ['key missing', '{"object": "event", "id": "evnt_test_5xnokey", "livemode": false, "data": {"object": "charge"}}', 'key'],
+    [
+      'key missing',
+      '{"object": "event", "id": "evnt_test_5xnokey", "livemode": false, "data": {"object": "charge"}}',
+      'key',
+    ],
     [
       'data missing',
       '{"object": "event", "id": "evnt_test_5xnodata", "key": "charge.create", "livemode": false}',
@@ -114,11 +131,7 @@ describe('serve: signature verification, storage and files', () => {
     const now = Math.floor(Date.now() / 1000);
     const cases: Array<[string, Array<[string, string]>, string]> = [
       ['no headers', [['Content-Type', 'application/json']], 'missing_signature'],
-      [
-        'no timestamp',
-        [['Omise-Signature', signForTest(TEST_WEBHOOK_SECRET, now, body)]],
-        'missing_timestamp',
-      ],
+      ['no timestamp', [['Omise-Signature', signForTest(TEST_WEBHOOK_SECRET, now, body)]], 'missing_timestamp'],
       [
         'malformed signature',
         [
@@ -234,7 +247,11 @@ describe('serve: limits and slow senders', () => {
       });
       socket.write('POST /omise/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{"object": "ev');
       const body = eventBody({ eventId: nextEventId() });
-      const meanwhile = await rawRequest({ url: server.webhookUrl, headers: [['Content-Type', 'application/json']], body });
+      const meanwhile = await rawRequest({
+        url: server.webhookUrl,
+        headers: [['Content-Type', 'application/json']],
+        body,
+      });
       assert.equal(meanwhile.status, 200);
       const received = await closed;
       assert.match(received, /^HTTP\/1\.1 408/);
@@ -247,11 +264,22 @@ describe('serve: limits and slow senders', () => {
     const server = await startTestServer({ maxBodyBytes: 4096 });
     try {
       const base = eventBody({ eventId: nextEventId() });
-      const body = base.replace('"currency": "thb"', `"currency": "thb",\n    "padding": "${'x'.repeat(4096 - Buffer.byteLength(base) - 19)}"`);
+      const body = base.replace(
+        '"currency": "thb"',
+        `"currency": "thb",\n    "padding": "${'x'.repeat(4096 - Buffer.byteLength(base) - 19)}"`,
+      );
       assert.equal(Buffer.byteLength(body), 4096);
-      const response = await rawRequest({ url: server.webhookUrl, headers: [['Content-Type', 'application/json']], body });
+      const response = await rawRequest({
+        url: server.webhookUrl,
+        headers: [['Content-Type', 'application/json']],
+        body,
+      });
       assert.equal(response.status, 200);
-      const over = await rawRequest({ url: server.webhookUrl, headers: [['Content-Type', 'application/json']], body: `${body} ` });
+      const over = await rawRequest({
+        url: server.webhookUrl,
+        headers: [['Content-Type', 'application/json']],
+        body: `${body} `,
+      });
       assert.equal(over.status, 413);
     } finally {
       await server.close();
@@ -304,7 +332,9 @@ describe('serve: verification with the Omise API', () => {
   it('keeps Omise’s copy beside the received bytes, notes differences, and writes the copy to the file', async () => {
     const eventId = nextEventId();
     const body = eventBody({ eventId });
-    const copy = body.replace('"amount": 100000', '"amount": 100001').replace('"webhook_deliveries": [\n\n  ]', '"webhook_deliveries": []');
+    const copy = body
+      .replace('"amount": 100000', '"amount": 100001')
+      .replace('"webhook_deliveries": [\n\n  ]', '"webhook_deliveries": []');
     api.events.set(eventId, copy);
     const response = await post(server, body, [['Content-Type', 'application/json']]);
     assert.equal(response.status, 200);
@@ -385,7 +415,10 @@ describe('serve: durability across a restart', () => {
       for (const id of ids) {
         const stored = await second.store.getEvent(id);
         const file = readFileSync(join(logDir, 'api', 'event', `${id}.json`), 'utf8');
-        assert.equal(file, `${JSON.stringify(JSON.parse(Buffer.from(stored?.body ?? []).toString('utf8')), null, 2)}\n`);
+        assert.equal(
+          file,
+          `${JSON.stringify(JSON.parse(Buffer.from(stored?.body ?? []).toString('utf8')), null, 2)}\n`,
+        );
       }
     } finally {
       await second.close();

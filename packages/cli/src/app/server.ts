@@ -123,7 +123,11 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const report = (text: string) => io.stderr.write(`${text}\n`);
   const notifier = new Notifier((error) => report(`omise-webhook: a listener failed: ${String(error)}`));
   const omiseApi = config.secretKey
-    ? new OmiseApiClient({ secretKey: config.secretKey, baseUrl: config.apiUrl, ...(io.fetch ? { fetch: io.fetch } : {}) })
+    ? new OmiseApiClient({
+        secretKey: config.secretKey,
+        baseUrl: config.apiUrl,
+        ...(io.fetch ? { fetch: io.fetch } : {}),
+      })
     : undefined;
 
   const mirror = config.files
@@ -166,7 +170,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         `port ${config.port} on ${config.host} is already in use; stop the other program or choose another with --port (PORT)`,
       );
     }
-    if (code === 'EACCES') throw new ConfigError(`not allowed to listen on ${config.host}:${config.port}; use a port above 1023`);
+    if (code === 'EACCES')
+      throw new ConfigError(`not allowed to listen on ${config.host}:${config.port}; use a port above 1023`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
       throw new ConfigError(`cannot listen on host ${config.host}: no such address on this machine (--host / HOST)`);
     }
@@ -175,7 +180,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   verifier?.start();
   if (mirror) {
     // Files missing after a crash between commit and write are rebuilt from the store.
-    mirror.reconcile(store).catch((error) => report(`omise-webhook: could not rebuild the event files: ${String(error)}`));
+    mirror
+      .reconcile(store)
+      .catch((error) => report(`omise-webhook: could not rebuild the event files: ${String(error)}`));
   }
 
   let closing: Promise<void> | null = null;

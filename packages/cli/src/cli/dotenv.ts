@@ -25,7 +25,8 @@ export function loadDotenv(options: { cwd: string; env: Env; file?: string }): L
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && options.file === undefined) return { env: { ...options.env }, file: null, names: [], error: null };
+    if (code === 'ENOENT' && options.file === undefined)
+      return { env: { ...options.env }, file: null, names: [], error: null };
     return {
       env: { ...options.env },
       file: path,

@@ -7,10 +7,10 @@ import { eventBody } from '../testing/delivery-fixtures.js';
 import { rawRequest } from '../testing/http.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
 import { CapturedOutput, temporaryDirectory, testServerConfig } from '../testing/test-server.js';
-import { buildProgram, main } from './main.js';
-import type { Env } from './dotenv.js';
 import { buildServerConfig } from './commands/serve.js';
 import type { CliContext } from './context.js';
+import type { Env } from './dotenv.js';
+import { buildProgram, main } from './main.js';
 
 async function run(argv: string[], options: { env?: Env; cwd?: string; signal?: AbortSignal } = {}) {
   const stdout = new CapturedOutput();
@@ -88,7 +88,10 @@ describe('cli', () => {
     assert.equal(serveConfig([], { OMISE_WEBHOOK_FILES: 'false' }).files, false);
     assert.deepEqual(serveConfig([], { OMISE_WEBHOOK_SECRET: 'b2xk, bmV3' }).webhookSecrets, ['b2xk', 'bmV3']);
     assert.equal(serveConfig([], { OMISE_TEST_SECRET_KEY: 'skey_test_orig' }).secretKey, 'skey_test_orig');
-    assert.equal(serveConfig([], { OMISE_SECRET_KEY: 'skey_test_new', OMISE_TEST_SECRET_KEY: 'skey_test_orig' }).secretKey, 'skey_test_new');
+    assert.equal(
+      serveConfig([], { OMISE_SECRET_KEY: 'skey_test_new', OMISE_TEST_SECRET_KEY: 'skey_test_orig' }).secretKey,
+      'skey_test_new',
+    );
   });
 
   it('names the bad value, its flag and its variable, and exits 2', async () => {
@@ -97,7 +100,10 @@ describe('cli', () => {
     assert.equal(badPort.stderr, 'omise-webhook: --port (PORT) got "eighty"; expected a port number from 0 to 65535\n');
     const badVerify = await run(['serve'], { env: { OMISE_WEBHOOK_VERIFY: 'maybe' } });
     assert.equal(badVerify.code, 2);
-    assert.match(badVerify.stderr, /--verify \(OMISE_WEBHOOK_VERIFY\) got "maybe"; expected one of auto, signature, api, both, none/);
+    assert.match(
+      badVerify.stderr,
+      /--verify \(OMISE_WEBHOOK_VERIFY\) got "maybe"; expected one of auto, signature, api, both, none/,
+    );
     const forced = await run(['serve', '--verify', 'signature', '--port', '0']);
     assert.equal(forced.code, 2);
     assert.match(forced.stderr, /--verify signature needs the webhook secret: set OMISE_WEBHOOK_SECRET/);
@@ -146,7 +152,10 @@ describe('cli', () => {
     assert.equal(response.status, 200);
     controller.abort();
     assert.equal(await running, 0);
-    assert.match(stdout.text, /charge\.create\s+evnt_test_5xdotenv1\s+chrg_test_5xfixture0001\s+✔ verified \(signature\)/);
+    assert.match(
+      stdout.text,
+      /charge\.create\s+evnt_test_5xdotenv1\s+chrg_test_5xfixture0001\s+✔ verified \(signature\)/,
+    );
     assert.doesNotMatch(stdout.text + stderr.text, new RegExp(`${secretKey}|${TEST_WEBHOOK_SECRET.slice(0, 12)}`));
 
     const list = await run(['events', 'list', '--log-dir', join(cwd, 'log')]);
@@ -170,9 +179,14 @@ describe('cli', () => {
       await rawRequest({ url: server.listener.url, body: eventBody({ eventId: id, key }) });
     }
     await server.close();
-    const result = await run(['events', 'list', '--key', 'charge.*', '--json'], { env: { OMISE_WEBHOOK_LOG_DIR: config.logDir } });
+    const result = await run(['events', 'list', '--key', 'charge.*', '--json'], {
+      env: { OMISE_WEBHOOK_LOG_DIR: config.logDir },
+    });
     assert.equal(result.code, 0);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; key: string });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; key: string });
     assert.deepEqual(
       lines.map((l) => [l.id, l.key]),
       [

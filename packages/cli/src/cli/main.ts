@@ -7,8 +7,9 @@ import type { CliContext } from './context.js';
 import { type Env, loadDotenv } from './dotenv.js';
 import { UsageError } from './option-parsers.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export type MainInput = Omit<CliContext, 'env' | 'dotenv' | 'signal' | 'fetch'> & {
   env: Env;
@@ -48,7 +49,10 @@ export function buildProgram(context: CliContext): Command {
     });
     for (const sub of command.commands) {
       sub.exitOverride();
-      sub.configureOutput({ writeOut: (text) => context.stdout.write(text), writeErr: (text) => context.stderr.write(text) });
+      sub.configureOutput({
+        writeOut: (text) => context.stdout.write(text),
+        writeErr: (text) => context.stderr.write(text),
+      });
     }
   }
   return program;
@@ -73,7 +77,12 @@ export async function main(input: MainInput): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return 0;
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof UsageError || error instanceof ConfigError) {

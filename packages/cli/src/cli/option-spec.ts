@@ -61,7 +61,8 @@ export function resolveOptions(command: Command, specs: readonly OptionSpec[], e
       }
     }
     if (spec.parse && typeof value === 'string') value = spec.parse(value, source);
-    if (spec.parse && Array.isArray(value)) value = value.map((item) => (typeof item === 'string' ? spec.parse?.(item, source) : item));
+    if (spec.parse && Array.isArray(value))
+      value = value.map((item) => (typeof item === 'string' ? spec.parse?.(item, source) : item));
     if (value === undefined && spec.default !== undefined) value = spec.default;
     result[spec.name] = value;
   }

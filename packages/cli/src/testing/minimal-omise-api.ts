@@ -24,12 +24,18 @@ export async function startMinimalOmiseApi(options: { secretKey: string }): Prom
     };
     if (down) return send(503, '{"object":"error","location":"","code":"service_unavailable","message":"down"}');
     if (req.headers.authorization !== expectedAuth) {
-      return send(401, '{"object":"error","location":"https://www.omise.co/api-errors#authentication-failure","code":"authentication_failure","message":"authentication failed"}');
+      return send(
+        401,
+        '{"object":"error","location":"https://www.omise.co/api-errors#authentication-failure","code":"authentication_failure","message":"authentication failed"}',
+      );
     }
     const id = /^\/events\/([^/?]+)$/.exec(req.url ?? '')?.[1];
     const body = id ? events.get(decodeURIComponent(id)) : undefined;
     if (!id || body === undefined) {
-      return send(404, `{"object":"error","location":"https://www.omise.co/api-errors#not-found","code":"not_found","message":"event ${id} was not found"}`);
+      return send(
+        404,
+        `{"object":"error","location":"https://www.omise.co/api-errors#not-found","code":"not_found","message":"event ${id} was not found"}`,
+      );
     }
     send(200, body);
   });

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../core/ports.js';
 import { type RunningServer, type ServerConfig, startServer } from '../app/server.js';
+import type { Clock } from '../core/ports.js';
 
 /** Collects what the server prints, for assertions. */
 export class CapturedOutput {

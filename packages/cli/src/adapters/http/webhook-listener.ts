@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HeaderList } from '../../core/ports.js';
 import type { Receiver } from '../../app/receiver.js';
+import type { HeaderList } from '../../core/ports.js';
 
 export interface WebhookListenerOptions {
   receiver: Receiver;
@@ -37,7 +37,12 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  extraHeaders: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
@@ -71,7 +76,9 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<BodyResul
       }
       chunks.push(chunk);
     });
-    request.on('end', () => finish({ kind: 'ok', body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) }));
+    request.on('end', () =>
+      finish({ kind: 'ok', body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) }),
+    );
     request.on('aborted', () => finish({ kind: 'aborted' }));
     request.on('error', () => finish({ kind: 'aborted' }));
   });
@@ -116,7 +123,12 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
 
     if (path === '/healthz') {
       if (request.method === 'GET' || request.method === 'HEAD') return sendJson(response, 200, { ok: true });
-      return sendJson(response, 405, { error: 'method_not_allowed', message: 'use GET /healthz' }, { Allow: 'GET, HEAD' });
+      return sendJson(
+        response,
+        405,
+        { error: 'method_not_allowed', message: 'use GET /healthz' },
+        { Allow: 'GET, HEAD' },
+      );
     }
     if (path !== options.path) {
       request.resume();
@@ -130,7 +142,10 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
       return sendJson(
         response,
         405,
-        { error: 'method_not_allowed', message: `${request.method} is not allowed here; Omise sends webhooks with POST` },
+        {
+          error: 'method_not_allowed',
+          message: `${request.method} is not allowed here; Omise sends webhooks with POST`,
+        },
         { Allow: 'POST' },
       );
     }
@@ -161,15 +176,15 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(options.requestTimeoutMs / 4))),
     },
     (request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      options.onError?.(error);
-      if (!response.headersSent) {
-        sendJson(response, 503, {
-          error: 'not_stored',
-          message: 'the event could not be stored, so it is not acknowledged; Omise (or your sender) should retry',
-        });
-      } else response.destroy();
-    });
+      handle(request, response).catch((error: unknown) => {
+        options.onError?.(error);
+        if (!response.headersSent) {
+          sendJson(response, 503, {
+            error: 'not_stored',
+            message: 'the event could not be stored, so it is not acknowledged; Omise (or your sender) should retry',
+          });
+        } else response.destroy();
+      });
     },
   );
   server.keepAliveTimeout = 5_000;

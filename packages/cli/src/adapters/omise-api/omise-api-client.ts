@@ -95,9 +95,14 @@ export class OmiseApiClient implements OmiseEventsLookupPort {
     try {
       response = await this.#fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.#timeoutMs) });
     } catch (error) {
-      const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+      const cause =
+        error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
       if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-        throw new OmiseApiError(0, 'timeout', `the Omise API at ${this.baseUrl} did not answer within ${this.#timeoutMs} ms`);
+        throw new OmiseApiError(
+          0,
+          'timeout',
+          `the Omise API at ${this.baseUrl} did not answer within ${this.#timeoutMs} ms`,
+        );
       }
       throw new OmiseApiError(
         0,

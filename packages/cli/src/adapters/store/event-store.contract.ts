@@ -121,14 +121,28 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       assert.deepEqual(await keys({ key: 'charge.*' }), ['charge.complete', 'charge.create']);
       assert.deepEqual(await keys({ key: 'customer.*' }), ['customer.update.card']);
       assert.deepEqual(await keys({ key: 'charge.create,refund.*' }), ['refund.create', 'charge.create']);
-      assert.deepEqual(await keys({ key: '*' }), ['customer.update.card', 'refund.create', 'charge.complete', 'charge.create']);
+      assert.deepEqual(await keys({ key: '*' }), [
+        'customer.update.card',
+        'refund.create',
+        'charge.complete',
+        'charge.create',
+      ]);
       assert.deepEqual(await keys({ key: 'charge' }), []);
       assert.deepEqual(await keys({ objectType: 'refund' }), ['refund.create']);
       assert.deepEqual(await keys({ verification: 'unverified' }), ['customer.update.card']);
-      assert.deepEqual(await keys({ q: charge.objectId as string }), ['refund.create', 'charge.complete', 'charge.create']);
+      assert.deepEqual(await keys({ q: charge.objectId as string }), [
+        'refund.create',
+        'charge.complete',
+        'charge.create',
+      ]);
       assert.deepEqual(await keys({ q: 'trxn_test_5xtrxn0001' }), ['refund.create']);
       assert.deepEqual(await keys({ q: refund.eventId }), ['refund.create']);
-      assert.deepEqual(await keys({ q: 'ค่าสินค้า' }), ['customer.update.card', 'refund.create', 'charge.complete', 'charge.create']);
+      assert.deepEqual(await keys({ q: 'ค่าสินค้า' }), [
+        'customer.update.card',
+        'refund.create',
+        'charge.complete',
+        'charge.create',
+      ]);
       assert.deepEqual(await keys({ q: 'no such text anywhere' }), []);
       const story = await store.eventsForObject(charge.objectId as string);
       assert.deepEqual(

@@ -9,22 +9,63 @@ import { parseChoice, parsePositiveInt, UsageError } from '../option-parsers.js'
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 
 const STORE_OPTIONS: readonly OptionSpec[] = [
-  { name: 'logDir', flags: '--log-dir <dir>', env: 'OMISE_WEBHOOK_LOG_DIR', description: 'where `serve` keeps its store', default: './log' },
+  {
+    name: 'logDir',
+    flags: '--log-dir <dir>',
+    env: 'OMISE_WEBHOOK_LOG_DIR',
+    description: 'where `serve` keeps its store',
+    default: './log',
+  },
 ];
 
 const LIST_OPTIONS: readonly OptionSpec[] = [
   ...STORE_OPTIONS,
-  { name: 'key', flags: '--key <pattern>', env: 'OMISE_WEBHOOK_KEY', description: 'only these keys: charge.create, charge.*, or a comma list' },
-  { name: 'limit', flags: '--limit <n>', env: 'OMISE_WEBHOOK_LIMIT', description: 'how many, newest first', default: 20, parse: parsePositiveInt },
-  { name: 'verification', flags: '--verification <status>', env: 'OMISE_WEBHOOK_VERIFICATION', description: 'verified, unverified, pending or failed', parse: parseChoice(['verified', 'unverified', 'pending', 'failed'] as const) },
-  { name: 'q', flags: '--q <text>', env: 'OMISE_WEBHOOK_QUERY', description: 'any Omise id (charge, customer, refund...) or text in the body' },
+  {
+    name: 'key',
+    flags: '--key <pattern>',
+    env: 'OMISE_WEBHOOK_KEY',
+    description: 'only these keys: charge.create, charge.*, or a comma list',
+  },
+  {
+    name: 'limit',
+    flags: '--limit <n>',
+    env: 'OMISE_WEBHOOK_LIMIT',
+    description: 'how many, newest first',
+    default: 20,
+    parse: parsePositiveInt,
+  },
+  {
+    name: 'verification',
+    flags: '--verification <status>',
+    env: 'OMISE_WEBHOOK_VERIFICATION',
+    description: 'verified, unverified, pending or failed',
+    parse: parseChoice(['verified', 'unverified', 'pending', 'failed'] as const),
+  },
+  {
+    name: 'q',
+    flags: '--q <text>',
+    env: 'OMISE_WEBHOOK_QUERY',
+    description: 'any Omise id (charge, customer, refund...) or text in the body',
+  },
   { name: 'json', flags: '--json', env: 'OMISE_WEBHOOK_JSON', description: 'one JSON object per line', default: false },
 ];
 
 const SHOW_OPTIONS: readonly OptionSpec[] = [
   ...STORE_OPTIONS,
-  { name: 'raw', flags: '--raw', env: 'OMISE_WEBHOOK_RAW', description: 'print only the body, byte for byte as received', default: false },
-  { name: 'json', flags: '--json', env: 'OMISE_WEBHOOK_JSON', description: 'print the whole record as JSON', default: false },
+  {
+    name: 'raw',
+    flags: '--raw',
+    env: 'OMISE_WEBHOOK_RAW',
+    description: 'print only the body, byte for byte as received',
+    default: false,
+  },
+  {
+    name: 'json',
+    flags: '--json',
+    env: 'OMISE_WEBHOOK_JSON',
+    description: 'print the whole record as JSON',
+    default: false,
+  },
 ];
 
 /** Opens the store `serve` writes to, refusing to create an empty one in the wrong folder. */
@@ -104,7 +145,10 @@ export function registerEvents(program: Command, context: CliContext): void {
     }
   });
 
-  const show = events.command('show').description('show one stored event: headers, verification and the raw body').argument('<id>', 'event id (evnt_...)');
+  const show = events
+    .command('show')
+    .description('show one stored event: headers, verification and the raw body')
+    .argument('<id>', 'event id (evnt_...)');
   addOptions(show, SHOW_OPTIONS);
   show.action(async (id: string) => {
     const options = resolveOptions(show, SHOW_OPTIONS, context.env) as { logDir: string; raw: boolean; json: boolean };
@@ -112,7 +156,9 @@ export function registerEvents(program: Command, context: CliContext): void {
     try {
       const event = await store.getEvent(id);
       if (!event) {
-        throw new UsageError(`no stored event has id ${id}; \`omise-webhook events list\` shows the ids that are stored`);
+        throw new UsageError(
+          `no stored event has id ${id}; \`omise-webhook events list\` shows the ids that are stored`,
+        );
       }
       if (options.raw) {
         context.stdout.write(Buffer.from(event.body));

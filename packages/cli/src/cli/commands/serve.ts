@@ -14,21 +14,123 @@ import {
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
-  { name: 'host', flags: '--host <host>', env: 'HOST', description: 'address the webhook listener binds to', default: '127.0.0.1' },
-  { name: 'port', flags: '--port <port>', env: 'PORT', description: 'port of the webhook listener', default: 3000, parse: parsePort },
-  { name: 'path', flags: '--path <path>', env: 'OMISE_WEBHOOK_PATH', description: 'route that receives webhooks', default: '/omise/webhook' },
-  { name: 'logDir', flags: '--log-dir <dir>', env: 'OMISE_WEBHOOK_LOG_DIR', description: 'where the store and the api/event/<id>.json files live', default: './log' },
-  { name: 'store', flags: '--store <kind>', env: 'OMISE_WEBHOOK_STORE', description: 'sqlite (kept in the log dir) or memory (forgotten on exit)', default: 'sqlite', parse: parseChoice(['sqlite', 'memory'] as const) },
-  { name: 'verify', flags: '--verify <mode>', env: 'OMISE_WEBHOOK_VERIFY', description: 'auto, signature, api, both or none (auto: signature if OMISE_WEBHOOK_SECRET is set, else api if OMISE_SECRET_KEY is set, else none)', default: 'auto', parse: parseChoice(['auto', 'signature', 'api', 'both', 'none'] as const) },
-  { name: 'toleranceSec', flags: '--tolerance <seconds>', env: 'OMISE_WEBHOOK_TOLERANCE', description: 'how far a signature timestamp may be from now, either way', default: 300, parse: parsePositiveInt },
-  { name: 'allowLive', flags: '--allow-live', env: 'OMISE_WEBHOOK_ALLOW_LIVE', description: 'accept live-mode events (refused by default)', default: false },
-  { name: 'maxBodyBytes', flags: '--max-body <size>', env: 'OMISE_WEBHOOK_MAX_BODY', description: 'largest webhook body accepted', default: 1024 * 1024, defaultDescription: '1mb', parse: parseByteSize },
-  { name: 'maxRejected', flags: '--max-rejected <count>', env: 'OMISE_WEBHOOK_MAX_REJECTED', description: 'how many rejected requests to keep', default: 1000, parse: parsePositiveInt },
-  { name: 'requestTimeoutMs', flags: '--request-timeout <duration>', env: 'OMISE_WEBHOOK_REQUEST_TIMEOUT', description: 'a request must arrive whole within this time', default: 10_000, defaultDescription: '10s', parse: parseDuration },
-  { name: 'files', flags: '--no-files', env: 'OMISE_WEBHOOK_FILES', description: 'do not write log/api/event/<id>.json files (set the variable to false)', default: true },
-  { name: 'json', flags: '--json', env: 'OMISE_WEBHOOK_JSON', description: 'print one JSON object per line instead of coloured text', default: false },
-  { name: 'apiUrl', flags: '--api-url <url>', env: 'OMISE_API_URL', description: 'Omise API base URL (point it at `omise-webhook fake-omise` for offline work)', default: DEFAULT_OMISE_API_URL },
-  { name: 'apiRetryIntervalMs', flags: '--api-retry-interval <duration>', env: 'OMISE_WEBHOOK_API_RETRY_INTERVAL', description: 'how often to retry API checks that could not be done', default: 30_000, defaultDescription: '30s', parse: parseDuration },
+  {
+    name: 'host',
+    flags: '--host <host>',
+    env: 'HOST',
+    description: 'address the webhook listener binds to',
+    default: '127.0.0.1',
+  },
+  {
+    name: 'port',
+    flags: '--port <port>',
+    env: 'PORT',
+    description: 'port of the webhook listener',
+    default: 3000,
+    parse: parsePort,
+  },
+  {
+    name: 'path',
+    flags: '--path <path>',
+    env: 'OMISE_WEBHOOK_PATH',
+    description: 'route that receives webhooks',
+    default: '/omise/webhook',
+  },
+  {
+    name: 'logDir',
+    flags: '--log-dir <dir>',
+    env: 'OMISE_WEBHOOK_LOG_DIR',
+    description: 'where the store and the api/event/<id>.json files live',
+    default: './log',
+  },
+  {
+    name: 'store',
+    flags: '--store <kind>',
+    env: 'OMISE_WEBHOOK_STORE',
+    description: 'sqlite (kept in the log dir) or memory (forgotten on exit)',
+    default: 'sqlite',
+    parse: parseChoice(['sqlite', 'memory'] as const),
+  },
+  {
+    name: 'verify',
+    flags: '--verify <mode>',
+    env: 'OMISE_WEBHOOK_VERIFY',
+    description:
+      'auto, signature, api, both or none (auto: signature if OMISE_WEBHOOK_SECRET is set, else api if OMISE_SECRET_KEY is set, else none)',
+    default: 'auto',
+    parse: parseChoice(['auto', 'signature', 'api', 'both', 'none'] as const),
+  },
+  {
+    name: 'toleranceSec',
+    flags: '--tolerance <seconds>',
+    env: 'OMISE_WEBHOOK_TOLERANCE',
+    description: 'how far a signature timestamp may be from now, either way',
+    default: 300,
+    parse: parsePositiveInt,
+  },
+  {
+    name: 'allowLive',
+    flags: '--allow-live',
+    env: 'OMISE_WEBHOOK_ALLOW_LIVE',
+    description: 'accept live-mode events (refused by default)',
+    default: false,
+  },
+  {
+    name: 'maxBodyBytes',
+    flags: '--max-body <size>',
+    env: 'OMISE_WEBHOOK_MAX_BODY',
+    description: 'largest webhook body accepted',
+    default: 1024 * 1024,
+    defaultDescription: '1mb',
+    parse: parseByteSize,
+  },
+  {
+    name: 'maxRejected',
+    flags: '--max-rejected <count>',
+    env: 'OMISE_WEBHOOK_MAX_REJECTED',
+    description: 'how many rejected requests to keep',
+    default: 1000,
+    parse: parsePositiveInt,
+  },
+  {
+    name: 'requestTimeoutMs',
+    flags: '--request-timeout <duration>',
+    env: 'OMISE_WEBHOOK_REQUEST_TIMEOUT',
+    description: 'a request must arrive whole within this time',
+    default: 10_000,
+    defaultDescription: '10s',
+    parse: parseDuration,
+  },
+  {
+    name: 'files',
+    flags: '--no-files',
+    env: 'OMISE_WEBHOOK_FILES',
+    description: 'do not write log/api/event/<id>.json files (set the variable to false)',
+    default: true,
+  },
+  {
+    name: 'json',
+    flags: '--json',
+    env: 'OMISE_WEBHOOK_JSON',
+    description: 'print one JSON object per line instead of coloured text',
+    default: false,
+  },
+  {
+    name: 'apiUrl',
+    flags: '--api-url <url>',
+    env: 'OMISE_API_URL',
+    description: 'Omise API base URL (point it at `omise-webhook fake-omise` for offline work)',
+    default: DEFAULT_OMISE_API_URL,
+  },
+  {
+    name: 'apiRetryIntervalMs',
+    flags: '--api-retry-interval <duration>',
+    env: 'OMISE_WEBHOOK_API_RETRY_INTERVAL',
+    description: 'how often to retry API checks that could not be done',
+    default: 30_000,
+    defaultDescription: '30s',
+    parse: parseDuration,
+  },
 ];
 
 /** Secrets come only from the environment (or .env), never from flags that `ps` would show. */
@@ -47,7 +149,8 @@ export function buildServerConfig(command: Command, context: CliContext): Server
     'secretKey' | 'webhookSecrets' | 'color'
   >;
   if (!options.path.startsWith('/')) options.path = `/${options.path}`;
-  if (typeof options.allowLive === 'string') options.allowLive = parseBoolean(options.allowLive, { flag: '--allow-live', env: 'OMISE_WEBHOOK_ALLOW_LIVE' });
+  if (typeof options.allowLive === 'string')
+    options.allowLive = parseBoolean(options.allowLive, { flag: '--allow-live', env: 'OMISE_WEBHOOK_ALLOW_LIVE' });
   return { ...options, ...secretsFromEnv(context.env), color: useColor(context) };
 }
 
@@ -93,9 +196,7 @@ export function startupBanner(server: RunningServer, context: CliContext): strin
 }
 
 export function registerServe(program: Command, context: CliContext): void {
-  const command = program
-    .command('serve')
-    .description('receive Omise webhooks: verify, store, and show each one');
+  const command = program.command('serve').description('receive Omise webhooks: verify, store, and show each one');
   addOptions(command, SERVE_OPTIONS);
   command.action(async () => {
     const config = buildServerConfig(command, context);
