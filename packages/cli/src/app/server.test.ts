@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { EventFileMirror, eventFilePath } from '../adapters/files/event-file-mirror.js';
 import { eventBody } from '../testing/delivery-fixtures.js';
 import { rawRequest } from '../testing/http.js';
 import { startMinimalOmiseApi } from '../testing/minimal-omise-api.js';
@@ -405,11 +406,17 @@ describe('serve: durability across a restart', () => {
       ids.map(() => 200),
     );
     await first.close();
+    // A crash between commit and file write loses a file or leaves a stale one: both are rebuilt.
+    const eventDir = join(logDir, 'api', 'event');
+    rmSync(join(eventDir, `${ids[0]}.json`));
+    writeFileSync(join(eventDir, `${ids[1]}.json`), '{"stale": true}\n');
 
-    const second = await startTestServer({ logDir, webhookSecrets: [TEST_WEBHOOK_SECRET] });
+    const second = await startTestServer({ logDir, webhookSecrets: [TEST_WEBHOOK_SECRET], files: false });
     try {
       for (const id of ids) assert.ok(await second.store.getEvent(id), `${id} is still stored`);
-      await second.mirror?.reconcile(second.store);
+      const mirror = new EventFileMirror({ logDir });
+      assert.equal(await mirror.reconcile(second.store), 2);
+      assert.equal(await mirror.reconcile(second.store), 0);
       const files = readdirSync(join(logDir, 'api', 'event')).sort();
       assert.deepEqual(files, [...ids].map((id) => `${id}.json`).sort());
       for (const id of ids) {
@@ -422,6 +429,62 @@ describe('serve: durability across a restart', () => {
       }
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('serve: secret rotation and unusable secrets', () => {
+  it('accepts signatures from either secret while a secret is being rolled', async () => {
+    const oldSecret = Buffer.from('the old webhook secret, 32 bytes').toString('base64');
+    const server = await startTestServer({ webhookSecrets: [oldSecret, TEST_WEBHOOK_SECRET] });
+    try {
+      for (const [secret, reason] of [
+        [oldSecret, 'signature matched secret #1'],
+        [TEST_WEBHOOK_SECRET, 'signature matched secret #2'],
+      ] as const) {
+        const eventId = nextEventId();
+        const body = eventBody({ eventId });
+        const response = await post(server, body, signedHeaders(body, { secret }));
+        assert.equal(response.status, 200);
+        assert.equal((await server.store.getEvent(eventId))?.verification.reason, reason);
+      }
+      // Omise sends both signatures, comma-separated, during the roll.
+      const eventId = nextEventId();
+      const body = eventBody({ eventId });
+      const timestamp = Math.floor(Date.now() / 1000);
+      const both = `${signForTest(Buffer.from('unknown').toString('base64'), timestamp, body)},${signForTest(TEST_WEBHOOK_SECRET, timestamp, body)}`;
+      const response = await post(server, body, [
+        ['Omise-Signature', both],
+        ['Omise-Signature-Timestamp', String(timestamp)],
+      ]);
+      assert.equal(response.status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses to start with a webhook secret that is not base64, without printing it', async () => {
+    await assert.rejects(startTestServer({ webhookSecrets: ['not base64 at all!'] }), (error: Error) => {
+      assert.equal(error.name, 'ConfigError');
+      assert.match(error.message, /^OMISE_WEBHOOK_SECRET cannot be used: /);
+      assert.doesNotMatch(error.message, /not base64 at all!/);
+      return true;
+    });
+  });
+});
+
+describe('event files', () => {
+  it('uses only valid event ids in paths', () => {
+    assert.equal(eventFilePath('/logs', 'evnt_test_5xabc'), join('/logs', 'api', 'event', 'evnt_test_5xabc.json'));
+    for (const unsafe of [
+      '../evnt_test_1',
+      'evnt_test_1/../../x',
+      'evnt_test_ABC',
+      'chrg_test_1',
+      '',
+      'evnt_test_1\0',
+    ]) {
+      assert.equal(eventFilePath('/logs', unsafe), null, unsafe);
     }
   });
 });

@@ -3,8 +3,15 @@
 // file renamed into place) with synchronous calls, and answers { id, error }. Running here
 // keeps the file system work off the thread that answers webhooks.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
+
+// Files are derived from the store and may lag: let the threads that answer webhooks go first.
+// On Linux this lowers only this thread's priority; elsewhere it may not be allowed, which is fine.
+try {
+  setPriority(19);
+} catch {}
 
 const madeDirectories = new Set();
 let counter = 0;

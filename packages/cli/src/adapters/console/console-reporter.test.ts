@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StoredEvent } from '../../core/ports.js';
+import { makeDelivery, makeRejection } from '../../testing/delivery-fixtures.js';
+import { CapturedOutput } from '../../testing/test-server.js';
+import { ConsoleReporter, maskSecret } from './console-reporter.js';
+
+function storedEvent(overrides: Partial<StoredEvent> = {}): StoredEvent {
+  const delivery = makeDelivery({
+    eventId: 'evnt_test_5xconsole1',
+    objectId: 'chrg_test_5xconsole1',
+    receivedAt: '2026-11-26T07:08:09.123Z',
+  });
+  return {
+    ...delivery,
+    seq: 1,
+    lastReceivedAt: delivery.receivedAt,
+    deliveryCount: 1,
+    omiseCopy: null,
+    ...overrides,
+  };
+}
+
+describe('ConsoleReporter', () => {
+  it('prints one plain line per delivery: time, key, event id, object id, verification', () => {
+    const reporter = new ConsoleReporter({ out: new CapturedOutput(), json: false, color: false });
+    assert.equal(
+      reporter.format({ type: 'event.stored', event: storedEvent(), duplicate: false }),
+      '07:08:09.123  charge.create        evnt_test_5xconsole1  chrg_test_5xconsole1  ✔ verified (signature)',
+    );
+    assert.equal(
+      reporter.format({ type: 'event.stored', event: storedEvent({ deliveryCount: 3 }), duplicate: true }),
+      '07:08:09.123  charge.create        evnt_test_5xconsole1  chrg_test_5xconsole1  ✔ verified (signature) duplicate, delivery #3',
+    );
+    assert.equal(
+      reporter.format({ type: 'rejection.stored', rejection: { ...makeRejection(), seq: 1 } }),
+      '07:00:00.000  ✖ 400 invalid_json     body is not valid JSON: Unexpected end of JSON input at line 1, column 42',
+    );
+  });
+
+  it('colours only when asked', () => {
+    const plain = new ConsoleReporter({ out: new CapturedOutput(), json: false, color: false });
+    const coloured = new ConsoleReporter({ out: new CapturedOutput(), json: false, color: true });
+    const notification = { type: 'event.stored', event: storedEvent(), duplicate: false } as const;
+    assert.doesNotMatch(plain.format(notification) ?? '', /\u001b\[/);
+    assert.match(coloured.format(notification) ?? '', /\u001b\[32m✔ verified/);
+  });
+
+  it('prints NDJSON with --json, batching lines into one write per tick', async () => {
+    const out = new CapturedOutput();
+    let writes = 0;
+    const counting = { write: (text: string | Uint8Array) => (writes++, out.write(text)) };
+    const reporter = new ConsoleReporter({ out: counting, json: true, color: false });
+    reporter.report({ type: 'event.stored', event: storedEvent(), duplicate: false });
+    reporter.report({ type: 'rejection.stored', rejection: { ...makeRejection(), seq: 2 } });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes, 1);
+    const [event, rejection] = out.lines.map((line) => JSON.parse(line));
+    assert.deepEqual(event, {
+      type: 'event',
+      receivedAt: '2026-11-26T07:08:09.123Z',
+      key: 'charge.create',
+      id: 'evnt_test_5xconsole1',
+      objectId: 'chrg_test_5xconsole1',
+      verification: 'verified',
+      verificationMode: 'signature',
+      duplicate: false,
+      deliveries: 1,
+      origin: 'webhook',
+    });
+    assert.equal(rejection.type, 'rejection');
+    assert.equal(rejection.status, 400);
+    assert.equal(rejection.code, 'invalid_json');
+  });
+
+  it('masks secrets, keeping only what identifies them', () => {
+    assert.equal(maskSecret('skey_test_5xabcdefghijklmn'), 'skey_test_••••klmn');
+    assert.equal(maskSecret('skey_live_5xabcdefghijklmn'), 'skey_live_••••klmn');
+    assert.equal(maskSecret('c2hvcnQ='), '••••');
+    assert.equal(maskSecret(undefined), '(not set)');
+  });
+});
