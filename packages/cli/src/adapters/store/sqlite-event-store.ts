@@ -285,7 +285,10 @@ export class SqliteEventStore implements EventStore {
 
   /** Calls back once everything committed so far is on disk (at once for `:memory:`). */
   #afterDurable(callback: (error: Error | null) => void): void {
-    if (this.#walPath === null) return callback(null);
+    if (this.#walPath === null) {
+      callback(null);
+      return;
+    }
     // The fd is opened lazily: the log file exists once the first transaction has committed.
     this.#walFd ??= openSync(this.#walPath, 'r');
     let done!: () => void;
