@@ -74,6 +74,20 @@ describe('serve: signature verification, storage and files', () => {
     assert.equal(file, `${JSON.stringify(JSON.parse(body), null, 2)}\n`);
   });
 
+  it('keeps every realistic Omise fixture byte for byte (pretty-printed, unicode, \\/ escapes)', async () => {
+    const fixtureDir = new URL('../../../events/test/fixtures/', import.meta.url);
+    const names = readdirSync(fixtureDir).filter((name) => name.endsWith('.json'));
+    assert.ok(names.length >= 10);
+    for (const name of names) {
+      const bytes = readFileSync(new URL(name, fixtureDir));
+      const eventId = (JSON.parse(bytes.toString('utf8')) as { id: string }).id;
+      const response = await post(server, bytes, signedHeaders(bytes));
+      assert.equal(response.status, 200, name);
+      const stored = await server.store.getEvent(eventId);
+      assert.ok(Buffer.from(stored?.body ?? []).equals(bytes), `${name} stored byte for byte`);
+    }
+  });
+
   it('counts a redelivery of the same id and stores it once', async () => {
     const eventId = nextEventId();
     const body = eventBody({ eventId });
