@@ -1,4 +1,5 @@
 import type { Writable } from '../adapters/console/console-reporter.js';
+import type { TunnelProvider } from '../core/tunnel.js';
 import type { Env } from './dotenv.js';
 
 /** Everything a command may touch from the outside world, injected so tests never use process.*. */
@@ -12,6 +13,8 @@ export interface CliContext {
   /** Aborted to stop long-running commands (Ctrl-C in the real CLI). */
   signal: AbortSignal;
   fetch: typeof fetch;
+  /** The tunnel for `serve --tunnel`; default ngrok. Tests pass the local stand-in. */
+  tunnelProvider?: TunnelProvider;
   /** Set by `main` once `.env` has been read. */
   dotenv: { file: string | null; names: string[]; error: string | null };
 }
