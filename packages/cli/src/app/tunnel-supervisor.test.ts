@@ -114,7 +114,7 @@ describe('TunnelSupervisor', () => {
     assert.deepEqual(lines, [
       'tunnel: dropped (session closed by the service); opening a new one in 1s. Still receiving locally at http://127.0.0.1:3999/omise/webhook.',
       'tunnel: could not open: could not reach ngrok (failed to connect session: failed to establish tcp connection); check the internet connection, and that a firewall or proxy allows outgoing connections to ngrok. Still receiving locally at http://127.0.0.1:3999/omise/webhook; trying again in 2s.',
-      'tunnel: could not open: could not reach ngrok (failed to connect session: failed to establish tcp connection); check the internet connection, and that a firewall or proxy allows outgoing connections to ngrok. Still receiving locally at http://127.0.0.1:3999/omise/webhook; trying again in 4s.',
+      'tunnel: still cannot open (could not reach ngrok (failed to connect session: failed to establish tcp connection)); trying again in 4s.',
       `tunnel: open again, at a NEW URL. Paste https://tunnel-2.local-stand-in.test/omise/webhook into the Omise dashboard → Webhooks (test mode): ${PAGE}`,
       'tunnel: dropped (again); opening a new one in 1s. Still receiving locally at http://127.0.0.1:3999/omise/webhook.',
     ]);

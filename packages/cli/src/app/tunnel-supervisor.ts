@@ -283,15 +283,21 @@ export class TunnelSupervisor {
     const local = `Still receiving locally at ${this.#options.localUrl}`;
     if (!error.retryable) {
       this.#update({ ...base, state: 'failed', retryInMs: null });
-      this.#say(`tunnel: could not open: ${error.message}. To fix: ${error.fix}. ${local}; restart once fixed.`);
+      this.#say(
+        `tunnel: could not open: ${error.message}. To fix: ${sentence(error.fix)} ${local}; restart once fixed.`,
+      );
       return;
     }
     this.#failures += 1;
     const delay = backoffDelay(this.#failures, this.#backoff);
+    const sameAsBefore = this.#status.code === error.code;
     this.#update({ ...base, state: wasOpenBefore ? 'reconnecting' : 'failed', retryInMs: delay });
-    this.#say(
-      `tunnel: could not open: ${error.message}; ${error.fix}. ${local}; trying again in ${formatDelay(delay)}.`,
-    );
+    // The fix was already said for this failure; repeating it on every retry only adds noise.
+    if (sameAsBefore) this.#say(`tunnel: still cannot open (${error.message}); trying again in ${formatDelay(delay)}.`);
+    else
+      this.#say(
+        `tunnel: could not open: ${error.message}; ${sentence(error.fix)} ${local}; trying again in ${formatDelay(delay)}.`,
+      );
     this.#schedule(delay);
   }
 
@@ -331,6 +337,11 @@ export class TunnelSupervisor {
 /** What to do with a public webhook URL, in one sentence (the console and the banner). */
 export function pasteInstructions(webhookUrl: string): string {
   return `Paste ${webhookUrl} into the Omise dashboard → Webhooks (test mode): ${OMISE_TEST_WEBHOOKS_PAGE}`;
+}
+
+/** Ends a phrase with a full stop unless it already has one. */
+export function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 function formatDelay(ms: number): string {

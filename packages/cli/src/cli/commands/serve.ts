@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { DEFAULT_OMISE_API_URL } from '../../adapters/omise-api/omise-api-client.js';
 import { type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
-import { pasteInstructions } from '../../app/tunnel-supervisor.js';
+import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
 import {
@@ -276,7 +276,7 @@ export function describePublicUrl(server: RunningServer): string[] {
     default: {
       const lines = [
         `tunnel: could not open the ${status.provider} tunnel${domain}: ${status.reason}.`,
-        `  To fix: ${status.fix}.`,
+        `  To fix: ${sentence(status.fix ?? 'see the message above')}`,
       ];
       lines.push(
         status.retryInMs === null
