@@ -25,3 +25,14 @@ export function useColor(context: CliContext, stream: 'stdout' | 'stderr' = 'std
   if (context.env.FORCE_COLOR !== undefined && context.env.FORCE_COLOR !== '0') return true;
   return Boolean(context[stream].isTTY);
 }
+
+/**
+ * Thrown by a command that has already said everything it needs to and only wants `main` to
+ * return this exit status (e.g. `doctor` found a problem): no message is printed for it.
+ */
+export class CommandExit extends Error {
+  override readonly name = 'CommandExit';
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}

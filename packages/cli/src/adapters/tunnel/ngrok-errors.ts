@@ -1,5 +1,5 @@
+import { maskSecret } from '../../core/mask-secret.js';
 import { TunnelError } from '../../core/tunnel.js';
-import { maskSecret } from '../console/console-reporter.js';
 
 const AUTHTOKEN_PAGE = 'https://dashboard.ngrok.com/get-started/your-authtoken';
 const DOMAINS_PAGE = 'https://dashboard.ngrok.com/domains';
