@@ -7,11 +7,14 @@ import { type RunningListener, startWebhookListener } from '../adapters/http/web
 import { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
 import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
 import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
+import { NgrokTunnelProvider } from '../adapters/tunnel/ngrok-tunnel.js';
 import type { IngestPolicy } from '../core/ingest.js';
 import { Notifier } from '../core/notifier.js';
 import { type Clock, type EventStore, systemClock, type VerificationMode } from '../core/ports.js';
+import type { Scheduler, TunnelProvider } from '../core/tunnel.js';
 import { PendingVerifier } from './pending-verifier.js';
 import { Receiver } from './receiver.js';
+import { TunnelSupervisor } from './tunnel-supervisor.js';
 
 export type StoreChoice = 'sqlite' | 'memory';
 
@@ -36,6 +39,14 @@ export interface ServerConfig {
   /** From the environment only: never flags, never printed. */
   secretKey: string | undefined;
   webhookSecrets: string[];
+  /** `--tunnel`: open an ngrok tunnel to the webhook listener (never to anything else). */
+  tunnel?: boolean;
+  /** `--tunnel-domain`: a reserved domain, so the URL to paste stays the same across restarts. */
+  tunnelDomain?: string | undefined;
+  /** NGROK_AUTHTOKEN, from the environment only. */
+  tunnelAuthtoken?: string | undefined;
+  /** `--public-url`, already checked: the full webhook URL of a tunnel the user runs themselves. */
+  publicUrl?: string | undefined;
 }
 
 export interface ServerIo {
@@ -43,6 +54,10 @@ export interface ServerIo {
   stderr: Writable;
   clock?: Clock;
   fetch?: typeof fetch;
+  /** Default: ngrok. Tests pass the local stand-in. */
+  tunnelProvider?: TunnelProvider;
+  /** Timers for the tunnel's reconnect backoff; tests pass a fake. */
+  scheduler?: Scheduler;
 }
 
 export interface RunningServer {
@@ -54,6 +69,13 @@ export interface RunningServer {
   mirror: EventFileMirror | null;
   verifier: PendingVerifier | null;
   policy: IngestPolicy;
+  /** Set with `--tunnel`: the tunnel's status, and `subscribe()` for its changes. */
+  tunnel: TunnelSupervisor | null;
+  /**
+   * The exact URL to paste into the Omise dashboard: `--public-url`, or the tunnel's
+   * `https://.../omise/webhook` while it is open (it follows reconnects); null otherwise.
+   */
+  readonly publicUrl: string | null;
   /** Stops listening, lets queued files and writes finish, closes the store. */
   close(): Promise<void>;
 }
@@ -178,6 +200,21 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     throw error;
   }
   verifier?.start();
+  const tunnel = config.tunnel
+    ? new TunnelSupervisor({
+        provider: io.tunnelProvider ?? new NgrokTunnelProvider(),
+        host: config.host,
+        port: listener.port,
+        path: config.path,
+        localUrl: listener.url,
+        ...(config.tunnelDomain ? { domain: config.tunnelDomain } : {}),
+        ...(config.tunnelAuthtoken ? { authtoken: config.tunnelAuthtoken } : {}),
+        ...(io.scheduler ? { scheduler: io.scheduler } : {}),
+        report,
+      })
+    : null;
+  // Whatever happens to the tunnel, the receiver keeps running locally: start() never rejects.
+  await tunnel?.start();
   if (mirror) {
     // Files missing after a crash between commit and write are rebuilt from the store.
     mirror
@@ -195,8 +232,13 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     mirror,
     verifier,
     policy,
+    tunnel,
+    get publicUrl() {
+      return config.publicUrl ?? tunnel?.publicUrl ?? null;
+    },
     close: () => {
       closing ??= (async () => {
+        await tunnel?.close();
         await listener.close();
         await verifier?.stop();
         await mirror?.close();

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../app/server.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
 import { registerServe } from './commands/serve.js';
-import type { CliContext } from './context.js';
+import { type CliContext, CommandExit } from './context.js';
 import { type Env, loadDotenv } from './dotenv.js';
 import { UsageError } from './option-parsers.js';
 
@@ -41,6 +42,7 @@ export function buildProgram(context: CliContext): Command {
   program.enablePositionalOptions(false);
   registerServe(program, context);
   registerEvents(program, context);
+  registerDoctor(program, context);
   for (const command of program.commands) {
     command.exitOverride();
     command.configureOutput({
@@ -85,6 +87,7 @@ export async function main(input: MainInput): Promise<number> {
         return 0;
       return error.exitCode === 0 ? 0 : 2;
     }
+    if (error instanceof CommandExit) return error.exitCode;
     if (error instanceof UsageError || error instanceof ConfigError) {
       context.stderr.write(`omise-webhook: ${error.message}\n`);
       return 2;

@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A tiny stand-in for `GET /events/:id` only, for the receiver's API-verification tests.
- * `events` maps ids to the exact body the API answers; `down` makes it answer 503.
+ * A tiny stand-in for `GET /events/:id` and `GET /events?limit=n` only, for the receiver's
+ * API-verification tests and doctor's key check. `events` maps ids to the exact body the API
+ * answers; `down` makes it answer 503.
  */
 export async function startMinimalOmiseApi(options: { secretKey: string }): Promise<{
   url: string;
@@ -27,6 +28,15 @@ export async function startMinimalOmiseApi(options: { secretKey: string }): Prom
       return send(
         401,
         '{"object":"error","location":"https://www.omise.co/api-errors#authentication-failure","code":"authentication_failure","message":"authentication failed"}',
+      );
+    }
+    const list = /^\/events(?:\?(.*))?$/.exec(req.url ?? '');
+    if (list) {
+      const limit = Math.min(100, Number(new URLSearchParams(list[1] ?? '').get('limit') ?? 20));
+      const data = [...events.values()].slice(0, limit);
+      return send(
+        200,
+        `{"object":"list","data":[${data.join(',')}],"limit":${limit},"offset":0,"total":${events.size},"location":"/events","order":"chronological","from":"1970-01-01T00:00:00Z","to":"2030-01-01T00:00:00Z"}`,
       );
     }
     const id = /^\/events\/([^/?]+)$/.exec(req.url ?? '')?.[1];

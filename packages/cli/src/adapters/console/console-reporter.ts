@@ -121,10 +121,5 @@ export class ConsoleReporter {
   }
 }
 
-/** Shows enough of a secret to recognise it and never the whole of it. */
-export function maskSecret(secret: string | undefined): string {
-  if (!secret) return '(not set)';
-  const prefix = /^(skey|pkey)_(test|live)_/.exec(secret)?.[0] ?? '';
-  const tail = secret.length - prefix.length > 8 ? secret.slice(-4) : '';
-  return `${prefix}••••${tail}`;
-}
+// Moved to core (the doctor checks need it too); kept here so existing imports still work.
+export { maskSecret } from '../../core/mask-secret.js';

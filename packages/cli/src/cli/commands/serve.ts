@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { DEFAULT_OMISE_API_URL } from '../../adapters/omise-api/omise-api-client.js';
 import { type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
+import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
+import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
 import {
   parseBoolean,
@@ -10,6 +12,8 @@ import {
   parseDuration,
   parsePort,
   parsePositiveInt,
+  UsageError,
+  type ValueSource,
 } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 
@@ -131,7 +135,48 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     defaultDescription: '30s',
     parse: parseDuration,
   },
+  {
+    name: 'tunnel',
+    flags: '--tunnel',
+    env: 'OMISE_WEBHOOK_TUNNEL',
+    description:
+      'open an ngrok tunnel to the webhook listener and print the URL to paste into the dashboard (needs NGROK_AUTHTOKEN)',
+    default: false,
+  },
+  {
+    name: 'tunnelDomain',
+    flags: '--tunnel-domain <domain>',
+    env: 'OMISE_WEBHOOK_TUNNEL_DOMAIN',
+    description: 'your reserved ngrok domain (e.g. my-app.ngrok-free.app), so the URL stays the same across restarts',
+    parse: parseTunnelDomain,
+  },
+  {
+    name: 'publicUrl',
+    flags: '--public-url <url>',
+    env: 'OMISE_WEBHOOK_PUBLIC_URL',
+    description:
+      'the https URL of a tunnel you run yourself (ngrok, cloudflared) to this port; the webhook path is added if missing',
+  },
 ];
+
+/** `--tunnel-domain`: a host name; a pasted `https://name.ngrok-free.app/` is reduced to the host. */
+export function parseTunnelDomain(value: string, source: ValueSource): string {
+  const checked = normaliseTunnelDomain(value);
+  if (!checked.ok)
+    throw new UsageError(`${source.flag} (${source.env}) got ${JSON.stringify(value)}; expected ${checked.problem}`);
+  return checked.url;
+}
+
+/** Checks `--public-url` against the webhook path; returns the exact URL to paste. */
+export function resolvePublicUrl(value: string, path: string): string {
+  const checked = checkPublicUrl(value, path);
+  if (!checked.ok) {
+    throw new UsageError(
+      `--public-url (OMISE_WEBHOOK_PUBLIC_URL) got ${JSON.stringify(value)}; expected ${checked.problem}`,
+    );
+  }
+  return checked.url;
+}
 
 /** Secrets come only from the environment (or .env), never from flags that `ps` would show. */
 export function secretsFromEnv(env: CliContext['env']): { secretKey: string | undefined; webhookSecrets: string[] } {
@@ -151,7 +196,16 @@ export function buildServerConfig(command: Command, context: CliContext): Server
   if (!options.path.startsWith('/')) options.path = `/${options.path}`;
   if (typeof options.allowLive === 'string')
     options.allowLive = parseBoolean(options.allowLive, { flag: '--allow-live', env: 'OMISE_WEBHOOK_ALLOW_LIVE' });
-  return { ...options, ...secretsFromEnv(context.env), color: useColor(context) };
+  if (options.publicUrl !== undefined) {
+    if (options.tunnel) {
+      throw new UsageError(
+        '--tunnel and --public-url (OMISE_WEBHOOK_TUNNEL, OMISE_WEBHOOK_PUBLIC_URL) were both given; use --tunnel to let omise-webhook open ngrok, or --public-url for a tunnel you run yourself',
+      );
+    }
+    options.publicUrl = resolvePublicUrl(options.publicUrl, options.path);
+  }
+  const tunnelAuthtoken = context.env.NGROK_AUTHTOKEN?.trim() || undefined;
+  return { ...options, ...secretsFromEnv(context.env), tunnelAuthtoken, color: useColor(context) };
 }
 
 function describeVerification(server: RunningServer): string[] {
@@ -188,11 +242,50 @@ export function startupBanner(server: RunningServer, context: CliContext): strin
   ];
   if (context.dotenv.file) lines.push(`read ${context.dotenv.names.length} variable(s) from ${context.dotenv.file}`);
   if (context.dotenv.error) lines.push(`warning: ${context.dotenv.error}`);
-  lines.push(
-    'Omise only delivers to public HTTPS URLs: expose this port with a tunnel (e.g. `ngrok http 3000`) and paste',
-    `  https://<your-tunnel>${config.path} into the Omise dashboard (Webhooks, test mode). Ctrl-C to stop.`,
-  );
+  lines.push(...describePublicUrl(server));
+  lines.push('Ctrl-C to stop.');
   return `${lines.join('\n')}\n`;
+}
+
+/** The public side: the URL to paste and where, or why there is none and what to do. */
+export function describePublicUrl(server: RunningServer): string[] {
+  const { config, tunnel } = server;
+  if (config.publicUrl) {
+    return [
+      `public URL (--public-url, your own tunnel to port ${server.listener.port}): ${config.publicUrl}`,
+      `  ${pasteInstructions(config.publicUrl)}`,
+    ];
+  }
+  if (!tunnel) {
+    return [
+      'Omise only delivers to public HTTPS URLs: run with --tunnel (ngrok, needs NGROK_AUTHTOKEN), or expose this port',
+      `  yourself (e.g. \`ngrok http ${server.listener.port}\`) and paste https://<your-tunnel>${config.path} into the Omise dashboard`,
+      `  → Webhooks (test mode): ${OMISE_TEST_WEBHOOKS_PAGE} (tell omise-webhook the URL with --public-url).`,
+    ];
+  }
+  const status = tunnel.status;
+  const domain = config.tunnelDomain ? ` for ${config.tunnelDomain}` : '';
+  switch (status.state) {
+    case 'open':
+      return [
+        `public URL (${status.provider} tunnel${domain} to port ${server.listener.port} only): ${status.webhookUrl}`,
+        `  ${pasteInstructions(status.webhookUrl as string)}`,
+      ];
+    case 'opening':
+      return [`tunnel: still opening the ${status.provider} tunnel${domain}; the URL to paste will be printed here.`];
+    default: {
+      const lines = [
+        `tunnel: could not open the ${status.provider} tunnel${domain}: ${status.reason}.`,
+        `  To fix: ${sentence(status.fix ?? 'see the message above')}`,
+      ];
+      lines.push(
+        status.retryInMs === null
+          ? '  Receiving locally only; restart once fixed.'
+          : `  Receiving locally meanwhile; trying again in ${Math.round(status.retryInMs / 100) / 10}s.`,
+      );
+      return lines;
+    }
+  }
 }
 
 export function registerServe(program: Command, context: CliContext): void {
@@ -200,7 +293,12 @@ export function registerServe(program: Command, context: CliContext): void {
   addOptions(command, SERVE_OPTIONS);
   command.action(async () => {
     const config = buildServerConfig(command, context);
-    const server = await startServer(config, { stdout: context.stdout, stderr: context.stderr, fetch: context.fetch });
+    const server = await startServer(config, {
+      stdout: context.stdout,
+      stderr: context.stderr,
+      fetch: context.fetch,
+      ...(context.tunnelProvider ? { tunnelProvider: context.tunnelProvider } : {}),
+    });
     context.stderr.write(startupBanner(server, context));
     await new Promise<void>((resolve) => {
       if (context.signal.aborted) resolve();

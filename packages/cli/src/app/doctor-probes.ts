@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { access, constants, stat, unlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { OmiseApiClient, OmiseApiError } from '../adapters/omise-api/omise-api-client.js';
+import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
+import type {
+  ApiProbeResult,
+  DirectoryProbeResult,
+  DoctorProbes,
+  PortProbeResult,
+  StoreProbeResult,
+} from '../core/doctor-checks.js';
+
+export interface DoctorProbeOptions {
+  fetch?: typeof fetch;
+  /** Where relative paths (the log directory) are resolved from. */
+  cwd: string;
+  apiTimeoutMs?: number;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `GET /events?limit=1`: the cheapest call that proves a key works. */
+async function probeOmiseApi(
+  options: { secretKey: string; apiUrl: string },
+  probeOptions: DoctorProbeOptions,
+): Promise<ApiProbeResult> {
+  const client = new OmiseApiClient({
+    secretKey: options.secretKey,
+    baseUrl: options.apiUrl,
+    timeoutMs: probeOptions.apiTimeoutMs ?? 10_000,
+    ...(probeOptions.fetch ? { fetch: probeOptions.fetch } : {}),
+  });
+  try {
+    const response = await client.listEvents({ limit: 1 });
+    return { kind: 'ok', total: typeof response.data.total === 'number' ? response.data.total : null };
+  } catch (error) {
+    if (!(error instanceof OmiseApiError)) return { kind: 'unreachable', message: errorMessage(error) };
+    if (error.status === 0) {
+      // The client's message already names the URL and says to check the network; keep the cause.
+      const cause = /\((.*)\); check your network/.exec(error.message)?.[1];
+      return { kind: 'unreachable', message: cause ?? error.message };
+    }
+    if (error.status === 401 || error.status === 403) {
+      return { kind: 'rejected', status: error.status, code: error.code, message: error.message };
+    }
+    return { kind: 'error', status: error.status, code: error.code, message: error.message };
+  }
+}
+
+/** Listens on host:port exactly as the webhook listener would, then lets go at once. */
+function probePort(options: { host: string; port: number }): Promise<PortProbeResult> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') resolvePort({ kind: 'in_use' });
+      else if (error.code === 'EACCES') resolvePort({ kind: 'denied' });
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') resolvePort({ kind: 'no_such_address' });
+      else resolvePort({ kind: 'error', message: error.message });
+    });
+    server.listen({ host: options.host, port: options.port, exclusive: true }, () => {
+      server.close(() => resolvePort({ kind: 'free' }));
+    });
+  });
+}
+
+/**
+ * Writes and removes a small file in the directory; for a directory that does not exist
+ * yet, checks that the nearest existing parent is a writable directory (nothing is created).
+ */
+async function probeDirectory(path: string): Promise<DirectoryProbeResult> {
+  try {
+    const info = await stat(path);
+    if (!info.isDirectory()) return { kind: 'not_writable', message: 'it is a file, not a directory' };
+    const probe = join(path, `.omise-webhook-doctor-${randomBytes(4).toString('hex')}`);
+    await writeFile(probe, '');
+    await unlink(probe);
+    return { kind: 'writable', exists: true };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOTDIR: some parent is a file; the walk up below finds and names it.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return { kind: 'not_writable', message: errorMessage(error) };
+  }
+  let parent = dirname(path);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  // existsSync is false below a file, so the loop stops at the file itself.
+  try {
+    const info = await stat(parent);
+    if (!info.isDirectory()) return { kind: 'not_writable', message: `${parent} is a file, not a directory` };
+    await access(parent, constants.W_OK);
+    return { kind: 'writable', exists: false };
+  } catch (error) {
+    return { kind: 'not_writable', message: `${parent} is not writable (${errorMessage(error)})` };
+  }
+}
+
+/** Opens the store `serve` would use; when there is none yet, proves SQLite loads at all. */
+async function probeStore(logDir: string): Promise<StoreProbeResult> {
+  const file = join(logDir, 'omise-webhook.sqlite');
+  if (!existsSync(file)) {
+    try {
+      const scratch = new SqliteEventStore({ filename: ':memory:' });
+      await scratch.close();
+      return { kind: 'absent', file };
+    } catch (error) {
+      return { kind: 'failed', file, message: `SQLite does not load here: ${errorMessage(error)}` };
+    }
+  }
+  let store: SqliteEventStore | undefined;
+  try {
+    store = new SqliteEventStore({ filename: file });
+    const stats = await store.stats();
+    return { kind: 'opened', file, events: stats.total };
+  } catch (error) {
+    return { kind: 'failed', file, message: errorMessage(error) };
+  } finally {
+    await store?.close().catch(() => {});
+  }
+}
+
+/**
+ * The real probes behind `omise-webhook doctor`: the Omise API through OmiseApiClient, a
+ * trial listen on the port, a trial write in the log directory, and the SQLite store.
+ */
+export function createDoctorProbes(options: DoctorProbeOptions): DoctorProbes {
+  return {
+    omiseApi: (api) => probeOmiseApi(api, options),
+    port: probePort,
+    directory: (path) => probeDirectory(resolve(options.cwd, path)),
+    store: (logDir) => probeStore(resolve(options.cwd, logDir)),
+  };
+}

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { LocalTunnelProvider } from '../../adapters/tunnel/local-tunnel.js';
+import { explainNgrokError } from '../../adapters/tunnel/ngrok-errors.js';
+import type { TunnelProvider } from '../../core/tunnel.js';
+import { CapturedOutput, temporaryDirectory } from '../../testing/test-server.js';
+import type { CliContext } from '../context.js';
+import type { Env } from '../dotenv.js';
+import { buildProgram, main } from '../main.js';
+import { buildServerConfig } from './serve.js';
+
+const PAGE = 'https://dashboard.omise.co/test/webhooks';
+
+function serveConfig(argv: string[], env: Env = {}) {
+  const context: CliContext = {
+    argv,
+    env,
+    cwd: '/',
+    stdout: new CapturedOutput(),
+    stderr: new CapturedOutput(),
+    signal: new AbortController().signal,
+    fetch,
+    dotenv: { file: null, names: [], error: null },
+  };
+  const program = buildProgram(context);
+  const serve = program.commands.find((c) => c.name() === 'serve');
+  assert.ok(serve);
+  serve.action(() => {});
+  program.parse(['serve', ...argv], { from: 'user' });
+  return buildServerConfig(serve, context);
+}
+
+async function run(argv: string[], env: Env = {}) {
+  const stdout = new CapturedOutput();
+  const stderr = new CapturedOutput();
+  const code = await main({ argv, env, cwd: temporaryDirectory(), stdout, stderr });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** Runs `serve` until its banner is printed, then stops it; returns what it printed. */
+async function serveBanner(argv: string[], options: { env?: Env; tunnelProvider?: TunnelProvider } = {}) {
+  const cwd = temporaryDirectory();
+  const controller = new AbortController();
+  const stderr = new CapturedOutput();
+  const running = main({
+    argv: ['serve', '--port', '0', '--log-dir', join(cwd, 'log'), ...argv],
+    env: options.env ?? {},
+    cwd,
+    stdout: new CapturedOutput(),
+    stderr,
+    signal: controller.signal,
+    ...(options.tunnelProvider ? { tunnelProvider: options.tunnelProvider } : {}),
+  });
+  for (let i = 0; i < 400 && !stderr.text.includes('Ctrl-C to stop.'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  controller.abort();
+  assert.equal(await running, 0, stderr.text);
+  return stderr.text;
+}
+
+describe('serve: tunnel options', () => {
+  it('reads --tunnel, --tunnel-domain and --public-url from flags or the environment, and NGROK_AUTHTOKEN from the environment', () => {
+    assert.equal(serveConfig([]).tunnel, false);
+    assert.equal(serveConfig(['--tunnel']).tunnel, true);
+    assert.equal(serveConfig([], { OMISE_WEBHOOK_TUNNEL: 'true' }).tunnel, true);
+    assert.equal(serveConfig([], { NGROK_AUTHTOKEN: ' 2abc_tok ' }).tunnelAuthtoken, '2abc_tok');
+    assert.equal(serveConfig([]).tunnelAuthtoken, undefined);
+    assert.equal(
+      serveConfig(['--tunnel-domain', 'https://My-App.ngrok-free.app/']).tunnelDomain,
+      'my-app.ngrok-free.app',
+    );
+    assert.equal(
+      serveConfig([], { OMISE_WEBHOOK_TUNNEL_DOMAIN: 'env-app.ngrok-free.app' }).tunnelDomain,
+      'env-app.ngrok-free.app',
+    );
+    assert.equal(
+      serveConfig(['--public-url', 'https://abcd.trycloudflare.com']).publicUrl,
+      'https://abcd.trycloudflare.com/omise/webhook',
+    );
+    assert.equal(
+      serveConfig(['--path', '/hooks'], { OMISE_WEBHOOK_PUBLIC_URL: 'https://abcd.trycloudflare.com/hooks' }).publicUrl,
+      'https://abcd.trycloudflare.com/hooks',
+    );
+  });
+
+  it('refuses a bad --public-url or --tunnel-domain, naming the value, and both tunnel options at once', async () => {
+    const http = await run(['serve', '--public-url', 'http://abcd.ngrok-free.app']);
+    assert.equal(http.code, 2);
+    assert.equal(
+      http.stderr,
+      'omise-webhook: --public-url (OMISE_WEBHOOK_PUBLIC_URL) got "http://abcd.ngrok-free.app"; expected an https:// URL: Omise only delivers webhooks over HTTPS with a valid certificate (this one is http)\n',
+    );
+    const path = await run(['serve'], { OMISE_WEBHOOK_PUBLIC_URL: 'https://abcd.ngrok-free.app/webhooks' });
+    assert.equal(path.code, 2);
+    assert.match(
+      path.stderr,
+      /got "https:\/\/abcd\.ngrok-free\.app\/webhooks"; expected a URL ending with the webhook path/,
+    );
+    const domain = await run(['serve', '--tunnel', '--tunnel-domain', 'my-app.ngrok-free.app/omise/webhook']);
+    assert.equal(domain.code, 2);
+    assert.equal(
+      domain.stderr,
+      'omise-webhook: --tunnel-domain (OMISE_WEBHOOK_TUNNEL_DOMAIN) got "my-app.ngrok-free.app/omise/webhook"; expected a host name such as my-app.ngrok-free.app (no path, no port)\n',
+    );
+    const both = await run(['serve', '--tunnel', '--public-url', 'https://abcd.ngrok-free.app']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--tunnel and --public-url .* were both given; use --tunnel .* or --public-url/);
+  });
+
+  it('--help lists the tunnel flags with their variables', async () => {
+    const help = await run(['serve', '--help']);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    for (const [flag, env] of [
+      ['--tunnel', 'OMISE_WEBHOOK_TUNNEL'],
+      ['--tunnel-domain <domain>', 'OMISE_WEBHOOK_TUNNEL_DOMAIN'],
+      ['--public-url <url>', 'OMISE_WEBHOOK_PUBLIC_URL'],
+    ]) {
+      assert.match(text, new RegExp(`${flag} [^[]*\\[env: ${env}\\]`));
+    }
+  });
+});
+
+describe('serve: the public URL in the banner', () => {
+  it('prints the exact URL to paste and the dashboard page when the tunnel opens', async () => {
+    const provider = new LocalTunnelProvider();
+    const banner = await serveBanner(['--tunnel', '--tunnel-domain', 'my-app.ngrok-free.app'], {
+      env: { NGROK_AUTHTOKEN: '2abcdefghijklmnopqrstuvwxyz_secret' },
+      tunnelProvider: provider,
+    });
+    assert.equal(provider.opened[0]?.authtoken, '2abcdefghijklmnopqrstuvwxyz_secret');
+    const port = provider.opened[0]?.target.port;
+    assert.match(
+      banner,
+      new RegExp(
+        `public URL \\(local stand-in tunnel for my-app\\.ngrok-free\\.app to port ${port} only\\): https://my-app\\.ngrok-free\\.app/omise/webhook\\n` +
+          `  Paste https://my-app\\.ngrok-free\\.app/omise/webhook into the Omise dashboard → Webhooks \\(test mode\\): ${PAGE}\\n`,
+      ),
+    );
+    assert.doesNotMatch(banner, /2abcdefghijklmnopqrstuvwxyz_secret/);
+    assert.equal(provider.opened[0]?.closed, true, 'Ctrl-C closes the tunnel');
+  });
+
+  it('says why the tunnel could not open and how to fix it, and keeps receiving locally', async () => {
+    const provider = new LocalTunnelProvider();
+    provider.failNextOpen(explainNgrokError(new Error('authentication failed\n\nERR_NGROK_107')));
+    const banner = await serveBanner(['--tunnel'], { env: { NGROK_AUTHTOKEN: 'old' }, tunnelProvider: provider });
+    assert.match(banner, /omise-webhook is receiving Omise webhooks at POST http:\/\/127\.0\.0\.1:\d+\/omise\/webhook/);
+    assert.match(
+      banner,
+      /tunnel: could not open the local stand-in tunnel: NGROK_AUTHTOKEN is well formed but ngrok no longer accepts it \(reset, revoked, or from a team you left\)\.\n {2}To fix: copy your authtoken from https:\/\/dashboard\.ngrok\.com\/get-started\/your-authtoken into \.env as NGROK_AUTHTOKEN=\.\.\. \(check it matches the one shown there now\)\.\n {2}Receiving locally only; restart once fixed\.\n/,
+    );
+  });
+
+  it('with the real ngrok and no NGROK_AUTHTOKEN, says to set it', async () => {
+    const banner = await serveBanner(['--tunnel']);
+    assert.match(
+      banner,
+      /tunnel: could not open the ngrok tunnel: NGROK_AUTHTOKEN is not set, and ngrok needs an account and its authtoken\.\n {2}To fix: sign up at https:\/\/dashboard\.ngrok\.com\/signup \(free\), then copy your authtoken from https:\/\/dashboard\.ngrok\.com\/get-started\/your-authtoken into \.env as NGROK_AUTHTOKEN=\.\.\.\n/,
+    );
+  });
+
+  it('prints --public-url as the URL to paste, and without any says how to get one', async () => {
+    const own = await serveBanner(['--public-url', 'https://abcd.trycloudflare.com']);
+    assert.match(
+      own,
+      new RegExp(
+        `public URL \\(--public-url, your own tunnel to port \\d+\\): https://abcd\\.trycloudflare\\.com/omise/webhook\\n  Paste https://abcd\\.trycloudflare\\.com/omise/webhook into the Omise dashboard → Webhooks \\(test mode\\): ${PAGE}\\n`,
+      ),
+    );
+    const none = await serveBanner([]);
+    assert.match(none, /Omise only delivers to public HTTPS URLs: run with --tunnel \(ngrok, needs NGROK_AUTHTOKEN\)/);
+    assert.match(
+      none,
+      new RegExp(`→ Webhooks \\(test mode\\): ${PAGE} \\(tell omise-webhook the URL with --public-url\\)\\.`),
+    );
+  });
+});

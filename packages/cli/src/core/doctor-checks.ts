@@ -1,0 +1,468 @@
+/**
+ * `omise-webhook doctor`: each check looks at one thing a receiver needs, says in one line
+ * what it found, and what to do when something is wrong. The checks decide; everything that
+ * touches the machine or the network is a probe handed in, so every verdict is testable.
+ */
+import { signOmisePayload } from '@omise-webhook/events';
+import { maskSecret } from './mask-secret.js';
+import type { VerificationMode } from './ports.js';
+import { checkPublicUrl, OMISE_TEST_WEBHOOKS_PAGE } from './tunnel.js';
+
+/** `error` blocks receiving (exit status 1); `warn` deserves attention; `skip` was not applicable. */
+export type CheckStatus = 'ok' | 'warn' | 'error' | 'skip';
+
+export interface CheckResult {
+  /** Stable id: `dotenv`, `secret-key`, `omise-api`, `webhook-secret`, `verification`, `port`, `log-dir`, `store`, `public-url`. */
+  id: string;
+  label: string;
+  status: CheckStatus;
+  /** What was found, in plain words; never a secret in full. */
+  message: string;
+  /** What to do about it; null when nothing needs doing. */
+  fix: string | null;
+}
+
+export type ApiProbeResult =
+  | { kind: 'ok'; total: number | null }
+  /** 401/403: the key was refused. */
+  | { kind: 'rejected'; status: number; code: string; message: string }
+  /** Network error or timeout. */
+  | { kind: 'unreachable'; message: string }
+  /** Anything else (5xx, not JSON). */
+  | { kind: 'error'; status: number; code: string; message: string };
+
+export type PortProbeResult =
+  | { kind: 'free' }
+  | { kind: 'in_use' }
+  | { kind: 'denied' }
+  | { kind: 'no_such_address' }
+  | { kind: 'error'; message: string };
+
+export type DirectoryProbeResult = { kind: 'writable'; exists: boolean } | { kind: 'not_writable'; message: string };
+
+export type StoreProbeResult =
+  | { kind: 'opened'; file: string; events: number }
+  /** No store file yet; SQLite itself works, so `serve` will create it. */
+  | { kind: 'absent'; file: string }
+  | { kind: 'failed'; file: string; message: string };
+
+/** Everything the checks need from the outside world. */
+export interface DoctorProbes {
+  /** `GET /events?limit=1` with the key. */
+  omiseApi(options: { secretKey: string; apiUrl: string }): Promise<ApiProbeResult>;
+  /** Tries to listen on host:port, and lets go at once. */
+  port(options: { host: string; port: number }): Promise<PortProbeResult>;
+  directory(path: string): Promise<DirectoryProbeResult>;
+  store(logDir: string): Promise<StoreProbeResult>;
+}
+
+export interface DoctorInput {
+  cwd: string;
+  /** What reading `.env` found (see `loadDotenv`). */
+  dotenv: { file: string | null; names: string[]; error: string | null };
+  secretKey: string | undefined;
+  /** The variable the key came from: `OMISE_SECRET_KEY` or the original app's `OMISE_TEST_SECRET_KEY`. */
+  secretKeyVariable: string;
+  webhookSecrets: string[];
+  /** The verification mode `serve` would use, or why it would refuse to start. */
+  verification: { mode: VerificationMode; forced: boolean } | { error: string };
+  apiUrl: string;
+  host: string;
+  port: number;
+  path: string;
+  logDir: string;
+  store: 'sqlite' | 'memory';
+  tunnel: boolean;
+  tunnelAuthtoken: string | undefined;
+  tunnelDomain: string | undefined;
+  /** `--public-url` as given (checked here, not by the option parser, so it becomes a line). */
+  publicUrl: string | undefined;
+}
+
+const KEYS_HINT = 'the Omise dashboard → Keys (test mode)';
+const SET_SECRET_KEY = `put your test secret key from ${KEYS_HINT} in .env as OMISE_SECRET_KEY=skey_test_...`;
+const SET_WEBHOOK_SECRET = `copy the webhook secret from the Omise dashboard → Webhooks (test mode) (${OMISE_TEST_WEBHOOKS_PAGE}) into .env as OMISE_WEBHOOK_SECRET=...`;
+
+/** Below this a secret is almost surely cut short when pasted; Omise's are longer. */
+const MIN_SECRET_BYTES = 16;
+const MAX_SECRET_BYTES = 512;
+
+function result(
+  id: string,
+  label: string,
+  status: CheckStatus,
+  message: string,
+  fix: string | null = null,
+): CheckResult {
+  return { id, label, status, message, fix };
+}
+
+export function checkDotenv(input: DoctorInput): CheckResult {
+  const { dotenv } = input;
+  const label = '.env';
+  if (dotenv.error) {
+    return result(
+      'dotenv',
+      label,
+      'error',
+      dotenv.error,
+      'make the file readable by this user (e.g. chmod 600 .env), or point --env-file (OMISE_WEBHOOK_ENV_FILE) at the right file',
+    );
+  }
+  if (dotenv.file) {
+    const names = dotenv.names.length > 0 ? `: ${dotenv.names.join(', ')}` : '';
+    return result('dotenv', label, 'ok', `read ${dotenv.file} (${dotenv.names.length} variable(s)${names})`);
+  }
+  if (input.secretKey || input.webhookSecrets.length > 0) {
+    return result('dotenv', label, 'ok', `no .env in ${input.cwd}; the settings come from the environment`);
+  }
+  return result(
+    'dotenv',
+    label,
+    'warn',
+    `no .env in ${input.cwd}, and no Omise settings in the environment`,
+    `create ${input.cwd}/.env with OMISE_WEBHOOK_SECRET=... (and OMISE_SECRET_KEY=skey_test_...)`,
+  );
+}
+
+export type SecretKeyKind = 'missing' | 'test' | 'live' | 'public' | 'unknown';
+
+/** What kind of Omise key a value is, from its prefix. */
+export function secretKeyKind(value: string | undefined): SecretKeyKind {
+  const key = value?.trim();
+  if (!key) return 'missing';
+  if (key.startsWith('skey_test_')) return 'test';
+  if (key.startsWith('skey_live_')) return 'live';
+  if (key.startsWith('pkey_')) return 'public';
+  return 'unknown';
+}
+
+export function checkSecretKey(input: DoctorInput): CheckResult {
+  const label = 'OMISE_SECRET_KEY';
+  const variable = input.secretKeyVariable;
+  const masked = maskSecret(input.secretKey?.trim());
+  switch (secretKeyKind(input.secretKey)) {
+    case 'missing':
+      return result(
+        'secret-key',
+        label,
+        'warn',
+        'not set: events cannot be checked against the Omise API, nor missed ones fetched',
+        SET_SECRET_KEY,
+      );
+    case 'test':
+      return result('secret-key', label, 'ok', `${masked} from ${variable} (test mode)`);
+    case 'live':
+      return result(
+        'secret-key',
+        label,
+        'warn',
+        `${masked} from ${variable} is a LIVE secret key: it can move real money, and this tool is for test mode (live events are refused without --allow-live)`,
+        `use the skey_test_... key from ${KEYS_HINT}; keep the live key out of this machine's .env`,
+      );
+    case 'public':
+      return result(
+        'secret-key',
+        label,
+        'error',
+        `${masked} in ${variable} is a PUBLIC key (pkey_); the API needs the secret key`,
+        `replace it with the skey_test_... key shown beside it on ${KEYS_HINT}`,
+      );
+    case 'unknown':
+      return result(
+        'secret-key',
+        label,
+        'error',
+        `${masked} in ${variable} does not look like an Omise secret key (they start with skey_test_ or skey_live_)`,
+        SET_SECRET_KEY,
+      );
+  }
+}
+
+export async function checkOmiseApi(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
+  const label = 'Omise API';
+  const kind = secretKeyKind(input.secretKey);
+  if (kind === 'missing' || kind === 'public' || kind === 'unknown') {
+    return result('omise-api', label, 'skip', 'not checked: no usable secret key');
+  }
+  const usesApi =
+    'mode' in input.verification && (input.verification.mode === 'api' || input.verification.mode === 'both');
+  const probe = await probes.omiseApi({ secretKey: (input.secretKey as string).trim(), apiUrl: input.apiUrl });
+  switch (probe.kind) {
+    case 'ok':
+      return result(
+        'omise-api',
+        label,
+        'ok',
+        `the key works: GET ${input.apiUrl}/events?limit=1 answered${probe.total === null ? '' : ` (${probe.total} event(s) on the account)`}`,
+      );
+    case 'rejected':
+      return result(
+        'omise-api',
+        label,
+        usesApi ? 'error' : 'warn',
+        `${input.apiUrl} refused the key (HTTP ${probe.status} ${probe.code}: ${probe.message})${usesApi ? '; events cannot be verified with it' : ''}`,
+        `copy the secret key again from ${KEYS_HINT}; it may have been rolled${input.apiUrl.includes('api.omise.co') ? '' : ` (or OMISE_API_URL ${input.apiUrl} is not the API you meant)`}`,
+      );
+    case 'unreachable':
+      return result(
+        'omise-api',
+        label,
+        'warn',
+        `could not reach ${input.apiUrl} (${probe.message})${usesApi ? '; events will be accepted as pending and checked once it answers' : ''}`,
+        'check the network connection, or OMISE_API_URL (--api-url)',
+      );
+    case 'error':
+      return result(
+        'omise-api',
+        label,
+        'warn',
+        `${input.apiUrl} answered GET /events with HTTP ${probe.status} ${probe.code}: ${probe.message}`,
+        'try again later; if OMISE_API_URL is set, check it points at the Omise API',
+      );
+  }
+}
+
+/** Bytes a base64 text decodes to, without decoding it. */
+function base64Bytes(text: string): number {
+  const padding = /=*$/.exec(text)?.[0].length ?? 0;
+  return Math.floor((text.length * 3) / 4) - padding;
+}
+
+export async function checkWebhookSecret(input: DoctorInput): Promise<CheckResult> {
+  const label = 'OMISE_WEBHOOK_SECRET';
+  const secrets = input.webhookSecrets;
+  if (secrets.length === 0) {
+    return result('webhook-secret', label, 'warn', 'not set: webhook signatures are not checked', SET_WEBHOOK_SECRET);
+  }
+  const found: string[] = [];
+  const doubts: string[] = [];
+  for (const [index, secret] of secrets.entries()) {
+    const which = secrets.length > 1 ? `secret #${index + 1} (${maskSecret(secret)})` : maskSecret(secret);
+    try {
+      await signOmisePayload({ payload: '', secret, timestamp: 0 });
+    } catch (error) {
+      return result(
+        'webhook-secret',
+        label,
+        'error',
+        `${which} cannot be used: ${error instanceof Error ? error.message : String(error)}`,
+        SET_WEBHOOK_SECRET,
+      );
+    }
+    const bytes = base64Bytes(secret);
+    if (bytes < MIN_SECRET_BYTES)
+      doubts.push(`${which} decodes to only ${bytes} byte(s), so it looks cut short when it was copied`);
+    else if (bytes > MAX_SECRET_BYTES)
+      doubts.push(`${which} decodes to ${bytes} bytes, far longer than a webhook secret`);
+    found.push(`${which}: base64, ${bytes} bytes`);
+  }
+  if (doubts.length > 0) return result('webhook-secret', label, 'warn', doubts.join('; '), SET_WEBHOOK_SECRET);
+  const rolling = secrets.length > 1 ? ` (${secrets.length} secrets: accepting any while one is rolled)` : '';
+  return result('webhook-secret', label, 'ok', `${found.join('; ')}${rolling}`);
+}
+
+export function checkVerification(input: DoctorInput): CheckResult {
+  const label = 'verification';
+  const { verification } = input;
+  if ('error' in verification) return result('verification', label, 'error', verification.error, null);
+  switch (verification.mode) {
+    case 'signature':
+      return result('verification', label, 'ok', 'signature: every delivery must carry a valid Omise-Signature');
+    case 'api':
+      return result(
+        'verification',
+        label,
+        'ok',
+        'Omise API: every event is fetched from the API to prove it is genuine (a webhook secret would need no network per event)',
+      );
+    case 'both':
+      return result('verification', label, 'ok', 'signature and Omise API');
+    case 'none':
+      return verification.forced
+        ? result('verification', label, 'warn', 'OFF (--verify none): every well-formed event is accepted', null)
+        : result(
+            'verification',
+            label,
+            'warn',
+            'none configured: events are accepted and marked unverified',
+            SET_WEBHOOK_SECRET,
+          );
+  }
+}
+
+export async function checkPort(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
+  const label = 'webhook port';
+  const where = `${input.host}:${input.port}`;
+  if (input.port === 0) return result('port', label, 'ok', `port 0: serve picks a free port when it starts`);
+  const probe = await probes.port({ host: input.host, port: input.port });
+  switch (probe.kind) {
+    case 'free':
+      return result('port', label, 'ok', `${where} is free`);
+    case 'in_use':
+      return result(
+        'port',
+        label,
+        'error',
+        `${where} is already in use (is \`omise-webhook serve\` or another server already running?)`,
+        'stop the other program, or choose another port with --port (PORT)',
+      );
+    case 'denied':
+      return result(
+        'port',
+        label,
+        'error',
+        `not allowed to listen on ${where}`,
+        'use a port above 1023 (--port / PORT)',
+      );
+    case 'no_such_address':
+      return result(
+        'port',
+        label,
+        'error',
+        `${input.host} is not an address of this machine`,
+        'use 127.0.0.1 (default) or 0.0.0.0 with --host (HOST)',
+      );
+    case 'error':
+      return result(
+        'port',
+        label,
+        'error',
+        `cannot listen on ${where}: ${probe.message}`,
+        'choose another --host or --port',
+      );
+  }
+}
+
+export async function checkLogDir(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
+  const label = 'log directory';
+  const probe = await probes.directory(input.logDir);
+  if (probe.kind === 'writable') {
+    return result(
+      'log-dir',
+      label,
+      'ok',
+      probe.exists
+        ? `${input.logDir} is writable`
+        : `${input.logDir} does not exist yet; it will be created (its parent is writable)`,
+    );
+  }
+  return result(
+    'log-dir',
+    label,
+    'error',
+    `${input.logDir} cannot be written: ${probe.message}`,
+    'choose a directory you can write with --log-dir (OMISE_WEBHOOK_LOG_DIR), or fix its permissions',
+  );
+}
+
+export async function checkStore(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
+  const label = 'store';
+  if (input.store === 'memory') {
+    return result(
+      'store',
+      label,
+      'skip',
+      'memory store (--store memory): nothing to open; events are forgotten on exit',
+    );
+  }
+  const probe = await probes.store(input.logDir);
+  switch (probe.kind) {
+    case 'opened':
+      return result('store', label, 'ok', `${probe.file} opens (${probe.events} event(s) stored)`);
+    case 'absent':
+      return result('store', label, 'ok', `no store yet; serve will create ${probe.file} (SQLite works here)`);
+    case 'failed':
+      return result(
+        'store',
+        label,
+        'error',
+        `${probe.file} cannot be opened: ${probe.message}`,
+        'if another program holds it, stop that program; if the file is damaged, move it aside (serve starts a new one) or use another --log-dir',
+      );
+  }
+}
+
+export function checkPublicUrlSetup(input: DoctorInput): CheckResult {
+  const label = 'public URL';
+  if (input.tunnel) {
+    const domain = input.tunnelDomain ? ` on ${input.tunnelDomain}` : '';
+    if (!input.tunnelAuthtoken) {
+      return result(
+        'public-url',
+        label,
+        'error',
+        `--tunnel${domain} needs NGROK_AUTHTOKEN, which is not set: without it no tunnel opens and Omise cannot reach this receiver`,
+        'sign up at https://dashboard.ngrok.com/signup (free), then copy your authtoken from https://dashboard.ngrok.com/get-started/your-authtoken into .env as NGROK_AUTHTOKEN=...',
+      );
+    }
+    return result(
+      'public-url',
+      label,
+      'ok',
+      `--tunnel${domain}: NGROK_AUTHTOKEN is set (${maskSecret(input.tunnelAuthtoken)}); ngrok checks it when serve starts`,
+    );
+  }
+  if (input.publicUrl !== undefined) {
+    const checked = checkPublicUrl(input.publicUrl, input.path);
+    if (!checked.ok) {
+      return result(
+        'public-url',
+        label,
+        'error',
+        `--public-url ${JSON.stringify(input.publicUrl)} is not usable: expected ${checked.problem}`,
+        'give the https URL your tunnel printed, e.g. --public-url https://abcd.ngrok-free.app',
+      );
+    }
+    return result(
+      'public-url',
+      label,
+      'ok',
+      `--public-url: ${checked.url} (paste it into the Omise dashboard → Webhooks (test mode): ${OMISE_TEST_WEBHOOKS_PAGE})`,
+    );
+  }
+  return result(
+    'public-url',
+    label,
+    'skip',
+    'none given: Omise only delivers to a public HTTPS URL; use serve --tunnel, or --public-url for a tunnel you run yourself',
+  );
+}
+
+/**
+ * Runs every check, in the order a user would fix things. Probes run concurrently where
+ * they do not depend on each other.
+ *
+ * @example
+ * const results = await runDoctorChecks(input, createDoctorProbes({ fetch }));
+ * process.exitCode = doctorExitCode(results);
+ */
+export async function runDoctorChecks(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult[]> {
+  const [api, secret, port, logDir] = await Promise.all([
+    checkOmiseApi(input, probes),
+    checkWebhookSecret(input),
+    checkPort(input, probes),
+    checkLogDir(input, probes),
+  ]);
+  // A store cannot open in a directory that cannot be written; one ✖ for it is enough.
+  const store =
+    logDir.status === 'error' && input.store === 'sqlite'
+      ? result('store', 'store', 'skip', 'not checked: the log directory cannot be written')
+      : await checkStore(input, probes);
+  return [
+    checkDotenv(input),
+    checkSecretKey(input),
+    api,
+    secret,
+    checkVerification(input),
+    port,
+    logDir,
+    store,
+    checkPublicUrlSetup(input),
+  ];
+}
+
+/** 1 when anything blocks receiving; warnings alone are 0. */
+export function doctorExitCode(results: readonly CheckResult[]): number {
+  return results.some((check) => check.status === 'error') ? 1 : 0;
+}
