@@ -181,7 +181,12 @@ export interface EventStore {
    * (rules in `selectSendableJobs`); `nextDueAt` is when a waiting job is next due, if any.
    * In-flight marks live in this process only: after a restart every pending job can be claimed again.
    */
-  claimDueForwards(options: { now: number; maxInFlightPerTarget: number }): Promise<ForwardClaim>;
+  claimDueForwards(options: {
+    now: number;
+    maxInFlightPerTarget: number;
+    /** Only these targets (the ones configured now); all when omitted. */
+    targets?: readonly string[];
+  }): Promise<ForwardClaim>;
   /** Records an attempt (forward or replay) and, for a job, its new state; releases the job's claim. */
   recordForwardAttempt(attempt: NewForwardAttempt): Promise<ForwardAttempt>;
   /** Every attempt for the event, oldest first. */
@@ -269,6 +274,35 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** One HTTP request sent byte for byte: headers exactly as listed (order, spelling), the body as is. */
+export interface RawHttpRequest {
+  url: string;
+  headers: HeaderList;
+  body: Uint8Array;
+  /** Give up (and call it an error) when the whole answer has not come within this time. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export type RawHttpResult =
+  | {
+      kind: 'response';
+      status: number;
+      /** The first 64 KiB of the answer's body. */
+      excerpt: Uint8Array;
+      truncated: boolean;
+      latencyMs: number;
+    }
+  /** No usable answer: refused, reset, timed out, not HTTP, aborted. */
+  | { kind: 'error'; message: string; latencyMs: number };
+
+/** Sends forwarded and replayed requests. */
+export interface HttpSenderPort {
+  send(request: RawHttpRequest): Promise<RawHttpResult>;
+  /** Closes idle connections. */
+  close(): void;
+}
 
 /** Timers, injected with the clock so retry schedules are tested without waiting. */
 export interface Timers {

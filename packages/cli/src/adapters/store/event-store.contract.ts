@@ -400,6 +400,11 @@ function describeForwardQueueContract(factory: StoreFactory): void {
       await store.updateVerification(good.eventId, { mode: 'api', status: 'verified', reason: 'ok', apiAttempts: 2 });
       await store.updateVerification(bad.eventId, { mode: 'api', status: 'failed', reason: 'unknown', apiAttempts: 2 });
       assert.equal((await store.listForwardJobs(bad.eventId))[0]?.state, 'cancelled');
+      assert.deepEqual(
+        (await store.claimDueForwards({ now: T0, maxInFlightPerTarget: 10, targets: [B] })).jobs,
+        [],
+        'only the targets asked for',
+      );
       assert.deepEqual(ids((await claim(store)).jobs), [`${good.eventId}>${A}`]);
       await store.close();
     });

@@ -222,10 +222,15 @@ export class MemoryEventStore implements EventStore {
     return this.#insertJobs(eventId, targets, { held: false, dueAt: now, createdAt: new Date(now).toISOString() });
   }
 
-  async claimDueForwards(options: { now: number; maxInFlightPerTarget: number }): Promise<ForwardClaim> {
+  async claimDueForwards(options: {
+    now: number;
+    maxInFlightPerTarget: number;
+    targets?: readonly string[];
+  }): Promise<ForwardClaim> {
     const queues = new Map<string, QueuedJob[]>();
     for (const job of this.#forwardJobs) {
       if (job.state !== 'pending') continue;
+      if (options.targets && !options.targets.includes(job.target)) continue;
       const queue = queues.get(job.target) ?? [];
       queue.push(job);
       queues.set(job.target, queue);
@@ -294,7 +299,7 @@ export class MemoryEventStore implements EventStore {
 
   async retryFailedForward(jobId: number, now: number): Promise<ForwardJob | undefined> {
     const job = this.#forwardJobs[jobId - 1];
-    if (!job || job.state !== 'failed') return undefined;
+    if (job?.state !== 'failed') return undefined;
     job.state = 'pending';
     job.attemptsInPlan = 0;
     job.dueAt = now;

@@ -468,8 +468,12 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  async claimDueForwards(options: { now: number; maxInFlightPerTarget: number }): Promise<ForwardClaim> {
-    return this.#forwards.claim(options.now, options.maxInFlightPerTarget);
+  async claimDueForwards(options: {
+    now: number;
+    maxInFlightPerTarget: number;
+    targets?: readonly string[];
+  }): Promise<ForwardClaim> {
+    return this.#forwards.claim(options);
   }
 
   recordForwardAttempt(attempt: NewForwardAttempt): Promise<ForwardAttempt> {

@@ -124,13 +124,11 @@ function toAttempt(row: AttemptRow): ForwardAttempt {
  * as its event, and an attempt is recorded in the same commit as its job's new state.
  */
 export class SqliteForwardQueue {
-  readonly #db: Database.Database;
   /** Claimed (in flight) job ids: this process only, so a restart re-sends what was in flight. */
   readonly #inFlight = new Set<number>();
   readonly #s;
 
   constructor(db: Database.Database) {
-    this.#db = db;
     db.exec(FORWARD_SCHEMA);
     this.#s = {
       insertJob: db.prepare(
@@ -199,10 +197,12 @@ export class SqliteForwardQueue {
     else if (status === 'failed') this.#s.cancel.run(eventId);
   }
 
-  claim(now: number, maxInFlightPerTarget: number): ForwardClaim {
+  claim(options: { now: number; maxInFlightPerTarget: number; targets?: readonly string[] }): ForwardClaim {
+    const { now, maxInFlightPerTarget, targets } = options;
     const jobs: ForwardJob[] = [];
     let nextDueAt: number | null = null;
     for (const { target } of this.#s.pendingTargets.all()) {
+      if (targets && !targets.includes(target)) continue;
       const queue = this.#s.targetQueue.all(target, maxInFlightPerTarget + 1).map(toJob);
       const picked = selectSendableJobs({ queue, inFlight: this.#inFlight, now, maxInFlight: maxInFlightPerTarget });
       for (const job of picked.send) {

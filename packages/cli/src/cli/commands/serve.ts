@@ -1,15 +1,18 @@
 import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { DEFAULT_OMISE_API_URL } from '../../adapters/omise-api/omise-api-client.js';
-import { type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
+import { forwardRoutesOf, type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
 import { type CliContext, useColor } from '../context.js';
 import {
   parseBoolean,
   parseByteSize,
   parseChoice,
   parseDuration,
+  parseForwardRoute,
   parsePort,
   parsePositiveInt,
+  parseRetrySchedule,
+  parseTargetUrl,
 } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 
@@ -131,6 +134,50 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     defaultDescription: '30s',
     parse: parseDuration,
   },
+  {
+    name: 'forwardTo',
+    flags: '--forward-to <url>',
+    env: 'OMISE_WEBHOOK_FORWARD_TO',
+    description:
+      'forward every accepted event to this URL, byte for byte (repeatable; the variable takes a comma/space list)',
+    repeatable: true,
+    parse: parseTargetUrl,
+  },
+  {
+    name: 'forward',
+    flags: '--forward <pattern=url>',
+    env: 'OMISE_WEBHOOK_FORWARD',
+    description:
+      "forward events whose key matches, e.g. 'charge.*=http://localhost:8080/omise' (repeatable; the variable takes a space/semicolon list)",
+    repeatable: true,
+    envSeparator: /[\s;]+/,
+    parse: parseForwardRoute,
+  },
+  {
+    name: 'forwardTimeoutMs',
+    flags: '--forward-timeout <duration>',
+    env: 'OMISE_WEBHOOK_FORWARD_TIMEOUT',
+    description: 'a forward target must answer within this time, or the attempt is retried',
+    default: 10_000,
+    defaultDescription: '10s',
+    parse: parseDuration,
+  },
+  {
+    name: 'retryScheduleMs',
+    flags: '--retry-schedule <waits>',
+    env: 'OMISE_WEBHOOK_RETRY_SCHEDULE',
+    description: 'waits before each retry of a failed forward (network error, timeout, 5xx), or none',
+    default: [5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000],
+    defaultDescription: '5s,30s,2m,10m,1h,6h',
+    parse: parseRetrySchedule,
+  },
+  {
+    name: 'retry4xx',
+    flags: '--retry-4xx',
+    env: 'OMISE_WEBHOOK_RETRY_4XX',
+    description: 'retry forwards answered 4xx too (by default a 4xx is final)',
+    default: false,
+  },
 ];
 
 /** Secrets come only from the environment (or .env), never from flags that `ps` would show. */
@@ -151,6 +198,10 @@ export function buildServerConfig(command: Command, context: CliContext): Server
   if (!options.path.startsWith('/')) options.path = `/${options.path}`;
   if (typeof options.allowLive === 'string')
     options.allowLive = parseBoolean(options.allowLive, { flag: '--allow-live', env: 'OMISE_WEBHOOK_ALLOW_LIVE' });
+  if (typeof options.retry4xx === 'string')
+    options.retry4xx = parseBoolean(options.retry4xx, { flag: '--retry-4xx', env: 'OMISE_WEBHOOK_RETRY_4XX' });
+  options.forwardTo ??= [];
+  options.forward ??= [];
   return { ...options, ...secretsFromEnv(context.env), color: useColor(context) };
 }
 
@@ -177,6 +228,24 @@ function describeVerification(server: RunningServer): string[] {
   }
 }
 
+function formatWait(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function describeForwarding(server: RunningServer): string[] {
+  const { config } = server;
+  const routes = forwardRoutesOf(config);
+  if (routes.length === 0) return [];
+  const schedule = config.retryScheduleMs ?? [];
+  return [
+    ...routes.map((route) => `forwarding: ${route.pattern === '*' ? 'every event' : route.pattern} -> ${route.url}`),
+    `  retries: ${schedule.length === 0 ? 'none' : schedule.map(formatWait).join(', ')}; 4xx ${config.retry4xx ? 'retried' : 'final'}; timeout ${formatWait(config.forwardTimeoutMs ?? 10_000)}`,
+  ];
+}
+
 /** Prints what is running and where; never a secret in full. */
 export function startupBanner(server: RunningServer, context: CliContext): string {
   const { config } = server;
@@ -185,6 +254,7 @@ export function startupBanner(server: RunningServer, context: CliContext): strin
     ...describeVerification(server),
     `store: ${config.store === 'sqlite' ? `${config.logDir}/omise-webhook.sqlite` : 'memory (forgotten on exit)'}${config.files ? `; files: ${config.logDir}/api/event/<id>.json` : ''}`,
     `live mode: ${config.allowLive ? 'ACCEPTED (--allow-live)' : 'refused (test mode only)'}`,
+    ...describeForwarding(server),
   ];
   if (context.dotenv.file) lines.push(`read ${context.dotenv.names.length} variable(s) from ${context.dotenv.file}`);
   if (context.dotenv.error) lines.push(`warning: ${context.dotenv.error}`);
