@@ -103,7 +103,8 @@ export function parseRetrySchedule(value: string, source: ValueSource): number[]
   if (waits.length === 0) fail(source, value, 'a comma list of durations like 5s,30s,2m, or none');
   return waits.map((wait) => {
     const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(wait);
-    if (!match) fail(source, value, `a comma list of durations like 5s,30s,2m, or none (${JSON.stringify(wait)} is not one)`);
+    if (!match)
+      fail(source, value, `a comma list of durations like 5s,30s,2m, or none (${JSON.stringify(wait)} is not one)`);
     return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] as number));
   });
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningServer, type ServerConfig, startServer } from '../app/server.js';
+import { type RunningServer, type ServerConfig, type ServerIo, startServer } from '../app/server.js';
 import type { Clock } from '../core/ports.js';
 
 /** Collects what the server prints, for assertions. */
@@ -50,9 +50,13 @@ export interface TestServer extends RunningServer {
   webhookUrl: string;
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}, clock?: Clock): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<ServerConfig> = {},
+  clock?: Clock,
+  io: Pick<ServerIo, 'timers' | 'forwardSender'> = {},
+): Promise<TestServer> {
   const stdout = new CapturedOutput();
   const stderr = new CapturedOutput();
-  const server = await startServer(testServerConfig(overrides), { stdout, stderr, ...(clock ? { clock } : {}) });
+  const server = await startServer(testServerConfig(overrides), { stdout, stderr, ...(clock ? { clock } : {}), ...io });
   return Object.assign(server, { stdout, stderr, webhookUrl: server.listener.url });
 }
