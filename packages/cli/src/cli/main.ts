@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../app/server.js';
 import { registerEvents } from './commands/events.js';
+import { registerForwards } from './commands/forwards.js';
+import { registerReplay } from './commands/replay.js';
 import { registerServe } from './commands/serve.js';
 import type { CliContext } from './context.js';
 import { type Env, loadDotenv } from './dotenv.js';
-import { UsageError } from './option-parsers.js';
+import { CommandFailed, UsageError } from './option-parsers.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -41,6 +43,8 @@ export function buildProgram(context: CliContext): Command {
   program.enablePositionalOptions(false);
   registerServe(program, context);
   registerEvents(program, context);
+  registerReplay(program, context);
+  registerForwards(program, context);
   for (const command of program.commands) {
     command.exitOverride();
     command.configureOutput({
@@ -84,6 +88,10 @@ export async function main(input: MainInput): Promise<number> {
       )
         return 0;
       return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CommandFailed) {
+      context.stderr.write(`omise-webhook: ${error.message}\n`);
+      return 1;
     }
     if (error instanceof UsageError || error instanceof ConfigError) {
       context.stderr.write(`omise-webhook: ${error.message}\n`);

@@ -10,6 +10,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** The command ran and failed (a replay that did not get through): exit 1 with this message, no stack. */
+export class CommandFailed extends Error {
+  override readonly name = 'CommandFailed';
+}
+
 export interface ValueSource {
   flag: string;
   env: string;
@@ -107,4 +112,13 @@ export function parseRetrySchedule(value: string, source: ValueSource): number[]
       fail(source, value, `a comma list of durations like 5s,30s,2m, or none (${JSON.stringify(wait)} is not one)`);
     return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] as number));
   });
+}
+
+/** `2026-11-26T07:00:00Z`, `2026-11-26`, or a duration ago (`30m`, `2h`, `7d`). Returns ms since the epoch. */
+export function parseSince(value: string, source: ValueSource, now: number = Date.now()): number {
+  const text = value.trim();
+  const ago = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text);
+  if (ago) return now - Math.round(Number(ago[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 's']);
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) return Date.parse(text);
+  return fail(source, value, 'a time like 2026-11-26T07:00:00Z or 2026-11-26, or a duration ago like 30m, 2h or 7d');
 }

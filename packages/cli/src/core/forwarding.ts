@@ -303,3 +303,41 @@ export function selectSendableJobs<T extends QueuedJobView>(input: {
   }
   return { send, nextDueAt: null };
 }
+
+/** One send of a replay run. */
+export interface ReplaySend<T> {
+  item: T;
+  target: string;
+  /** 1..duplicate */
+  copy: number;
+}
+
+/**
+ * The order of a replay run: each item to each of its targets, `duplicate` times in a row,
+ * oldest first; with `shuffle`, the whole list in random order (Fisher-Yates over `random`).
+ *
+ * @example
+ * planReplaySends({ items: [{ item: a, targets: [url] }], duplicate: 2, shuffle: false });
+ * // [{ item: a, target: url, copy: 1 }, { item: a, target: url, copy: 2 }]
+ */
+export function planReplaySends<T>(input: {
+  items: ReadonlyArray<{ item: T; targets: readonly string[] }>;
+  duplicate: number;
+  shuffle: boolean;
+  random?: () => number;
+}): ReplaySend<T>[] {
+  const sends: ReplaySend<T>[] = [];
+  for (const { item, targets } of input.items) {
+    for (const target of targets) {
+      for (let copy = 1; copy <= input.duplicate; copy++) sends.push({ item, target, copy });
+    }
+  }
+  if (input.shuffle) {
+    const random = input.random ?? Math.random;
+    for (let i = sends.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [sends[i], sends[j]] = [sends[j] as ReplaySend<T>, sends[i] as ReplaySend<T>];
+    }
+  }
+  return sends;
+}
