@@ -13,9 +13,13 @@ import type {
   ForwardJob,
   HttpSenderPort,
   NewForwardAttempt,
+  StoredEvent,
   Timers,
 } from '../core/ports.js';
 import { Replayer, type ReplayOptions } from './replayer.js';
+
+/** How many just-stored events are kept at hand for their first forward. */
+const RECENT_EVENTS = 2_000;
 
 export interface ForwarderOptions {
   store: EventStore;
@@ -52,6 +56,7 @@ export class Forwarder {
   readonly #controllers = new Set<AbortController>();
   #unsubscribe: (() => void) | null = null;
   #pumpQueued = false;
+  #settleKickQueued = false;
   #pumping = false;
   #pumpAgain = false;
   #wake: unknown = null;
@@ -59,6 +64,8 @@ export class Forwarder {
   #started = false;
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
+  /** Events just stored, so the hot path does not read back what it was just handed. */
+  readonly #recent = new Map<string, StoredEvent>();
 
   constructor(options: ForwarderOptions) {
     this.#options = options;
@@ -87,8 +94,10 @@ export class Forwarder {
     if (this.#started || this.#targets.length === 0) return;
     this.#started = true;
     this.#unsubscribe = this.#options.notifier.subscribe((notification) => {
-      if (notification.type === 'event.stored' && !notification.duplicate) this.kick();
-      else if (notification.type === 'event.updated') this.kick();
+      if (notification.type === 'event.stored' && !notification.duplicate) {
+        this.#remember(notification.event);
+        this.kick();
+      } else if (notification.type === 'event.updated') this.kick();
     });
     this.kick();
   }
@@ -190,14 +199,36 @@ export class Forwarder {
       .catch((error: unknown) => this.#options.onError?.(error))
       .finally(() => {
         this.#inFlight.delete(delivery);
-        this.kick();
+        this.#kickAfterSettling();
         this.#notifyIdle();
       });
     this.#inFlight.add(delivery);
   }
 
+  /**
+   * Answers arrive one I/O callback at a time; claiming after each would query the store once
+   * per answer. One claim per turn of the event loop frees every slot that opened in it.
+   */
+  #kickAfterSettling(): void {
+    if (this.#settleKickQueued) return;
+    this.#settleKickQueued = true;
+    setImmediate(() => {
+      this.#settleKickQueued = false;
+      this.kick();
+      this.#notifyIdle();
+    });
+  }
+
+  #remember(event: StoredEvent): void {
+    this.#recent.set(event.eventId, event);
+    if (this.#recent.size > RECENT_EVENTS) {
+      const oldest = this.#recent.keys().next().value;
+      if (oldest !== undefined) this.#recent.delete(oldest);
+    }
+  }
+
   #notifyIdle(): void {
-    if (this.#inFlight.size > 0 || this.#pumping || this.#pumpQueued) return;
+    if (this.#inFlight.size > 0 || this.#pumping || this.#pumpQueued || this.#settleKickQueued) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -214,7 +245,7 @@ export class Forwarder {
       attempt: attemptNumber,
       startedAt: new Date(clock.now()).toISOString(),
     };
-    const event = await store.getEvent(job.eventId);
+    const event = this.#recent.get(job.eventId) ?? (await store.getEvent(job.eventId));
     let record: NewForwardAttempt;
     if (!event) {
       record = {

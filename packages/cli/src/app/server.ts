@@ -10,8 +10,8 @@ import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
 import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
 import {
   DEFAULT_FORWARD_TIMEOUT_MS,
-  DEFAULT_MAX_IN_FLIGHT_PER_TARGET,
   DEFAULT_RETRY_SCHEDULE_MS,
+  FORWARD_CONNECTIONS_PER_TARGET,
   type ForwardRoute,
 } from '../core/forwarding.js';
 import type { IngestPolicy } from '../core/ingest.js';
@@ -191,7 +191,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const forwarder = new Forwarder({
     store,
     notifier,
-    sender: io.forwardSender ?? new RawHttpSender({ maxSocketsPerHost: DEFAULT_MAX_IN_FLIGHT_PER_TARGET }),
+    sender: io.forwardSender ?? new RawHttpSender({ maxSocketsPerHost: FORWARD_CONNECTIONS_PER_TARGET }),
     routes: forwardRoutes,
     plan: { scheduleMs: config.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS, retry4xx: config.retry4xx ?? false },
     timeoutMs: config.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS,

@@ -20,10 +20,13 @@ export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 /** How much of a target's answer is kept with each attempt. */
 export const RESPONSE_EXCERPT_BYTES = 64 * 1024;
 /**
- * Requests in flight to one target at once while it is healthy. Sends start in the order the
- * events were received; once an attempt fails, only that event is tried until it gets through.
+ * Jobs of one target claimed at once while it is healthy (sent, or answered and being
+ * recorded). Sends start in the order the events were received; once an attempt fails, only
+ * that event is tried until it gets through.
  */
-export const DEFAULT_MAX_IN_FLIGHT_PER_TARGET = 32;
+export const DEFAULT_MAX_IN_FLIGHT_PER_TARGET = 256;
+/** Connections to one target at once; further sends wait for one, in order. */
+export const FORWARD_CONNECTIONS_PER_TARGET = 64;
 
 /** What decides whether a failed attempt is tried again. */
 export interface RetryPlan {

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS forward_jobs (
 );
 CREATE INDEX IF NOT EXISTS forward_jobs_queue ON forward_jobs (state, target, queue_seq);
 CREATE INDEX IF NOT EXISTS forward_jobs_by_event ON forward_jobs (event_id);
+CREATE INDEX IF NOT EXISTS forward_jobs_by_queue_seq ON forward_jobs (queue_seq);
 CREATE TABLE IF NOT EXISTS forward_attempts (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   job_id INTEGER,
@@ -126,6 +127,8 @@ function toAttempt(row: AttemptRow): ForwardAttempt {
 export class SqliteForwardQueue {
   /** Claimed (in flight) job ids: this process only, so a restart re-sends what was in flight. */
   readonly #inFlight = new Set<number>();
+  /** Per target: the claimed job ids and the queue position of the latest claim. */
+  readonly #claimedByTarget = new Map<string, { ids: Set<number>; lastSeq: number }>();
   readonly #s;
 
   constructor(db: Database.Database) {
@@ -149,13 +152,19 @@ export class SqliteForwardQueue {
       targetQueue: db.prepare<[string, number], JobRow>(
         "SELECT * FROM forward_jobs WHERE state = 'pending' AND target = ? ORDER BY queue_seq LIMIT ?",
       ),
+      targetQueueAfter: db.prepare<[string, number, number], JobRow>(
+        "SELECT * FROM forward_jobs WHERE state = 'pending' AND target = ? AND queue_seq > ? ORDER BY queue_seq LIMIT ?",
+      ),
+      pendingUpTo: db.prepare<[string, number], { n: number }>(
+        "SELECT COUNT(*) AS n FROM forward_jobs WHERE state = 'pending' AND target = ? AND queue_seq <= ?",
+      ),
       release: db.prepare(
         "UPDATE forward_jobs SET state = 'pending', due_at = ? WHERE event_id = ? AND state = 'held'",
       ),
       cancel: db.prepare("UPDATE forward_jobs SET state = 'cancelled' WHERE event_id = ? AND state = 'held'"),
       updateJob: db.prepare(
-        `UPDATE forward_jobs SET state = ?, attempts = ?, attempts_in_plan = ?, due_at = ?, last_error = ?, finished_at = ?
-         WHERE id = ?`,
+        `UPDATE forward_jobs SET state = ?, attempts = attempts + 1, attempts_in_plan = attempts_in_plan + 1,
+           due_at = COALESCE(?, due_at), last_error = ?, finished_at = ? WHERE id = ?`,
       ),
       insertAttempt: db.prepare(
         `INSERT INTO forward_attempts (job_id, event_id, target, kind, replay_mode, attempt, started_at, latency_ms, status,
@@ -187,7 +196,18 @@ export class SqliteForwardQueue {
     const state: ForwardJobState = input.verification === 'pending' ? 'held' : 'pending';
     return input.targets.map((target) => {
       const info = this.#s.insertJob.run(input.eventId, target, state, input.dueAt, input.createdAt);
-      return toJob(this.#s.jobById.get(Number(info.lastInsertRowid)) as JobRow);
+      // Built from what was written rather than read back: this is on the webhook's hot path.
+      return {
+        id: Number(info.lastInsertRowid),
+        eventId: input.eventId,
+        target,
+        state,
+        attempts: 0,
+        attemptsInPlan: 0,
+        dueAt: input.dueAt,
+        createdAt: input.createdAt,
+        lastError: null,
+      };
     });
   }
 
@@ -203,11 +223,17 @@ export class SqliteForwardQueue {
     let nextDueAt: number | null = null;
     for (const { target } of this.#s.pendingTargets.all()) {
       if (targets && !targets.includes(target)) continue;
-      const queue = this.#s.targetQueue.all(target, maxInFlightPerTarget + 1).map(toJob);
-      const picked = selectSendableJobs({ queue, inFlight: this.#inFlight, now, maxInFlight: maxInFlightPerTarget });
-      for (const job of picked.send) {
-        this.#inFlight.add(job.id);
-        jobs.push(job);
+      const picked = this.#pick(target, now, maxInFlightPerTarget);
+      let claimed = this.#claimedByTarget.get(target);
+      if (!claimed) {
+        claimed = { ids: new Set(), lastSeq: 0 };
+        this.#claimedByTarget.set(target, claimed);
+      }
+      for (const row of picked.send) {
+        this.#inFlight.add(row.id);
+        claimed.ids.add(row.id);
+        claimed.lastSeq = Math.max(claimed.lastSeq, row.queue_seq);
+        jobs.push(toJob(row));
       }
       if (picked.nextDueAt !== null && (nextDueAt === null || picked.nextDueAt < nextDueAt))
         nextDueAt = picked.nextDueAt;
@@ -215,25 +241,52 @@ export class SqliteForwardQueue {
     return { jobs, nextDueAt };
   }
 
+  /**
+   * The target's sendable jobs. Under load most of a queue's front is in flight; rather than
+   * reading it back on every claim, read only what lies behind the latest claim, as long as
+   * everything before it is in flight (no retry waiting in between).
+   */
+  #pick(target: string, now: number, window: number): { send: JobRow[]; nextDueAt: number | null } {
+    const claimed = this.#claimedByTarget.get(target);
+    const busy = claimed?.ids.size ?? 0;
+    const view = (row: JobRow) => ({ ...row, attemptsInPlan: row.attempts_in_plan, dueAt: row.due_at });
+    if (claimed && busy > 0 && this.#s.pendingUpTo.get(target, claimed.lastSeq)?.n === busy) {
+      const [head] = this.#s.targetQueue.all(target, 1);
+      if (!head) return { send: [], nextDueAt: null };
+      if (busy >= window) return { send: [], nextDueAt: null };
+      const behind = this.#s.targetQueueAfter.all(target, claimed.lastSeq, window - busy);
+      return selectSendableJobs({
+        queue: [head, ...behind].map(view),
+        inFlight: this.#inFlight,
+        now,
+        maxInFlight: window - busy + 1,
+      });
+    }
+    const queue = this.#s.targetQueue.all(target, busy + window + 1).map(view);
+    return selectSendableJobs({ queue, inFlight: this.#inFlight, now, maxInFlight: window });
+  }
+
+  #release(jobId: number): void {
+    this.#inFlight.delete(jobId);
+    for (const claimed of this.#claimedByTarget.values()) {
+      if (claimed.ids.delete(jobId)) return;
+    }
+  }
+
   /** Call inside a write transaction. */
   recordAttempt(attempt: NewForwardAttempt): ForwardAttempt {
     const nextAttemptAt = attempt.nextAttemptAt === null ? null : new Date(attempt.nextAttemptAt).toISOString();
     if (attempt.jobId !== null) {
-      const job = this.#s.jobById.get(attempt.jobId);
-      if (job) {
-        const state: ForwardJobState =
-          attempt.outcome === 'delivered' ? 'delivered' : attempt.outcome === 'failed' ? 'failed' : 'pending';
-        this.#s.updateJob.run(
-          state,
-          job.attempts + 1,
-          job.attempts_in_plan + 1,
-          attempt.nextAttemptAt ?? job.due_at,
-          attempt.outcome === 'delivered' ? null : (attempt.reason ?? attempt.error),
-          state === 'pending' ? null : attempt.startedAt,
-          job.id,
-        );
-      }
-      this.#inFlight.delete(attempt.jobId);
+      const state: ForwardJobState =
+        attempt.outcome === 'delivered' ? 'delivered' : attempt.outcome === 'failed' ? 'failed' : 'pending';
+      this.#s.updateJob.run(
+        state,
+        attempt.nextAttemptAt,
+        attempt.outcome === 'delivered' ? null : (attempt.reason ?? attempt.error),
+        state === 'pending' ? null : attempt.startedAt,
+        attempt.jobId,
+      );
+      this.#release(attempt.jobId);
     }
     const excerpt = attempt.responseExcerpt;
     const info = this.#s.insertAttempt.run({
@@ -251,7 +304,7 @@ export class SqliteForwardQueue {
 
   /** Forgets a claim without recording anything (the write that would have failed). */
   releaseClaim(jobId: number): void {
-    this.#inFlight.delete(jobId);
+    this.#release(jobId);
   }
 
   listAttempts(eventId: string): ForwardAttempt[] {
