@@ -354,6 +354,25 @@ function describeForwardQueueContract(factory: StoreFactory): void {
       await store.close();
     });
 
+    it('lets nothing overtake a job that failed while later ones were in flight', async () => {
+      const store = await factory.open();
+      const queue = [0, 1, 2].map(() => makeDelivery({ receivedAt: new Date(T0).toISOString(), forwardTargets: [A] }));
+      for (const d of queue) await store.recordDelivery(d);
+      const [first, second, third] = (await claim(store, T0, 3)).jobs;
+      assert.ok(first && second && third);
+      await store.recordForwardAttempt(
+        attemptFor(first, { status: 503, outcome: 'retry', reason: '503', nextAttemptAt: T0 + 5000 }),
+      );
+      const late = makeDelivery({ receivedAt: new Date(T0).toISOString(), forwardTargets: [A] });
+      await store.recordDelivery(late);
+      assert.deepEqual(await claim(store, T0, 3), { jobs: [], nextDueAt: T0 + 5000 });
+      await store.recordForwardAttempt(attemptFor(second));
+      await store.recordForwardAttempt(attemptFor(third));
+      assert.deepEqual(await claim(store, T0 + 4999, 3), { jobs: [], nextDueAt: T0 + 5000 });
+      assert.deepEqual(ids((await claim(store, T0 + 5000, 3)).jobs), [`${queue[0]?.eventId}>${A}`]);
+      await store.close();
+    });
+
     it('keeps failed jobs in a list and re-queues one at the back with a fresh plan', async () => {
       const store = await factory.open();
       const d1 = makeDelivery({ receivedAt: new Date(T0).toISOString(), forwardTargets: [A] });
