@@ -109,7 +109,7 @@ export class Forwarder {
     if (this.#wake !== null) this.#options.timers.clearTimeout(this.#wake);
     this.#wake = null;
     for (const controller of this.#controllers) controller.abort();
-    await Promise.allSettled([...this.#inFlight]);
+    await this.idle();
     this.#options.sender.close();
   }
 
@@ -165,6 +165,8 @@ export class Forwarder {
           maxInFlightPerTarget: this.#maxInFlight,
           targets: this.#targets,
         });
+        // Stopped while claiming: leave them; their claims die with the process and the next start sends them.
+        if (this.#stopped) break;
         for (const job of claim.jobs) this.#launch(job);
         this.#scheduleWake(claim.nextDueAt);
       } while (this.#pumpAgain);

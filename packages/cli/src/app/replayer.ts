@@ -94,7 +94,14 @@ export class Replayer {
         `nowhere to send ${event.eventId}: ${this.#options.targetHint ?? 'pass a target URL (to), or configure forward targets'}`,
       );
     }
-    return targetsForKey(event.key, this.#options.routes);
+    const targets = targetsForKey(event.key, this.#options.routes);
+    if (targets.length === 0) {
+      throw new ReplayError(
+        'no_target',
+        `no forward route matches ${event.key} (${event.eventId}); ${this.#options.targetHint ?? 'pass a target URL (to)'}`,
+      );
+    }
+    return targets;
   }
 
   /** The secret a re-signed replay uses, or a ReplayError saying where to set one. */
