@@ -1,3 +1,4 @@
+import { type ForwardRoute, forwardTargetsFor } from '../core/forwarding.js';
 import { type IngestDependencies, type IngestPolicy, ingestWebhook } from '../core/ingest.js';
 import type { Notifier } from '../core/notifier.js';
 import type { Clock, EventStore, HeaderList, NewRejection, StoredEvent } from '../core/ports.js';
@@ -24,6 +25,8 @@ export interface ReceiverOptions extends IngestDependencies {
   policy: IngestPolicy;
   notifier: Notifier;
   clock: Clock;
+  /** Where accepted events are forwarded; their jobs are queued in the same commit as the event. */
+  forwardRoutes?: readonly ForwardRoute[];
 }
 
 /**
@@ -60,6 +63,11 @@ export class Receiver {
       const body: Record<string, unknown> = { error: decision.code, message: decision.message };
       if (decision.hint) body.hint = decision.hint;
       return { status: decision.status, body };
+    }
+    const routes = this.options.forwardRoutes;
+    if (routes && routes.length > 0) {
+      const targets = forwardTargetsFor(decision.delivery, routes);
+      if (targets.length > 0) decision.delivery.forwardTargets = targets;
     }
     const { event, duplicate } = await this.options.store.recordDelivery(decision.delivery);
     this.options.notifier.publish({ type: 'event.stored', event, duplicate });

@@ -3,15 +3,31 @@ import { signOmisePayload } from '@omise-webhook/events';
 import type { Writable } from '../adapters/console/console-reporter.js';
 import { ConsoleReporter } from '../adapters/console/console-reporter.js';
 import { EventFileMirror } from '../adapters/files/event-file-mirror.js';
+import { RawHttpSender } from '../adapters/http/raw-http-sender.js';
 import { type RunningListener, startWebhookListener } from '../adapters/http/webhook-listener.js';
 import { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
 import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
 import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
 import { NgrokTunnelProvider } from '../adapters/tunnel/ngrok-tunnel.js';
+import {
+  DEFAULT_FORWARD_TIMEOUT_MS,
+  DEFAULT_RETRY_SCHEDULE_MS,
+  FORWARD_CONNECTIONS_PER_TARGET,
+  type ForwardRoute,
+} from '../core/forwarding.js';
 import type { IngestPolicy } from '../core/ingest.js';
 import { Notifier } from '../core/notifier.js';
-import { type Clock, type EventStore, systemClock, type VerificationMode } from '../core/ports.js';
+import {
+  type Clock,
+  type EventStore,
+  type HttpSenderPort,
+  systemClock,
+  systemTimers,
+  type Timers,
+  type VerificationMode,
+} from '../core/ports.js';
 import type { Scheduler, TunnelProvider } from '../core/tunnel.js';
+import { Forwarder } from './forwarder.js';
 import { PendingVerifier } from './pending-verifier.js';
 import { Receiver } from './receiver.js';
 import { TunnelSupervisor } from './tunnel-supervisor.js';
@@ -47,17 +63,31 @@ export interface ServerConfig {
   tunnelAuthtoken?: string | undefined;
   /** `--public-url`, already checked: the full webhook URL of a tunnel the user runs themselves. */
   publicUrl?: string | undefined;
+  /** `--forward-to`: every accepted event goes to each of these URLs. */
+  forwardTo?: string[];
+  /** `--forward pattern=url`: events whose key matches go to the URL. */
+  forward?: ForwardRoute[];
+  /** `--forward-timeout`, default 10 s. */
+  forwardTimeoutMs?: number;
+  /** `--retry-schedule`, default 5s,30s,2m,10m,1h,6h. */
+  retryScheduleMs?: number[];
+  /** `--retry-4xx`. */
+  retry4xx?: boolean;
 }
 
 export interface ServerIo {
   stdout: Writable;
   stderr: Writable;
   clock?: Clock;
+  /** With `clock`, so retry schedules can be tested without waiting. */
+  timers?: Timers;
   fetch?: typeof fetch;
   /** Default: ngrok. Tests pass the local stand-in. */
   tunnelProvider?: TunnelProvider;
   /** Timers for the tunnel's reconnect backoff; tests pass a fake. */
   scheduler?: Scheduler;
+  /** Sends forwarded requests; node:http with raw headers by default. */
+  forwardSender?: HttpSenderPort;
 }
 
 export interface RunningServer {
@@ -68,6 +98,8 @@ export interface RunningServer {
   listener: RunningListener;
   mirror: EventFileMirror | null;
   verifier: PendingVerifier | null;
+  /** Delivers forward jobs; also `forwardAttemptsFor(eventId)` and `replay(eventId, options)` for the inspector. */
+  forwarder: Forwarder;
   policy: IngestPolicy;
   /** Set with `--tunnel`: the tunnel's status, and `subscribe()` for its changes. */
   tunnel: TunnelSupervisor | null;
@@ -125,6 +157,11 @@ async function assertUsableSecrets(secrets: string[]): Promise<void> {
   }
 }
 
+/** `--forward-to` URLs (every key) then `--forward` routes, in the order given. */
+export function forwardRoutesOf(config: Pick<ServerConfig, 'forwardTo' | 'forward'>): ForwardRoute[] {
+  return [...(config.forwardTo ?? []).map((url) => ({ pattern: '*', url })), ...(config.forward ?? [])];
+}
+
 export function openStore(config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected'>): EventStore {
   if (config.store === 'memory') return new MemoryEventStore({ maxRejections: config.maxRejected });
   return new SqliteEventStore({
@@ -172,7 +209,27 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       ? new PendingVerifier({ store, omiseApi, notifier, intervalMs: config.apiRetryIntervalMs })
       : null;
 
-  const receiver = new Receiver({ store, policy, notifier, clock, ...(omiseApi ? { omiseApi } : {}) });
+  const forwardRoutes = forwardRoutesOf(config);
+  const forwarder = new Forwarder({
+    store,
+    notifier,
+    sender: io.forwardSender ?? new RawHttpSender({ maxSocketsPerHost: FORWARD_CONNECTIONS_PER_TARGET }),
+    routes: forwardRoutes,
+    plan: { scheduleMs: config.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS, retry4xx: config.retry4xx ?? false },
+    timeoutMs: config.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS,
+    clock,
+    timers: io.timers ?? systemTimers,
+    webhookSecrets: config.webhookSecrets,
+    onError: (error) => report(`omise-webhook: forwarding failed: ${String(error)}`),
+  });
+  const receiver = new Receiver({
+    store,
+    policy,
+    notifier,
+    clock,
+    forwardRoutes,
+    ...(omiseApi ? { omiseApi } : {}),
+  });
   let listener: RunningListener;
   try {
     listener = await startWebhookListener({
@@ -215,6 +272,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     : null;
   // Whatever happens to the tunnel, the receiver keeps running locally: start() never rejects.
   await tunnel?.start();
+  forwarder.start();
   if (mirror) {
     // Files missing after a crash between commit and write are rebuilt from the store.
     mirror
@@ -231,6 +289,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     listener,
     mirror,
     verifier,
+    forwarder,
     policy,
     tunnel,
     get publicUrl() {
@@ -241,6 +300,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         await tunnel?.close();
         await listener.close();
         await verifier?.stop();
+        await forwarder.stop();
         await mirror?.close();
         reporter.flush();
         await store.close();

@@ -3,10 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../app/server.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
+import { registerForwards } from './commands/forwards.js';
+import { registerReplay } from './commands/replay.js';
 import { registerServe } from './commands/serve.js';
 import { type CliContext, CommandExit } from './context.js';
 import { type Env, loadDotenv } from './dotenv.js';
-import { UsageError } from './option-parsers.js';
+import { CommandFailed, UsageError } from './option-parsers.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -43,6 +45,8 @@ export function buildProgram(context: CliContext): Command {
   registerServe(program, context);
   registerEvents(program, context);
   registerDoctor(program, context);
+  registerReplay(program, context);
+  registerForwards(program, context);
   for (const command of program.commands) {
     command.exitOverride();
     command.configureOutput({
@@ -88,6 +92,10 @@ export async function main(input: MainInput): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof CommandExit) return error.exitCode;
+    if (error instanceof CommandFailed) {
+      context.stderr.write(`omise-webhook: ${error.message}\n`);
+      return 1;
+    }
     if (error instanceof UsageError || error instanceof ConfigError) {
       context.stderr.write(`omise-webhook: ${error.message}\n`);
       return 2;

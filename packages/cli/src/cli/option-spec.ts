@@ -20,6 +20,8 @@ export interface OptionSpec<T = unknown> {
   parse?: (value: string, source: ValueSource) => T;
   /** For repeatable options: every occurrence is kept. */
   repeatable?: boolean;
+  /** How a repeatable option's environment variable is split; commas and spaces by default. */
+  envSeparator?: RegExp;
   choices?: readonly string[];
 }
 
@@ -54,7 +56,7 @@ export function resolveOptions(command: Command, specs: readonly OptionSpec[], e
     let value: unknown = raw[spec.name];
     const fromCli = origin === 'cli';
     if (!fromCli && envValue !== undefined && envValue !== '') {
-      value = spec.repeatable ? envValue.split(/[\s,]+/).filter(Boolean) : envValue;
+      value = spec.repeatable ? envValue.split(spec.envSeparator ?? /[\s,]+/).filter(Boolean) : envValue;
       if (spec.flags.includes('<') === false && spec.parse === undefined) {
         // A boolean flag set through the environment.
         value = ['1', 'true', 'yes', 'on'].includes(envValue.trim().toLowerCase());

@@ -1,10 +1,12 @@
-import type { StoredEvent, StoredRejection } from './ports.js';
+import type { ForwardAttempt, StoredEvent, StoredRejection } from './ports.js';
 
 /** What the receiver tells the rest of the application after a commit. */
 export type ReceiverNotification =
   | { type: 'event.stored'; event: StoredEvent; duplicate: boolean }
   | { type: 'event.updated'; event: StoredEvent }
-  | { type: 'rejection.stored'; rejection: StoredRejection };
+  | { type: 'rejection.stored'; rejection: StoredRejection }
+  /** A forward or replay send was made and recorded (the attempt has the target, status, latency, error). */
+  | { type: 'forward.attempted'; attempt: ForwardAttempt };
 
 export type NotificationListener = (notification: ReceiverNotification) => void;
 

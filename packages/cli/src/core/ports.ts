@@ -60,6 +60,12 @@ export interface NewDelivery {
   verification: VerificationOutcome;
   omiseCopy?: OmiseCopy;
   origin: EventOrigin;
+  /**
+   * Forward targets to queue in the same transaction as a new event (ignored for a duplicate),
+   * so a crash after the answer cannot lose a forward. Queued `held` while the verification is
+   * `pending`; `updateVerification` releases them (verified) or cancels them (failed).
+   */
+  forwardTargets?: readonly string[];
 }
 
 export interface StoredEvent {
@@ -166,6 +172,100 @@ export interface EventStore {
   getRejection(seq: number): Promise<StoredRejection | undefined>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
+
+  // Forwarding: jobs (one per event and target) and the attempts made for them.
+  /** Queues an already stored event for these targets, due now, behind what is queued. */
+  enqueueForwards(eventId: string, targets: readonly string[], now: number): Promise<ForwardJob[]>;
+  /**
+   * Marks the jobs that may be sent now as in flight and returns them, oldest first per target
+   * (rules in `selectSendableJobs`); `nextDueAt` is when a waiting job is next due, if any.
+   * In-flight marks live in this process only: after a restart every pending job can be claimed again.
+   */
+  claimDueForwards(options: {
+    now: number;
+    maxInFlightPerTarget: number;
+    /** Only these targets (the ones configured now); all when omitted. */
+    targets?: readonly string[];
+  }): Promise<ForwardClaim>;
+  /** Records an attempt (forward or replay) and, for a job, its new state; releases the job's claim. */
+  recordForwardAttempt(attempt: NewForwardAttempt): Promise<ForwardAttempt>;
+  /** Every attempt for the event, oldest first. */
+  listForwardAttempts(eventId: string): Promise<ForwardAttempt[]>;
+  /** The event's forward jobs, by target. */
+  listForwardJobs(eventId: string): Promise<ForwardJob[]>;
+  /** Jobs that ran out of retries or got a final answer, newest first. */
+  listFailedForwards(options?: { limit?: number }): Promise<ForwardJob[]>;
+  /** Puts a failed job back in its target's queue (at the back), due now, with a fresh retry plan. */
+  retryFailedForward(jobId: number, now: number): Promise<ForwardJob | undefined>;
+}
+
+/** Where a forward job stands. */
+export type ForwardJobState =
+  /** Waiting for the event's API check; never sent unless it is verified. */
+  | 'held'
+  | 'pending'
+  | 'delivered'
+  | 'failed'
+  /** The event failed verification, so it is never forwarded. */
+  | 'cancelled';
+
+/** One event on its way to one target. */
+export interface ForwardJob {
+  id: number;
+  eventId: string;
+  target: string;
+  state: ForwardJobState;
+  /** Attempts made so far, every plan together (the next attempt's number is this plus one). */
+  attempts: number;
+  /** Attempts in the current retry plan (a job re-queued by hand starts a fresh plan). */
+  attemptsInPlan: number;
+  /** When it may be sent next, ms since the epoch. */
+  dueAt: number;
+  createdAt: string;
+  /** The reason of the last failed attempt. */
+  lastError: string | null;
+}
+
+export interface ForwardClaim {
+  jobs: ForwardJob[];
+  nextDueAt: number | null;
+}
+
+/** What one send was: part of a job (`forward`) or a replay. */
+export type ForwardAttemptKind = 'forward' | 'replay';
+/** `delivered` (2xx), `retry` (will be tried again) or `failed` (final, or a replay that did not get a 2xx). */
+export type ForwardAttemptOutcome = 'delivered' | 'retry' | 'failed';
+
+export interface NewForwardAttempt {
+  /** The job this attempt belongs to; null for a replay. */
+  jobId: number | null;
+  eventId: string;
+  target: string;
+  kind: ForwardAttemptKind;
+  /** For replays: sent as stored, or signed again with a fresh timestamp. */
+  replayMode?: 'verbatim' | 'resigned';
+  /** 1-based number of the attempt within its job (1 for a replay). */
+  attempt: number;
+  startedAt: string;
+  latencyMs: number;
+  /** The target's status code, or null when there was no answer. */
+  status: number | null;
+  /** The first 64 KiB of the answer's body. */
+  responseExcerpt: Uint8Array | null;
+  /** The answer's body was longer than the excerpt. */
+  responseTruncated: boolean;
+  /** What went wrong when there was no answer (refused, timeout, not HTTP). */
+  error: string | null;
+  outcome: ForwardAttemptOutcome;
+  /** Why it is retried or failed, in plain words. */
+  reason: string | null;
+  /** When the job is next tried, ms since the epoch (outcome `retry`). */
+  nextAttemptAt: number | null;
+}
+
+export interface ForwardAttempt extends Omit<NewForwardAttempt, 'nextAttemptAt'> {
+  seq: number;
+  nextAttemptAt: string | null;
 }
 
 /** The clock, injected so tests control time. */
@@ -174,6 +274,47 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** One HTTP request sent byte for byte: headers exactly as listed (order, spelling), the body as is. */
+export interface RawHttpRequest {
+  url: string;
+  headers: HeaderList;
+  body: Uint8Array;
+  /** Give up (and call it an error) when the whole answer has not come within this time. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export type RawHttpResult =
+  | {
+      kind: 'response';
+      status: number;
+      /** The first 64 KiB of the answer's body. */
+      excerpt: Uint8Array;
+      truncated: boolean;
+      latencyMs: number;
+    }
+  /** No usable answer: refused, reset, timed out, not HTTP, aborted. */
+  | { kind: 'error'; message: string; latencyMs: number };
+
+/** Sends forwarded and replayed requests. */
+export interface HttpSenderPort {
+  send(request: RawHttpRequest): Promise<RawHttpResult>;
+  /** Closes idle connections. */
+  close(): void;
+}
+
+/** Timers, injected with the clock so retry schedules are tested without waiting. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Real timers that never keep the process alive on their own. */
+export const systemTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /** What `GET /events/:id` on the Omise API said about an event. */
 export type OmiseEventLookup =

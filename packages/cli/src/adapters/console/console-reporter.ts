@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { ReceiverNotification } from '../../core/notifier.js';
-import type { VerificationStatus } from '../../core/ports.js';
+import type { ForwardAttempt, VerificationStatus } from '../../core/ports.js';
 
 export interface Writable {
   write(text: string | Uint8Array): unknown;
@@ -83,6 +83,8 @@ export class ConsoleReporter {
         }
         return `${c.dim(clock(new Date().toISOString()))}  ${c.bold('verification'.padEnd(20))} ${event.eventId}  now ${event.verification.status}: ${event.verification.reason}`;
       }
+      case 'forward.attempted':
+        return this.#formatAttempt(notification.attempt);
       case 'rejection.stored': {
         const { rejection } = notification;
         if (this.#json) {
@@ -100,6 +102,30 @@ export class ConsoleReporter {
         return `${c.dim(clock(rejection.receivedAt))}  ${c.red(`✖ ${rejection.status} ${rejection.code}`.padEnd(20))} ${rejection.eventId ?? ''}  ${rejection.reason}${hint}`;
       }
     }
+  }
+
+  #formatAttempt(attempt: ForwardAttempt): string {
+    const c = this.#c;
+    if (this.#json) {
+      const { responseExcerpt, ...rest } = attempt;
+      return JSON.stringify({
+        type: attempt.kind === 'replay' ? 'replay' : 'forward',
+        ...rest,
+        response: responseExcerpt ? Buffer.from(responseExcerpt).toString('utf8') : null,
+      });
+    }
+    const label = attempt.kind === 'replay' ? `↻ replay ${attempt.replayMode ?? ''}`.trim() : '→ forward';
+    const result =
+      attempt.status !== null ? `${attempt.status}` : `error: ${attempt.error ?? 'no answer'}`.replace(/\s+/g, ' ');
+    const latency = `${Math.round(attempt.latencyMs)} ms`;
+    const mark = attempt.outcome === 'delivered' ? c.green(`✔ ${result}`) : c.red(`✖ ${result}`);
+    let next = '';
+    if (attempt.kind === 'forward' && attempt.outcome === 'retry' && attempt.nextAttemptAt) {
+      next = c.yellow(` retry at ${clock(attempt.nextAttemptAt)}`);
+    } else if (attempt.kind === 'forward' && attempt.outcome === 'failed') {
+      next = c.red(` gave up: ${attempt.reason ?? ''} (omise-webhook forwards failed)`);
+    }
+    return `${c.dim(clock(attempt.startedAt))}  ${c.bold(label.padEnd(20))} ${attempt.eventId}  ${attempt.target}  ${mark} ${c.dim(`${latency}, attempt ${attempt.attempt}`)}${next}`;
   }
 
   report(notification: ReceiverNotification): void {

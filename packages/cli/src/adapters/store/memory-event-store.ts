@@ -1,9 +1,14 @@
 import { matchesEventKeyPattern } from '@omise-webhook/events';
+import { selectSendableJobs } from '../../core/forwarding.js';
 import type {
   EventPage,
   EventQuery,
   EventStore,
+  ForwardAttempt,
+  ForwardClaim,
+  ForwardJob,
   NewDelivery,
+  NewForwardAttempt,
   NewRejection,
   OmiseCopy,
   RecordDeliveryResult,
@@ -28,6 +33,13 @@ function copyBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+type QueuedJob = ForwardJob & { queueSeq: number; finishedAt: string | null };
+
+function publicJob(job: QueuedJob): ForwardJob {
+  const { queueSeq: _queueSeq, finishedAt: _finishedAt, ...rest } = job;
+  return { ...rest };
+}
+
 function snapshot(event: MemoryEvent): StoredEvent {
   const { omiseIds: _omiseIds, ...rest } = event;
   return structuredClone(rest);
@@ -43,6 +55,10 @@ export class MemoryEventStore implements EventStore {
   #rejections: StoredRejection[] = [];
   #nextRejectionSeq = 1;
   readonly #maxRejections: number;
+  readonly #forwardJobs: QueuedJob[] = [];
+  readonly #forwardAttempts: ForwardAttempt[] = [];
+  readonly #inFlight = new Set<number>();
+  #nextQueueSeq = 1;
 
   constructor(options: { maxRejections?: number } = {}) {
     this.#maxRejections = options.maxRejections ?? 1000;
@@ -75,6 +91,13 @@ export class MemoryEventStore implements EventStore {
     };
     this.#events.push(event);
     this.#byId.set(event.eventId, event);
+    if (delivery.forwardTargets?.length) {
+      this.#insertJobs(event.eventId, delivery.forwardTargets, {
+        held: delivery.verification.status === 'pending',
+        dueAt: Date.parse(delivery.receivedAt),
+        createdAt: delivery.receivedAt,
+      });
+    }
     return { event: snapshot(event), duplicate: false };
   }
 
@@ -125,6 +148,13 @@ export class MemoryEventStore implements EventStore {
     if (!event) return;
     event.verification = { ...verification };
     if (omiseCopy) event.omiseCopy = structuredClone(omiseCopy);
+    for (const job of this.#forwardJobs) {
+      if (job.eventId !== eventId || job.state !== 'held') continue;
+      if (verification.status === 'verified') {
+        job.state = 'pending';
+        job.dueAt = 0;
+      } else if (verification.status === 'failed') job.state = 'cancelled';
+    }
   }
 
   async pendingVerifications(limit = 100): Promise<StoredEvent[]> {
@@ -161,6 +191,121 @@ export class MemoryEventStore implements EventStore {
       byVerification: Object.fromEntries(Object.entries(byVerification).sort(byName)),
       rejected: this.#rejections.length,
     };
+  }
+
+  #insertJobs(
+    eventId: string,
+    targets: readonly string[],
+    options: { held: boolean; dueAt: number; createdAt: string },
+  ): ForwardJob[] {
+    return targets.map((target) => {
+      const job = {
+        id: this.#forwardJobs.length + 1,
+        eventId,
+        target,
+        state: options.held ? ('held' as const) : ('pending' as const),
+        attempts: 0,
+        attemptsInPlan: 0,
+        dueAt: options.dueAt,
+        createdAt: options.createdAt,
+        lastError: null,
+        queueSeq: this.#nextQueueSeq++,
+        finishedAt: null,
+      };
+      this.#forwardJobs.push(job);
+      return publicJob(job);
+    });
+  }
+
+  async enqueueForwards(eventId: string, targets: readonly string[], now: number): Promise<ForwardJob[]> {
+    if (!this.#byId.has(eventId)) throw new Error(`no stored event has id ${eventId}`);
+    return this.#insertJobs(eventId, targets, { held: false, dueAt: now, createdAt: new Date(now).toISOString() });
+  }
+
+  async claimDueForwards(options: {
+    now: number;
+    maxInFlightPerTarget: number;
+    targets?: readonly string[];
+  }): Promise<ForwardClaim> {
+    const queues = new Map<string, QueuedJob[]>();
+    for (const job of this.#forwardJobs) {
+      if (job.state !== 'pending') continue;
+      if (options.targets && !options.targets.includes(job.target)) continue;
+      const queue = queues.get(job.target) ?? [];
+      queue.push(job);
+      queues.set(job.target, queue);
+    }
+    const jobs: ForwardJob[] = [];
+    let nextDueAt: number | null = null;
+    for (const target of [...queues.keys()].sort()) {
+      const queue = (queues.get(target) ?? []).sort((a, b) => a.queueSeq - b.queueSeq);
+      const picked = selectSendableJobs({
+        queue,
+        inFlight: this.#inFlight,
+        now: options.now,
+        maxInFlight: options.maxInFlightPerTarget,
+      });
+      for (const job of picked.send) {
+        this.#inFlight.add(job.id);
+        jobs.push(publicJob(job));
+      }
+      if (picked.nextDueAt !== null && (nextDueAt === null || picked.nextDueAt < nextDueAt))
+        nextDueAt = picked.nextDueAt;
+    }
+    return { jobs, nextDueAt };
+  }
+
+  async recordForwardAttempt(attempt: NewForwardAttempt): Promise<ForwardAttempt> {
+    if (attempt.jobId !== null) {
+      const job = this.#forwardJobs[attempt.jobId - 1];
+      if (job) {
+        job.attempts += 1;
+        job.attemptsInPlan += 1;
+        job.state = attempt.outcome === 'retry' ? 'pending' : attempt.outcome;
+        if (attempt.nextAttemptAt !== null) job.dueAt = attempt.nextAttemptAt;
+        job.lastError = attempt.outcome === 'delivered' ? null : (attempt.reason ?? attempt.error);
+        job.finishedAt = job.state === 'pending' ? null : attempt.startedAt;
+      }
+      this.#inFlight.delete(attempt.jobId);
+    }
+    const { nextAttemptAt, ...rest } = attempt;
+    const stored: ForwardAttempt = {
+      ...rest,
+      responseExcerpt: attempt.responseExcerpt ? copyBytes(attempt.responseExcerpt) : null,
+      seq: this.#forwardAttempts.length + 1,
+      nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt).toISOString(),
+    };
+    this.#forwardAttempts.push(stored);
+    return structuredClone(stored);
+  }
+
+  async listForwardAttempts(eventId: string): Promise<ForwardAttempt[]> {
+    return this.#forwardAttempts.filter((a) => a.eventId === eventId).map((a) => structuredClone(a));
+  }
+
+  async listForwardJobs(eventId: string): Promise<ForwardJob[]> {
+    return this.#forwardJobs.filter((job) => job.eventId === eventId).map(publicJob);
+  }
+
+  async listFailedForwards(options: { limit?: number } = {}): Promise<ForwardJob[]> {
+    return this.#forwardJobs
+      .filter((job) => job.state === 'failed')
+      .sort((a, b) =>
+        (a.finishedAt ?? '') < (b.finishedAt ?? '') ? 1 : a.finishedAt === b.finishedAt ? b.id - a.id : -1,
+      )
+      .slice(0, normaliseLimit(options.limit))
+      .map(publicJob);
+  }
+
+  async retryFailedForward(jobId: number, now: number): Promise<ForwardJob | undefined> {
+    const job = this.#forwardJobs[jobId - 1];
+    if (job?.state !== 'failed') return undefined;
+    job.state = 'pending';
+    job.attemptsInPlan = 0;
+    job.dueAt = now;
+    job.finishedAt = null;
+    job.queueSeq = this.#nextQueueSeq++;
+    return publicJob(job);
   }
 
   async close(): Promise<void> {}

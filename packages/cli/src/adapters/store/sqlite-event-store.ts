@@ -6,8 +6,12 @@ import type {
   EventPage,
   EventQuery,
   EventStore,
+  ForwardAttempt,
+  ForwardClaim,
+  ForwardJob,
   HeaderList,
   NewDelivery,
+  NewForwardAttempt,
   NewRejection,
   OmiseCopy,
   RecordDeliveryResult,
@@ -20,6 +24,7 @@ import type {
   VerificationStatus,
 } from '../../core/ports.js';
 import { keyPatternToSql, looksLikeOmiseId, normaliseLimit, parseCursor } from './query-helpers.js';
+import { SqliteForwardQueue } from './sqlite-forward-queue.js';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or `:memory:` for tests. */
@@ -193,6 +198,7 @@ export class SqliteEventStore implements EventStore {
   #walFd: number | null = null;
   #syncsInFlight = new Set<Promise<void>>();
   readonly #statements;
+  readonly #forwards: SqliteForwardQueue;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
@@ -205,6 +211,7 @@ export class SqliteEventStore implements EventStore {
     this.#db.exec(SCHEMA);
     this.#maxRejections = options.maxRejections ?? 1000;
     this.#walPath = options.filename === ':memory:' ? null : `${options.filename}-wal`;
+    this.#forwards = new SqliteForwardQueue(this.#db);
     const db = this.#db;
     this.#statements = {
       eventById: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
@@ -338,6 +345,15 @@ export class SqliteEventStore implements EventStore {
       const ids = new Set(delivery.relatedIds);
       if (delivery.objectId) ids.add(delivery.objectId);
       for (const id of ids) s.insertOmiseId.run(id, seq);
+      if (delivery.forwardTargets?.length) {
+        this.#forwards.insertJobs({
+          eventId: delivery.eventId,
+          targets: delivery.forwardTargets,
+          verification: delivery.verification.status,
+          dueAt: Date.parse(delivery.receivedAt),
+          createdAt: delivery.receivedAt,
+        });
+      }
       // Built from what was written rather than read back: this is the hot path.
       const event: StoredEvent = {
         seq,
@@ -434,6 +450,7 @@ export class SqliteEventStore implements EventStore {
         omiseCopy ? JSON.stringify(omiseCopy) : null,
         eventId,
       );
+      this.#forwards.verificationChanged(eventId, verification.status);
     });
   }
 
@@ -475,6 +492,49 @@ export class SqliteEventStore implements EventStore {
     const total = Object.values(byKey).reduce((sum, n) => sum + n, 0);
     const rejected = (this.#db.prepare('SELECT COUNT(*) AS n FROM rejections').get() as { n: number }).n;
     return { total, byKey, byVerification, rejected };
+  }
+
+  enqueueForwards(eventId: string, targets: readonly string[], now: number): Promise<ForwardJob[]> {
+    return this.#write(() => {
+      const event = this.#statements.eventById.get(eventId);
+      if (!event) throw new Error(`no stored event has id ${eventId}`);
+      const createdAt = new Date(now).toISOString();
+      return this.#forwards.insertJobs({ eventId, targets, verification: 'verified', dueAt: now, createdAt });
+    });
+  }
+
+  async claimDueForwards(options: {
+    now: number;
+    maxInFlightPerTarget: number;
+    targets?: readonly string[];
+  }): Promise<ForwardClaim> {
+    return this.#forwards.claim(options);
+  }
+
+  recordForwardAttempt(attempt: NewForwardAttempt): Promise<ForwardAttempt> {
+    const written = this.#write(() => this.#forwards.recordAttempt(attempt));
+    // If the write fails the job must not stay claimed forever: it is sent again.
+    if (attempt.jobId !== null) {
+      const jobId = attempt.jobId;
+      written.catch(() => this.#forwards.releaseClaim(jobId));
+    }
+    return written;
+  }
+
+  async listForwardAttempts(eventId: string): Promise<ForwardAttempt[]> {
+    return this.#forwards.listAttempts(eventId);
+  }
+
+  async listForwardJobs(eventId: string): Promise<ForwardJob[]> {
+    return this.#forwards.listJobs(eventId);
+  }
+
+  async listFailedForwards(options: { limit?: number } = {}): Promise<ForwardJob[]> {
+    return this.#forwards.listFailed(options.limit);
+  }
+
+  retryFailedForward(jobId: number, now: number): Promise<ForwardJob | undefined> {
+    return this.#write(() => this.#forwards.requeue(jobId, now));
   }
 
   async close(): Promise<void> {

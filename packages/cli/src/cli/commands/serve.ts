@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { DEFAULT_OMISE_API_URL } from '../../adapters/omise-api/omise-api-client.js';
-import { type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
+import { forwardRoutesOf, type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
@@ -10,8 +10,11 @@ import {
   parseByteSize,
   parseChoice,
   parseDuration,
+  parseForwardRoute,
   parsePort,
   parsePositiveInt,
+  parseRetrySchedule,
+  parseTargetUrl,
   UsageError,
   type ValueSource,
 } from '../option-parsers.js';
@@ -157,6 +160,50 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description:
       'the https URL of a tunnel you run yourself (ngrok, cloudflared) to this port; the webhook path is added if missing',
   },
+  {
+    name: 'forwardTo',
+    flags: '--forward-to <url>',
+    env: 'OMISE_WEBHOOK_FORWARD_TO',
+    description:
+      'forward every accepted event to this URL, byte for byte (repeatable; the variable takes a comma/space list)',
+    repeatable: true,
+    parse: parseTargetUrl,
+  },
+  {
+    name: 'forward',
+    flags: '--forward <pattern=url>',
+    env: 'OMISE_WEBHOOK_FORWARD',
+    description:
+      "forward events whose key matches, e.g. 'charge.*=http://localhost:8080/omise' (repeatable; the variable takes a space/semicolon list)",
+    repeatable: true,
+    envSeparator: /[\s;]+/,
+    parse: parseForwardRoute,
+  },
+  {
+    name: 'forwardTimeoutMs',
+    flags: '--forward-timeout <duration>',
+    env: 'OMISE_WEBHOOK_FORWARD_TIMEOUT',
+    description: 'a forward target must answer within this time, or the attempt is retried',
+    default: 10_000,
+    defaultDescription: '10s',
+    parse: parseDuration,
+  },
+  {
+    name: 'retryScheduleMs',
+    flags: '--retry-schedule <waits>',
+    env: 'OMISE_WEBHOOK_RETRY_SCHEDULE',
+    description: 'waits before each retry of a failed forward (network error, timeout, 5xx), or none',
+    default: [5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000],
+    defaultDescription: '5s,30s,2m,10m,1h,6h',
+    parse: parseRetrySchedule,
+  },
+  {
+    name: 'retry4xx',
+    flags: '--retry-4xx',
+    env: 'OMISE_WEBHOOK_RETRY_4XX',
+    description: 'retry forwards answered 4xx too (by default a 4xx is final)',
+    default: false,
+  },
 ];
 
 /** `--tunnel-domain`: a host name; a pasted `https://name.ngrok-free.app/` is reduced to the host. */
@@ -205,6 +252,10 @@ export function buildServerConfig(command: Command, context: CliContext): Server
     options.publicUrl = resolvePublicUrl(options.publicUrl, options.path);
   }
   const tunnelAuthtoken = context.env.NGROK_AUTHTOKEN?.trim() || undefined;
+  if (typeof options.retry4xx === 'string')
+    options.retry4xx = parseBoolean(options.retry4xx, { flag: '--retry-4xx', env: 'OMISE_WEBHOOK_RETRY_4XX' });
+  options.forwardTo ??= [];
+  options.forward ??= [];
   return { ...options, ...secretsFromEnv(context.env), tunnelAuthtoken, color: useColor(context) };
 }
 
@@ -231,6 +282,24 @@ function describeVerification(server: RunningServer): string[] {
   }
 }
 
+function formatWait(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function describeForwarding(server: RunningServer): string[] {
+  const { config } = server;
+  const routes = forwardRoutesOf(config);
+  if (routes.length === 0) return [];
+  const schedule = config.retryScheduleMs ?? [];
+  return [
+    ...routes.map((route) => `forwarding: ${route.pattern === '*' ? 'every event' : route.pattern} -> ${route.url}`),
+    `  retries: ${schedule.length === 0 ? 'none' : schedule.map(formatWait).join(', ')}; 4xx ${config.retry4xx ? 'retried' : 'final'}; timeout ${formatWait(config.forwardTimeoutMs ?? 10_000)}`,
+  ];
+}
+
 /** Prints what is running and where; never a secret in full. */
 export function startupBanner(server: RunningServer, context: CliContext): string {
   const { config } = server;
@@ -239,6 +308,7 @@ export function startupBanner(server: RunningServer, context: CliContext): strin
     ...describeVerification(server),
     `store: ${config.store === 'sqlite' ? `${config.logDir}/omise-webhook.sqlite` : 'memory (forgotten on exit)'}${config.files ? `; files: ${config.logDir}/api/event/<id>.json` : ''}`,
     `live mode: ${config.allowLive ? 'ACCEPTED (--allow-live)' : 'refused (test mode only)'}`,
+    ...describeForwarding(server),
   ];
   if (context.dotenv.file) lines.push(`read ${context.dotenv.names.length} variable(s) from ${context.dotenv.file}`);
   if (context.dotenv.error) lines.push(`warning: ${context.dotenv.error}`);

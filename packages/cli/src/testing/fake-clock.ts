@@ -1,0 +1,54 @@
+import type { Clock, Timers } from '../core/ports.js';
+
+interface FakeTimer {
+  id: number;
+  at: number;
+  callback: () => void;
+}
+
+/**
+ * A clock and timers that move only when the test says so: `advance(ms)` sets the time and
+ * runs every timer that fell due, in order. Nothing waits for real time.
+ */
+export class FakeClock implements Clock, Timers {
+  #now: number;
+  #timers: FakeTimer[] = [];
+  #nextId = 1;
+
+  constructor(start: number) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const timer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), callback };
+    this.#timers.push(timer);
+    return timer.id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#timers = this.#timers.filter((timer) => timer.id !== handle);
+  }
+
+  /** When the earliest timer is due, or null when none is set. */
+  get nextTimerAt(): number | null {
+    return this.#timers.reduce<number | null>((min, t) => (min === null || t.at < min ? t.at : min), null);
+  }
+
+  advance(ms: number): void {
+    this.set(this.#now + ms);
+  }
+
+  set(time: number): void {
+    this.#now = time;
+    for (;;) {
+      const due = this.#timers.filter((timer) => timer.at <= time).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      if (!due) return;
+      this.#timers = this.#timers.filter((timer) => timer !== due);
+      due.callback();
+    }
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * `BENCH_ONLY=forwarding npm run bench`: how much forwarding adds between receipt and the
+ * developer's app getting the event, at concurrency 50, into a local target in its own process.
+ *
+ * The load generator (this process) keeps 50 connections busy for BENCH_DURATION seconds and
+ * notes, per event, when it sent the webhook and when the 2xx came back; the target notes when
+ * each forwarded request arrived. All three use the same monotonic clock (process.hrtime), so
+ * they compare across processes. Two runs: serve without forwarding (the plain receipt time)
+ * and serve with `--forward-to` the target. Every acknowledged event must reach the target
+ * exactly once.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;
+const connections = 50;
+const secret = Buffer.from('benchmark webhook secret 32 bytes').toString('base64');
+const secretKey = Buffer.from(secret, 'base64');
+const TARGET_ADDED_P50_MS = 2;
+
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+function log(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+const TARGET_SERVER = `
+const http = require('node:http');
+const arrivals = [];
+const server = http.createServer((req, res) => {
+  const at = Number(process.hrtime.bigint()) / 1e6;
+  const id = req.headers['omise-webhook-event-id'];
+  req.on('data', () => {});
+  req.on('end', () => {
+    arrivals.push([id, at]);
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
+process.on('message', (message) => {
+  if (message === 'count') process.send({ count: arrivals.length });
+  if (message === 'dump') process.send({ arrivals });
+});
+`;
+
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const match = pattern.exec(seen);
+      if (match) {
+        child.stderr?.off('data', onData);
+        child.stdout?.off('data', onData);
+        resolve(match);
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code} before it was ready:\n${seen}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+function ask<T>(child: ChildProcess, message: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (answer) => resolve(answer as T));
+    child.send(message);
+  });
+}
+
+function body(id: string, n: number): string {
+  return `{
+  "object": "event",
+  "id": "${id}",
+  "livemode": false,
+  "location": "\\/events\\/${id}",
+  "webhook_deliveries": [
+
+  ],
+  "data": {
+    "object": "charge",
+    "id": "chrg_test_${id.slice(10)}",
+    "livemode": false,
+    "amount": 100000,
+    "currency": "thb",
+    "description": "ค่าสินค้า order ${n}",
+    "status": "successful",
+    "metadata": {
+      "order_id": "A${n}"
+    },
+    "created_at": "2026-11-26T07:00:00Z"
+  },
+  "key": "charge.create",
+  "created_at": "2026-11-26T07:00:00Z"
+}`;
+}
+
+interface Sample {
+  id: string;
+  sentAt: number;
+  ackedAt: number;
+  status: number;
+}
+
+function post(agent: Agent, url: URL, text: string): Promise<number> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = createHmac('sha256', secretKey).update(`${timestamp}.${text}`).digest('hex');
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(text),
+          'Omise-Signature-Timestamp': timestamp,
+          'Omise-Signature': signature,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+/** 50 connections, each sending the next webhook as soon as the previous one is answered. */
+async function drive(url: string, runId: string): Promise<Sample[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const target = new URL(url);
+  const samples: Sample[] = [];
+  let n = 0;
+  const end = monotonicMs() + durationMs;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (monotonicMs() < end) {
+        n += 1;
+        const id = `evnt_test_${runId}${n.toString(36)}`;
+        const text = body(id, n);
+        const sentAt = monotonicMs();
+        const status = await post(agent, target, text);
+        samples.push({ id, sentAt, ackedAt: monotonicMs(), status });
+      }
+    }),
+  );
+  agent.destroy();
+  return samples;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function startServe(logDir: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      join(root, 'packages/cli/bin/omise-webhook.js'),
+      'serve',
+      '--port',
+      '0',
+      '--log-dir',
+      logDir,
+      '--json',
+      ...extra,
+    ],
+    {
+      cwd: logDir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, OMISE_WEBHOOK_SECRET: secret, NO_COLOR: '1' },
+    },
+  );
+  const url = (await waitForLine(child, /POST (http:\/\/\S+)/, 'omise-webhook serve'))[1] as string;
+  return { child, url };
+}
+
+export interface ForwardingBenchResult {
+  connections: number;
+  durationSec: number;
+  plain: { events: number; receiptP50: number; receiptP99: number };
+  forwarding: {
+    events: number;
+    receiptP50: number;
+    receiptP99: number;
+    toTargetP50: number;
+    toTargetP99: number;
+    /** p50 of (target arrival − 2xx at the sender), per event. */
+    afterAckP50: number;
+  };
+  /** p50 send→target with forwarding minus p50 send→2xx without it. */
+  addedP50: number;
+  acknowledged: number;
+  reachedOnce: number;
+  missing: number;
+  duplicated: number;
+  unexpected: number;
+}
+
+export async function forwardingSection(): Promise<ForwardingBenchResult> {
+  const target = spawn(process.execPath, ['-e', TARGET_SERVER], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const targetPort = Number((await waitForLine(target, /listening on (\d+)/, 'target server'))[1]);
+  const targetUrl = `http://127.0.0.1:${targetPort}/omise/webhook`;
+
+  const plainDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-fwd-'));
+  const plainServe = await startServe(plainDir, []);
+  log(`bench forwarding: plain receipt (no forwarding), ${connections} connections, ${durationMs / 1000}s...`);
+  const plain = (await drive(plainServe.url, 'plain')).filter((s) => s.status === 200);
+  await stop(plainServe.child);
+
+  const forwardDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-fwd-'));
+  const forwardServe = await startServe(forwardDir, ['--forward-to', targetUrl]);
+  log(`bench forwarding: serve --forward-to ${targetUrl}, ${connections} connections, ${durationMs / 1000}s...`);
+  const forwarded = (await drive(forwardServe.url, 'fwd')).filter((s) => s.status === 200);
+  // Let the forwarder finish what is queued, then compare.
+  const drainUntil = monotonicMs() + 60_000;
+  while (monotonicMs() < drainUntil) {
+    const { count } = await ask<{ count: number }>(target, 'count');
+    if (count >= forwarded.length) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const { arrivals } = await ask<{ arrivals: Array<[string, number]> }>(target, 'dump');
+  await stop(forwardServe.child);
+  await stop(target);
+  rmSync(plainDir, { recursive: true, force: true });
+  rmSync(forwardDir, { recursive: true, force: true });
+
+  const arrivedAt = new Map<string, number>();
+  const seen = new Map<string, number>();
+  for (const [id, at] of arrivals) {
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    if (!arrivedAt.has(id)) arrivedAt.set(id, at);
+  }
+  const acknowledgedIds = new Set(forwarded.map((s) => s.id));
+  let missing = 0;
+  let duplicated = 0;
+  for (const id of acknowledgedIds) {
+    const count = seen.get(id) ?? 0;
+    if (count === 0) missing += 1;
+    if (count > 1) duplicated += 1;
+  }
+  const unexpected = [...seen.keys()].filter((id) => !acknowledgedIds.has(id)).length;
+  const reached = forwarded.filter((s) => arrivedAt.has(s.id));
+  const toTarget = reached.map((s) => (arrivedAt.get(s.id) as number) - s.sentAt);
+  const afterAck = reached.map((s) => (arrivedAt.get(s.id) as number) - s.ackedAt);
+  const round = (value: number) => Math.round(value * 100) / 100;
+  const result: ForwardingBenchResult = {
+    connections,
+    durationSec: durationMs / 1000,
+    plain: {
+      events: plain.length,
+      receiptP50: round(
+        percentile(
+          plain.map((s) => s.ackedAt - s.sentAt),
+          50,
+        ),
+      ),
+      receiptP99: round(
+        percentile(
+          plain.map((s) => s.ackedAt - s.sentAt),
+          99,
+        ),
+      ),
+    },
+    forwarding: {
+      events: forwarded.length,
+      receiptP50: round(
+        percentile(
+          forwarded.map((s) => s.ackedAt - s.sentAt),
+          50,
+        ),
+      ),
+      receiptP99: round(
+        percentile(
+          forwarded.map((s) => s.ackedAt - s.sentAt),
+          99,
+        ),
+      ),
+      toTargetP50: round(percentile(toTarget, 50)),
+      toTargetP99: round(percentile(toTarget, 99)),
+      afterAckP50: round(percentile(afterAck, 50)),
+    },
+    addedP50: 0,
+    acknowledged: acknowledgedIds.size,
+    reachedOnce: acknowledgedIds.size - missing - duplicated,
+    missing,
+    duplicated,
+    unexpected,
+  };
+  result.addedP50 = round(result.forwarding.toTargetP50 - result.plain.receiptP50);
+
+  const lines = [
+    `## Forwarding: receipt to the target getting the request (concurrency ${connections}, ${durationMs / 1000}s each)`,
+    '',
+    '| run | events | send→2xx p50 ms | send→2xx p99 ms | send→target p50 ms | send→target p99 ms |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| serve (no forwarding) | ${result.plain.events} | ${result.plain.receiptP50} | ${result.plain.receiptP99} | - | - |`,
+    `| serve --forward-to | ${result.forwarding.events} | ${result.forwarding.receiptP50} | ${result.forwarding.receiptP99} | ${result.forwarding.toTargetP50} | ${result.forwarding.toTargetP99} |`,
+    '',
+    `- added p50: ${result.addedP50} ms (send→target with forwarding, minus send→2xx without it); per event, the target had it ${result.forwarding.afterAckP50} ms after the 2xx (p50)`,
+    `- acknowledged ${result.acknowledged}; reached the target exactly once ${result.reachedOnce}; missing ${missing}; more than once ${duplicated}; not acknowledged but forwarded ${unexpected}`,
+    '',
+  ];
+  const report = lines.join('\n');
+  process.stdout.write(`${report}\n`);
+  mkdirSync(join(root, 'bench-output'), { recursive: true });
+  writeFileSync(join(root, 'bench-output', 'forwarding.md'), report);
+  writeFileSync(join(root, 'bench-output', 'forwarding.json'), JSON.stringify(result, null, 2));
+  const pass = result.addedP50 < TARGET_ADDED_P50_MS && missing === 0 && duplicated === 0;
+  process.stdout.write(
+    `target (c=50: forwarding adds < ${TARGET_ADDED_P50_MS} ms p50, every event reaches the target exactly once): ${pass ? 'met' : 'NOT met'}\n`,
+  );
+  return result;
+}
