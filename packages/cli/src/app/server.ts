@@ -3,6 +3,7 @@ import { signOmisePayload } from '@omise-webhook/events';
 import type { Writable } from '../adapters/console/console-reporter.js';
 import { ConsoleReporter } from '../adapters/console/console-reporter.js';
 import { EventFileMirror } from '../adapters/files/event-file-mirror.js';
+import { checkpointScope, FileSyncCheckpoint, MemorySyncCheckpoint } from '../adapters/files/sync-checkpoint-file.js';
 import { type RunningListener, startWebhookListener } from '../adapters/http/webhook-listener.js';
 import { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
 import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
@@ -10,6 +11,8 @@ import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
 import type { IngestPolicy } from '../core/ingest.js';
 import { Notifier } from '../core/notifier.js';
 import { type Clock, type EventStore, systemClock, type VerificationMode } from '../core/ports.js';
+import { BackgroundSync } from './background-sync.js';
+import { EventSyncer } from './event-syncer.js';
 import { PendingVerifier } from './pending-verifier.js';
 import { Receiver } from './receiver.js';
 
@@ -33,6 +36,8 @@ export interface ServerConfig {
   color: boolean;
   apiUrl: string;
   apiRetryIntervalMs: number;
+  /** `--sync <interval>`: fetch missed events from the Events API at start and then this often; off when absent or 0. */
+  syncIntervalMs?: number | undefined;
   /** From the environment only: never flags, never printed. */
   secretKey: string | undefined;
   webhookSecrets: string[];
@@ -53,6 +58,8 @@ export interface RunningServer {
   listener: RunningListener;
   mirror: EventFileMirror | null;
   verifier: PendingVerifier | null;
+  /** The background sync (`--sync`), or null when off or when OMISE_SECRET_KEY is missing. */
+  sync: BackgroundSync | null;
   policy: IngestPolicy;
   /** Stops listening, lets queued files and writes finish, closes the store. */
   close(): Promise<void>;
@@ -178,6 +185,19 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     throw error;
   }
   verifier?.start();
+  let sync: BackgroundSync | null = null;
+  if (config.syncIntervalMs && omiseApi && config.secretKey) {
+    const checkpoint =
+      config.store === 'sqlite'
+        ? new FileSyncCheckpoint({
+            file: join(resolve(config.logDir), 'sync-checkpoint.json'),
+            scope: checkpointScope(config.apiUrl, config.secretKey),
+          })
+        : new MemorySyncCheckpoint();
+    const syncer = new EventSyncer({ store, api: omiseApi, checkpoint, clock, notifier });
+    sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report });
+    sync.start();
+  }
   if (mirror) {
     // Files missing after a crash between commit and write are rebuilt from the store.
     mirror
@@ -194,10 +214,12 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     listener,
     mirror,
     verifier,
+    sync,
     policy,
     close: () => {
       closing ??= (async () => {
         await listener.close();
+        await sync?.stop();
         await verifier?.stop();
         await mirror?.close();
         reporter.flush();

@@ -1,4 +1,5 @@
 import type { Writable } from '../adapters/console/console-reporter.js';
+import type { Clock } from '../core/ports.js';
 import type { Env } from './dotenv.js';
 
 /** Everything a command may touch from the outside world, injected so tests never use process.*. */
@@ -12,6 +13,8 @@ export interface CliContext {
   /** Aborted to stop long-running commands (Ctrl-C in the real CLI). */
   signal: AbortSignal;
   fetch: typeof fetch;
+  /** The clock for commands that stamp times (trigger, sync); the system clock when absent. */
+  clock?: Clock;
   /** Set by `main` once `.env` has been read. */
   dotenv: { file: string | null; names: string[]; error: string | null };
 }
@@ -21,4 +24,18 @@ export function useColor(context: CliContext, stream: 'stdout' | 'stderr' = 'std
   if (context.env.NO_COLOR !== undefined && context.env.NO_COLOR !== '') return false;
   if (context.env.FORCE_COLOR !== undefined && context.env.FORCE_COLOR !== '0') return true;
   return Boolean(context[stream].isTTY);
+}
+
+/**
+ * A command that ran but did not succeed (a refused webhook, an API error, an interruption):
+ * `main` prints the message and returns the exit code, without a stack trace.
+ */
+export class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
 }

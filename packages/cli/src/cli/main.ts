@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../app/server.js';
 import { registerEvents } from './commands/events.js';
+import { registerFakeOmise } from './commands/fake-omise.js';
 import { registerServe } from './commands/serve.js';
-import type { CliContext } from './context.js';
+import { registerSync } from './commands/sync.js';
+import { registerTrigger } from './commands/trigger.js';
+import { type CliContext, CommandFailure } from './context.js';
 import { type Env, loadDotenv } from './dotenv.js';
 import { UsageError } from './option-parsers.js';
 
@@ -41,6 +44,9 @@ export function buildProgram(context: CliContext): Command {
   program.enablePositionalOptions(false);
   registerServe(program, context);
   registerEvents(program, context);
+  registerTrigger(program, context);
+  registerSync(program, context);
+  registerFakeOmise(program, context);
   for (const command of program.commands) {
     command.exitOverride();
     command.configureOutput({
@@ -84,6 +90,10 @@ export async function main(input: MainInput): Promise<number> {
       )
         return 0;
       return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CommandFailure) {
+      if (error.message) context.stderr.write(`omise-webhook: ${error.message}\n`);
+      return error.exitCode;
     }
     if (error instanceof UsageError || error instanceof ConfigError) {
       context.stderr.write(`omise-webhook: ${error.message}\n`);

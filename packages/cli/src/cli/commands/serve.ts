@@ -131,6 +131,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     defaultDescription: '30s',
     parse: parseDuration,
   },
+  {
+    name: 'syncIntervalMs',
+    flags: '--sync <interval>',
+    env: 'OMISE_WEBHOOK_SYNC',
+    description:
+      'also fetch events Omise failed to deliver from its Events API, at start and then every <interval> (e.g. 5m); needs OMISE_SECRET_KEY',
+    parse: parseDuration,
+  },
 ];
 
 /** Secrets come only from the environment (or .env), never from flags that `ps` would show. */
@@ -177,6 +185,13 @@ function describeVerification(server: RunningServer): string[] {
   }
 }
 
+function formatInterval(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
 /** Prints what is running and where; never a secret in full. */
 export function startupBanner(server: RunningServer, context: CliContext): string {
   const { config } = server;
@@ -186,6 +201,13 @@ export function startupBanner(server: RunningServer, context: CliContext): strin
     `store: ${config.store === 'sqlite' ? `${config.logDir}/omise-webhook.sqlite` : 'memory (forgotten on exit)'}${config.files ? `; files: ${config.logDir}/api/event/<id>.json` : ''}`,
     `live mode: ${config.allowLive ? 'ACCEPTED (--allow-live)' : 'refused (test mode only)'}`,
   ];
+  if (config.syncIntervalMs) {
+    lines.push(
+      server.sync
+        ? `sync: every ${formatInterval(config.syncIntervalMs)}, events missing here are fetched from ${config.apiUrl}/events and stored`
+        : 'sync: OFF: --sync needs your secret key to read the Omise Events API; set OMISE_SECRET_KEY=skey_test_... in .env',
+    );
+  }
   if (context.dotenv.file) lines.push(`read ${context.dotenv.names.length} variable(s) from ${context.dotenv.file}`);
   if (context.dotenv.error) lines.push(`warning: ${context.dotenv.error}`);
   lines.push(
