@@ -36,8 +36,14 @@ export class BackgroundSync {
     this.#options = options;
   }
 
+  /** Starts the first run now and schedules the next ones. */
   start(): void {
-    this.#schedule(0);
+    void this.runOnce().finally(() => this.#schedule(this.#options.intervalMs));
+  }
+
+  /** Resolves when no run is in progress. */
+  async idle(): Promise<void> {
+    await this.#current;
   }
 
   /** Stops the timer and interrupts a running sync at the next event (it resumes next time). */
@@ -51,7 +57,11 @@ export class BackgroundSync {
   /** One run, reported; resolves with the result, or null when it failed. */
   async runOnce(): Promise<SyncResult | null> {
     const run = this.#options.syncer.sync({ signal: this.#abort.signal });
-    this.#current = run.catch(() => {});
+    // `#current` settles after the report below, so idle() means "finished and reported".
+    let settle: () => void = () => {};
+    this.#current = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
     try {
       const result = await run;
       if (result.newEvents.length > 0) this.#options.report(describeSyncRun(result));
@@ -69,6 +79,8 @@ export class BackgroundSync {
         `omise-webhook: sync failed: ${reason}${kept}; trying again in ${Math.round(this.#options.intervalMs / 1000)}s`,
       );
       return null;
+    } finally {
+      settle();
     }
   }
 

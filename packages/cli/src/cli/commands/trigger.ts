@@ -370,11 +370,7 @@ async function triggerSimulated(key: OmiseEventKey, options: TriggerOptions, con
     .map((part) => part.trim())
     .find(Boolean);
   const known = await knownObjectsFor(options, context);
-  if (options.object && !known.has(options.object)) {
-    context.stderr.write(
-      `omise-webhook: no stored event mentions ${options.object}; starting its story fresh with that id\n`,
-    );
-  }
+  const startsFresh = options.object !== undefined && !known.has(options.object);
   let deliveries: SimulatedDelivery[] = [];
   try {
     deliveries = await simulateDeliveries({
@@ -393,6 +389,11 @@ async function triggerSimulated(key: OmiseEventKey, options: TriggerOptions, con
       throw new UsageError(`the webhook secret (OMISE_WEBHOOK_SECRET or --secret) cannot be used: ${error.message}`);
     }
     usage(error);
+  }
+  if (startsFresh) {
+    context.stderr.write(
+      `omise-webhook: no stored event mentions ${options.object}; starting its story fresh with that id\n`,
+    );
   }
   if (options.print) {
     printRequests(deliveries, options, context);

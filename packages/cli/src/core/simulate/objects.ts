@@ -126,7 +126,8 @@ export function newCard(ctx: SimulationContext, input: CardInput = {}): OmiseCar
     financing: 'credit',
     bank: thai ? 'Bangkok Bank' : 'MUFG Bank',
     brand: brandOf(number),
-    fingerprint: `${pseudoRandomText(`${id}:${number}`, BASE64_ALPHABET, 43)}=`,
+    // A base64 SHA-256 shape: 42 free characters, one of the 16 a 32-byte value can end with, then `=`.
+    fingerprint: `${pseudoRandomText(`${id}:${number}`, BASE64_ALPHABET, 42)}${pseudoRandomText(id, 'AEIMQUYcgkosw048', 1)}=`,
     first_digits: null,
     last_digits: number.slice(-4),
     name: input.name ?? (thai ? 'SOMCHAI PRASERT' : 'HANAKO YAMADA'),
