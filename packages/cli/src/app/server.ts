@@ -3,6 +3,7 @@ import { signOmisePayload } from '@omise-webhook/events';
 import type { Writable } from '../adapters/console/console-reporter.js';
 import { ConsoleReporter } from '../adapters/console/console-reporter.js';
 import { EventFileMirror } from '../adapters/files/event-file-mirror.js';
+import { checkpointScope, FileSyncCheckpoint, MemorySyncCheckpoint } from '../adapters/files/sync-checkpoint-file.js';
 import { RawHttpSender } from '../adapters/http/raw-http-sender.js';
 import { type RunningListener, startWebhookListener } from '../adapters/http/webhook-listener.js';
 import { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
@@ -27,6 +28,8 @@ import {
   type VerificationMode,
 } from '../core/ports.js';
 import type { Scheduler, TunnelProvider } from '../core/tunnel.js';
+import { BackgroundSync } from './background-sync.js';
+import { EventSyncer } from './event-syncer.js';
 import { Forwarder } from './forwarder.js';
 import { PendingVerifier } from './pending-verifier.js';
 import { Receiver } from './receiver.js';
@@ -52,6 +55,8 @@ export interface ServerConfig {
   color: boolean;
   apiUrl: string;
   apiRetryIntervalMs: number;
+  /** `--sync <interval>`: fetch missed events from the Events API at start and then this often; off when absent or 0. */
+  syncIntervalMs?: number | undefined;
   /** From the environment only: never flags, never printed. */
   secretKey: string | undefined;
   webhookSecrets: string[];
@@ -100,6 +105,8 @@ export interface RunningServer {
   verifier: PendingVerifier | null;
   /** Delivers forward jobs; also `forwardAttemptsFor(eventId)` and `replay(eventId, options)` for the inspector. */
   forwarder: Forwarder;
+  /** The background sync (`--sync`), or null when off or when OMISE_SECRET_KEY is missing. */
+  sync: BackgroundSync | null;
   policy: IngestPolicy;
   /** Set with `--tunnel`: the tunnel's status, and `subscribe()` for its changes. */
   tunnel: TunnelSupervisor | null;
@@ -273,6 +280,19 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   // Whatever happens to the tunnel, the receiver keeps running locally: start() never rejects.
   await tunnel?.start();
   forwarder.start();
+  let sync: BackgroundSync | null = null;
+  if (config.syncIntervalMs && omiseApi && config.secretKey) {
+    const checkpoint =
+      config.store === 'sqlite'
+        ? new FileSyncCheckpoint({
+            file: join(resolve(config.logDir), 'sync-checkpoint.json'),
+            scope: checkpointScope(config.apiUrl, config.secretKey),
+          })
+        : new MemorySyncCheckpoint();
+    const syncer = new EventSyncer({ store, api: omiseApi, checkpoint, clock, notifier });
+    sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report });
+    sync.start();
+  }
   if (mirror) {
     // Files missing after a crash between commit and write are rebuilt from the store.
     mirror
@@ -290,6 +310,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     mirror,
     verifier,
     forwarder,
+    sync,
     policy,
     tunnel,
     get publicUrl() {
@@ -299,6 +320,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       closing ??= (async () => {
         await tunnel?.close();
         await listener.close();
+        await sync?.stop();
         await verifier?.stop();
         await forwarder.stop();
         await mirror?.close();

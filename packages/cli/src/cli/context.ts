@@ -1,4 +1,5 @@
 import type { Writable } from '../adapters/console/console-reporter.js';
+import type { Clock } from '../core/ports.js';
 import type { TunnelProvider } from '../core/tunnel.js';
 import type { Env } from './dotenv.js';
 
@@ -15,6 +16,8 @@ export interface CliContext {
   fetch: typeof fetch;
   /** The tunnel for `serve --tunnel`; default ngrok. Tests pass the local stand-in. */
   tunnelProvider?: TunnelProvider;
+  /** The clock for commands that stamp times (trigger, sync); the system clock when absent. */
+  clock?: Clock;
   /** Set by `main` once `.env` has been read. */
   dotenv: { file: string | null; names: string[]; error: string | null };
 }
@@ -27,12 +30,16 @@ export function useColor(context: CliContext, stream: 'stdout' | 'stderr' = 'std
 }
 
 /**
- * Thrown by a command that has already said everything it needs to and only wants `main` to
- * return this exit status (e.g. `doctor` found a problem): no message is printed for it.
+ * A command that ran but did not succeed (a refused webhook, an API error, an interruption,
+ * a problem `doctor` found): `main` prints the message, if any, and returns the exit code,
+ * without a stack trace. An empty message means the command has already said everything.
  */
-export class CommandExit extends Error {
-  override readonly name = 'CommandExit';
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
+export class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
   }
 }

@@ -3,12 +3,15 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../app/server.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
+import { registerFakeOmise } from './commands/fake-omise.js';
 import { registerForwards } from './commands/forwards.js';
 import { registerReplay } from './commands/replay.js';
 import { registerServe } from './commands/serve.js';
-import { type CliContext, CommandExit } from './context.js';
+import { registerSync } from './commands/sync.js';
+import { registerTrigger } from './commands/trigger.js';
+import { type CliContext, CommandFailure } from './context.js';
 import { type Env, loadDotenv } from './dotenv.js';
-import { CommandFailed, UsageError } from './option-parsers.js';
+import { UsageError } from './option-parsers.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -47,6 +50,9 @@ export function buildProgram(context: CliContext): Command {
   registerDoctor(program, context);
   registerReplay(program, context);
   registerForwards(program, context);
+  registerTrigger(program, context);
+  registerSync(program, context);
+  registerFakeOmise(program, context);
   for (const command of program.commands) {
     command.exitOverride();
     command.configureOutput({
@@ -91,10 +97,9 @@ export async function main(input: MainInput): Promise<number> {
         return 0;
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof CommandExit) return error.exitCode;
-    if (error instanceof CommandFailed) {
-      context.stderr.write(`omise-webhook: ${error.message}\n`);
-      return 1;
+    if (error instanceof CommandFailure) {
+      if (error.message) context.stderr.write(`omise-webhook: ${error.message}\n`);
+      return error.exitCode;
     }
     if (error instanceof UsageError || error instanceof ConfigError) {
       context.stderr.write(`omise-webhook: ${error.message}\n`);

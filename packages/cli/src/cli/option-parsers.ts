@@ -10,11 +10,6 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** The command ran and failed (a replay that did not get through): exit 1 with this message, no stack. */
-export class CommandFailed extends Error {
-  override readonly name = 'CommandFailed';
-}
-
 export interface ValueSource {
   flag: string;
   env: string;

@@ -329,3 +329,12 @@ export type OmiseEventLookup =
 export interface OmiseEventsLookupPort {
   lookupEvent(eventId: string): Promise<OmiseEventLookup>;
 }
+
+/**
+ * Where `sync` remembers how far it has fetched the Events API: every event created up to
+ * `syncedThrough` is in the store. Losing it is harmless (the next sync fetches more and dedupes).
+ */
+export interface SyncCheckpointPort {
+  load(): Promise<string | null>;
+  save(syncedThrough: string): Promise<void>;
+}

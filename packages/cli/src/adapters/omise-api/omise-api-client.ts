@@ -1,12 +1,30 @@
+import type {
+  OmiseCard,
+  OmiseCharge,
+  OmiseCustomer,
+  OmiseDeletedObject,
+  OmiseEventEnvelope,
+  OmiseLink,
+  OmiseRecipient,
+  OmiseRefund,
+  OmiseSchedule,
+  OmiseTransfer,
+} from '@omise-webhook/events';
 import type { OmiseEventLookup, OmiseEventsLookupPort } from '../../core/ports.js';
 
 export const DEFAULT_OMISE_API_URL = 'https://api.omise.co';
+/** Card tokens are made here, with the public key, so card numbers never reach the merchant's server. */
+export const DEFAULT_OMISE_VAULT_URL = 'https://vault.omise.co';
 
 export interface OmiseApiClientOptions {
   /** `skey_test_...` or `skey_live_...`. Sent as the Basic-auth user with an empty password. */
   secretKey: string;
   /** Default `https://api.omise.co`; tests point it at the fake Omise API. */
   baseUrl?: string;
+  /** `pkey_test_...`: needed only to make card tokens. */
+  publicKey?: string;
+  /** Default `https://vault.omise.co`: where card tokens are made. */
+  vaultUrl?: string;
   /** Optional `Omise-Version` header. */
   apiVersion?: string;
   timeoutMs?: number;
@@ -54,14 +72,18 @@ export interface ListParams {
  */
 export class OmiseApiClient implements OmiseEventsLookupPort {
   readonly baseUrl: string;
+  readonly vaultUrl: string;
   readonly #secretKey: string;
+  readonly #publicKey: string | undefined;
   readonly #apiVersion: string | undefined;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
 
   constructor(options: OmiseApiClientOptions) {
     this.baseUrl = (options.baseUrl ?? DEFAULT_OMISE_API_URL).replace(/\/+$/, '');
+    this.vaultUrl = (options.vaultUrl ?? DEFAULT_OMISE_VAULT_URL).replace(/\/+$/, '');
     this.#secretKey = options.secretKey;
+    this.#publicKey = options.publicKey;
     this.#apiVersion = options.apiVersion;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#fetch = options.fetch ?? fetch;
@@ -74,10 +96,11 @@ export class OmiseApiClient implements OmiseEventsLookupPort {
   async request<T = unknown>(
     method: string,
     path: string,
-    form?: Record<string, string | number | boolean | undefined>,
+    form?: Record<string, FormValue> | FormFields,
     options: { authKey?: string; baseUrl?: string } = {},
   ): Promise<OmiseApiResponse<T>> {
-    const url = `${(options.baseUrl ?? this.baseUrl).replace(/\/+$/, '')}${path}`;
+    const base = (options.baseUrl ?? this.baseUrl).replace(/\/+$/, '');
+    const url = `${base}${path}`;
     const headers: Record<string, string> = {
       Authorization: `Basic ${Buffer.from(`${options.authKey ?? this.#secretKey}:`).toString('base64')}`,
       Accept: 'application/json',
@@ -87,7 +110,8 @@ export class OmiseApiClient implements OmiseEventsLookupPort {
     let body: string | undefined;
     if (form) {
       const params = new URLSearchParams();
-      for (const [name, value] of Object.entries(form)) if (value !== undefined) params.append(name, String(value));
+      const entries: ReadonlyArray<readonly [string, FormValue]> = Array.isArray(form) ? form : Object.entries(form);
+      for (const [name, value] of entries) if (value !== undefined) params.append(name, String(value));
       body = params.toString();
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
     }
@@ -98,16 +122,12 @@ export class OmiseApiClient implements OmiseEventsLookupPort {
       const cause =
         error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
       if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-        throw new OmiseApiError(
-          0,
-          'timeout',
-          `the Omise API at ${this.baseUrl} did not answer within ${this.#timeoutMs} ms`,
-        );
+        throw new OmiseApiError(0, 'timeout', `the Omise API at ${base} did not answer within ${this.#timeoutMs} ms`);
       }
       throw new OmiseApiError(
         0,
         'network_error',
-        `could not reach the Omise API at ${this.baseUrl} (${cause}); check your network, or OMISE_API_URL`,
+        `could not reach the Omise API at ${base} (${cause}); check your network, or ${base === this.vaultUrl && base !== this.baseUrl ? 'OMISE_VAULT_URL' : 'OMISE_API_URL'}`,
       );
     }
     const text = await response.text();
@@ -118,7 +138,7 @@ export class OmiseApiClient implements OmiseEventsLookupPort {
       throw new OmiseApiError(
         response.status,
         'bad_response',
-        `the Omise API at ${this.baseUrl} answered ${method} ${path} with HTTP ${response.status} and a body that is not JSON`,
+        `the Omise API at ${base} answered ${method} ${path} with HTTP ${response.status} and a body that is not JSON`,
       );
     }
     const error = data as { object?: unknown; code?: unknown; message?: unknown };
@@ -155,6 +175,145 @@ export class OmiseApiClient implements OmiseEventsLookupPort {
     const suffix = query.size > 0 ? `?${query}` : '';
     return this.request<OmiseListEnvelope>('GET', `/events${suffix}`);
   }
+
+  /** `GET /events/:id`: the event with Omise's delivery log, and the exact text the API sent. */
+  getEvent(eventId: string): Promise<OmiseApiResponse<OmiseEventEnvelope>> {
+    return this.request<OmiseEventEnvelope>('GET', `/events/${encodeURIComponent(eventId)}`);
+  }
+
+  /** `POST /tokens` on the vault with the public key: a single-use token for a (test) card. */
+  createToken(card: TokenCardParams): Promise<OmiseApiResponse<OmiseToken>> {
+    if (!this.#publicKey) {
+      throw new OmiseApiError(
+        0,
+        'missing_public_key',
+        'making a card token needs the public key: set OMISE_PUBLIC_KEY to your pkey_test_... key',
+      );
+    }
+    return this.request<OmiseToken>('POST', '/tokens', flattenForm({ card }), {
+      authKey: this.#publicKey,
+      baseUrl: this.vaultUrl,
+    });
+  }
+
+  /** `POST /charges`: `card` is a token (or a customer's card id), or pass `customer`, or `source: { type }`. */
+  createCharge(params: CreateChargeParams): Promise<OmiseApiResponse<OmiseCharge>> {
+    return this.request<OmiseCharge>('POST', '/charges', flattenForm(params));
+  }
+
+  updateCharge(chargeId: string, params: { description?: string; metadata?: Record<string, string> }) {
+    return this.request<OmiseCharge>('PATCH', `/charges/${chargeId}`, flattenForm(params));
+  }
+
+  captureCharge(chargeId: string) {
+    return this.request<OmiseCharge>('POST', `/charges/${chargeId}/capture`);
+  }
+
+  reverseCharge(chargeId: string) {
+    return this.request<OmiseCharge>('POST', `/charges/${chargeId}/reverse`);
+  }
+
+  expireCharge(chargeId: string) {
+    return this.request<OmiseCharge>('POST', `/charges/${chargeId}/expire`);
+  }
+
+  /** Test mode only: finishes a pending offsite charge as paid (`charge.complete`). */
+  markChargeAsPaid(chargeId: string) {
+    return this.request<OmiseCharge>('POST', `/charges/${chargeId}/mark_as_paid`);
+  }
+
+  /** Test mode only: finishes a pending offsite charge as failed (`charge.complete`). */
+  markChargeAsFailed(chargeId: string) {
+    return this.request<OmiseCharge>('POST', `/charges/${chargeId}/mark_as_failed`);
+  }
+
+  createRefund(chargeId: string, params: { amount?: number; metadata?: Record<string, string> } = {}) {
+    return this.request<OmiseRefund>('POST', `/charges/${chargeId}/refunds`, flattenForm(params));
+  }
+
+  /** `card` is a token to save on the customer. */
+  createCustomer(params: { email?: string; description?: string; card?: string; metadata?: Record<string, string> }) {
+    return this.request<OmiseCustomer>('POST', '/customers', flattenForm(params));
+  }
+
+  /** With `card` (a token), the card is added to the customer. */
+  updateCustomer(
+    customerId: string,
+    params: { email?: string; description?: string; card?: string; metadata?: Record<string, string> },
+  ) {
+    return this.request<OmiseCustomer>('PATCH', `/customers/${customerId}`, flattenForm(params));
+  }
+
+  destroyCustomer(customerId: string) {
+    return this.request<OmiseDeletedObject<'customer'>>('DELETE', `/customers/${customerId}`);
+  }
+
+  updateCard(
+    customerId: string,
+    cardId: string,
+    params: { name?: string; expiration_month?: number; expiration_year?: number; city?: string; postal_code?: string },
+  ) {
+    return this.request<OmiseCard>('PATCH', `/customers/${customerId}/cards/${cardId}`, flattenForm(params));
+  }
+
+  destroyCard(customerId: string, cardId: string) {
+    return this.request<OmiseDeletedObject<'card'>>('DELETE', `/customers/${customerId}/cards/${cardId}`);
+  }
+
+  createRecipient(params: CreateRecipientParams) {
+    return this.request<OmiseRecipient>('POST', '/recipients', flattenForm(params));
+  }
+
+  updateRecipient(
+    recipientId: string,
+    params: { name?: string; email?: string; description?: string; tax_id?: string },
+  ) {
+    return this.request<OmiseRecipient>('PATCH', `/recipients/${recipientId}`, flattenForm(params));
+  }
+
+  destroyRecipient(recipientId: string) {
+    return this.request<OmiseDeletedObject<'recipient'>>('DELETE', `/recipients/${recipientId}`);
+  }
+
+  /** Test mode only: marks a recipient verified (`recipient.verify`). */
+  verifyRecipient(recipientId: string) {
+    return this.request<OmiseRecipient>('PATCH', `/recipients/${recipientId}/verify`);
+  }
+
+  /** Without `recipient`, Omise pays the account's default recipient. */
+  createTransfer(params: { amount: number; recipient?: string; metadata?: Record<string, string> }) {
+    return this.request<OmiseTransfer>('POST', '/transfers', flattenForm(params));
+  }
+
+  updateTransfer(transferId: string, params: { amount?: number; metadata?: Record<string, string> }) {
+    return this.request<OmiseTransfer>('PATCH', `/transfers/${transferId}`, flattenForm(params));
+  }
+
+  destroyTransfer(transferId: string) {
+    return this.request<OmiseDeletedObject<'transfer'>>('DELETE', `/transfers/${transferId}`);
+  }
+
+  /** Test mode only (`transfer.send`). */
+  markTransferAsSent(transferId: string) {
+    return this.request<OmiseTransfer>('POST', `/transfers/${transferId}/mark_as_sent`);
+  }
+
+  /** Test mode only, after it was sent (`transfer.pay`). */
+  markTransferAsPaid(transferId: string) {
+    return this.request<OmiseTransfer>('POST', `/transfers/${transferId}/mark_as_paid`);
+  }
+
+  createSchedule(params: CreateScheduleParams) {
+    return this.request<OmiseSchedule>('POST', '/schedules', flattenForm(params));
+  }
+
+  destroySchedule(scheduleId: string) {
+    return this.request<OmiseSchedule>('DELETE', `/schedules/${scheduleId}`);
+  }
+
+  createLink(params: { amount: number; currency: string; title: string; description: string; multiple?: boolean }) {
+    return this.request<OmiseLink>('POST', '/links', flattenForm(params));
+  }
 }
 
 export interface OmiseListEnvelope<T = Record<string, unknown>> {
@@ -167,4 +326,80 @@ export interface OmiseListEnvelope<T = Record<string, unknown>> {
   order: ListOrder | null;
   location: string;
   data: T[];
+}
+
+/** A card token from the vault. */
+export interface OmiseToken {
+  object: 'token';
+  id: string;
+  livemode: boolean;
+  used: boolean;
+  card: OmiseCard;
+  created_at?: string;
+}
+
+export interface TokenCardParams {
+  name: string;
+  /** A test card: 4242424242424242 succeeds; 4111111111140011 fails with insufficient_fund. */
+  number: string;
+  expiration_month: number;
+  expiration_year: number;
+  security_code?: string;
+  city?: string;
+  postal_code?: string;
+}
+
+export interface CreateChargeParams {
+  amount: number;
+  currency: string;
+  card?: string;
+  customer?: string;
+  source?: { type: string };
+  capture?: boolean;
+  description?: string;
+  return_uri?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface CreateRecipientParams {
+  name: string;
+  type: 'individual' | 'corporation';
+  email?: string;
+  description?: string;
+  tax_id?: string;
+  bank_account: { brand?: string; number: string; name: string };
+}
+
+export interface CreateScheduleParams {
+  every: number;
+  period: 'day' | 'week' | 'month';
+  on: { days_of_month?: number[]; weekdays?: string[] };
+  start_date?: string;
+  end_date: string;
+  charge: { customer: string; amount: number; currency?: string; card?: string; description?: string };
+}
+
+type FormValue = string | number | boolean | undefined;
+
+/** Form fields in order; a name may repeat (`on[days_of_month][]`). */
+export type FormFields = ReadonlyArray<readonly [name: string, value: string]>;
+
+/**
+ * Nested parameters as Omise's form fields: `{ card: { name } }` becomes `card[name]`,
+ * `{ on: { days_of_month: [1, 15] } }` becomes `on[days_of_month][]=1&on[days_of_month][]=15`.
+ */
+export function flattenForm(params: object, prefix = ''): FormFields {
+  const fields: Array<readonly [string, string]> = [];
+  for (const [name, value] of Object.entries(params)) {
+    const key = prefix ? `${prefix}[${name}]` : name;
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) fields.push([`${key}[]`, String(item)]);
+    } else if (typeof value === 'object') {
+      fields.push(...flattenForm(value, key));
+    } else {
+      fields.push([key, String(value)]);
+    }
+  }
+  return fields;
 }

@@ -10,7 +10,7 @@ import {
   doctorExitCode,
   runDoctorChecks,
 } from '../../core/doctor-checks.js';
-import { type CliContext, CommandExit, useColor } from '../context.js';
+import { type CliContext, CommandFailure, useColor } from '../context.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 import { SERVE_OPTIONS, secretsFromEnv } from './serve.js';
 
@@ -154,6 +154,6 @@ export function registerDoctor(
     } else {
       context.stdout.write(formatDoctorReport(results, { color: useColor(context) }));
     }
-    if (exitCode !== 0) throw new CommandExit(exitCode);
+    if (exitCode !== 0) throw new CommandFailure('', exitCode);
   });
 }

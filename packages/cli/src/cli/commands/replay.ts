@@ -6,9 +6,8 @@ import { RawHttpSender } from '../../adapters/http/raw-http-sender.js';
 import { ReplayError, Replayer } from '../../app/replayer.js';
 import { type ForwardRoute, planReplaySends, targetsForKey } from '../../core/forwarding.js';
 import { type EventStore, type StoredEvent, systemClock } from '../../core/ports.js';
-import { type CliContext, useColor } from '../context.js';
+import { type CliContext, CommandFailure, useColor } from '../context.js';
 import {
-  CommandFailed,
   parseDuration,
   parseForwardRoute,
   parseKeyPattern,
@@ -244,7 +243,7 @@ Content-Length are set for the target; Omise-Webhook-Replay says verbatim or res
         );
       }
       const sent = sends.length;
-      if (failed > 0) throw new CommandFailed(`${failed} of ${sent} replay sends did not get a 2xx answer`);
+      if (failed > 0) throw new CommandFailure(`${failed} of ${sent} replay sends did not get a 2xx answer`);
       context.stdout.write(`replayed ${sent} send${sent === 1 ? '' : 's'}: all answered 2xx\n`);
     } catch (error) {
       if (error instanceof ReplayError) throw new UsageError(error.message);

@@ -204,6 +204,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: 'retry forwards answered 4xx too (by default a 4xx is final)',
     default: false,
   },
+  {
+    name: 'syncIntervalMs',
+    flags: '--sync <interval>',
+    env: 'OMISE_WEBHOOK_SYNC',
+    description:
+      'also fetch events Omise failed to deliver from its Events API, at start and then every <interval> (e.g. 5m); needs OMISE_SECRET_KEY',
+    parse: parseDuration,
+  },
 ];
 
 /** `--tunnel-domain`: a host name; a pasted `https://name.ngrok-free.app/` is reduced to the host. */
@@ -282,7 +290,8 @@ function describeVerification(server: RunningServer): string[] {
   }
 }
 
-function formatWait(ms: number): string {
+/** `300000` -> `5m`: the shortest exact way to write a duration. */
+function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
@@ -296,7 +305,7 @@ function describeForwarding(server: RunningServer): string[] {
   const schedule = config.retryScheduleMs ?? [];
   return [
     ...routes.map((route) => `forwarding: ${route.pattern === '*' ? 'every event' : route.pattern} -> ${route.url}`),
-    `  retries: ${schedule.length === 0 ? 'none' : schedule.map(formatWait).join(', ')}; 4xx ${config.retry4xx ? 'retried' : 'final'}; timeout ${formatWait(config.forwardTimeoutMs ?? 10_000)}`,
+    `  retries: ${schedule.length === 0 ? 'none' : schedule.map(formatDuration).join(', ')}; 4xx ${config.retry4xx ? 'retried' : 'final'}; timeout ${formatDuration(config.forwardTimeoutMs ?? 10_000)}`,
   ];
 }
 
@@ -310,6 +319,13 @@ export function startupBanner(server: RunningServer, context: CliContext): strin
     `live mode: ${config.allowLive ? 'ACCEPTED (--allow-live)' : 'refused (test mode only)'}`,
     ...describeForwarding(server),
   ];
+  if (config.syncIntervalMs) {
+    lines.push(
+      server.sync
+        ? `sync: every ${formatDuration(config.syncIntervalMs)}, events missing here are fetched from ${config.apiUrl}/events and stored`
+        : 'sync: OFF: --sync needs your secret key to read the Omise Events API; set OMISE_SECRET_KEY=skey_test_... in .env',
+    );
+  }
   if (context.dotenv.file) lines.push(`read ${context.dotenv.names.length} variable(s) from ${context.dotenv.file}`);
   if (context.dotenv.error) lines.push(`warning: ${context.dotenv.error}`);
   lines.push(...describePublicUrl(server));

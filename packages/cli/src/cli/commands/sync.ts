@@ -1,0 +1,219 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { maskSecret } from '../../adapters/console/console-reporter.js';
+import { EventFileMirror } from '../../adapters/files/event-file-mirror.js';
+import { checkpointScope, FileSyncCheckpoint } from '../../adapters/files/sync-checkpoint-file.js';
+import { explainOmiseApiError } from '../../adapters/omise-api/explain-api-error.js';
+import { DEFAULT_OMISE_API_URL, OmiseApiClient } from '../../adapters/omise-api/omise-api-client.js';
+import { EventSyncer, SyncFailed, type SyncResult } from '../../app/event-syncer.js';
+import { openStore } from '../../app/server.js';
+import { Notifier } from '../../core/notifier.js';
+import { systemClock } from '../../core/ports.js';
+import { omiseTime } from '../../core/simulate/ids.js';
+import { type CliContext, CommandFailure } from '../context.js';
+import { parseBoolean, UsageError } from '../option-parsers.js';
+import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { createProgressReporter } from '../progress.js';
+
+export const SYNC_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'since',
+    flags: '--since <time>',
+    env: 'OMISE_WEBHOOK_SYNC_SINCE',
+    description:
+      'fetch events created since then: a date or time (2024-01-31, 2024-01-31T09:00:00Z) or a duration ago (90m, 36h, 7d); default: since the last sync (everything the first time)',
+  },
+  {
+    name: 'logDir',
+    flags: '--log-dir <dir>',
+    env: 'OMISE_WEBHOOK_LOG_DIR',
+    description: 'where `serve` keeps its store (created if missing)',
+    default: './log',
+  },
+  {
+    name: 'apiUrl',
+    flags: '--api-url <url>',
+    env: 'OMISE_API_URL',
+    description: 'Omise API base URL (point it at `omise-webhook fake-omise` for offline work)',
+    default: DEFAULT_OMISE_API_URL,
+  },
+  {
+    name: 'files',
+    flags: '--no-files',
+    env: 'OMISE_WEBHOOK_FILES',
+    description: 'do not write log/api/event/<id>.json files (set the variable to false)',
+    default: true,
+  },
+  {
+    name: 'allowLive',
+    flags: '--allow-live',
+    env: 'OMISE_WEBHOOK_ALLOW_LIVE',
+    description: 'allow a live secret key (live events are refused by default)',
+    default: false,
+  },
+  {
+    name: 'json',
+    flags: '--json',
+    env: 'OMISE_WEBHOOK_JSON',
+    description: 'one JSON object per new event, then a summary object',
+    default: false,
+  },
+];
+
+interface SyncOptions {
+  since?: string;
+  logDir: string;
+  apiUrl: string;
+  files: boolean;
+  allowLive: boolean | string;
+  json: boolean;
+}
+
+const RELATIVE_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--since`: an ISO 8601 date or time, or a duration ago (`90m`, `36h`, `7d`). */
+export function parseSince(value: string, now: number): string {
+  const text = value.trim();
+  const relative = /^(\d+(?:\.\d+)?)(m|h|d)$/.exec(text);
+  if (relative) return omiseTime(now - Number(relative[1]) * (RELATIVE_UNITS[relative[2] as string] as number));
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new UsageError(
+      `--since (OMISE_WEBHOOK_SYNC_SINCE) got ${JSON.stringify(value)}; expected a date or time like 2024-01-31 or 2024-01-31T09:00:00Z, or a duration ago like 90m, 36h or 7d`,
+    );
+  }
+  return omiseTime(ms);
+}
+
+function writeReport(result: SyncResult, options: SyncOptions, context: CliContext): void {
+  if (options.json) {
+    context.stdout.write(
+      `${JSON.stringify({
+        type: 'summary',
+        apiUrl: result.apiUrl,
+        from: result.from,
+        to: result.to,
+        pages: result.pages,
+        total: result.total,
+        processed: result.processed,
+        new: result.newEvents.length,
+        alreadyStored: result.alreadyStored,
+        deliveryLog: result.deliveryTotals,
+        interrupted: result.interrupted,
+        syncedThrough: result.syncedThrough,
+      })}\n`,
+    );
+    return;
+  }
+  const width = Math.max(20, ...result.newEvents.map((event) => event.key.length));
+  for (const event of result.newEvents) {
+    context.stdout.write(
+      `${event.eventId}  ${event.key.padEnd(width)}  ${event.createdAt ?? '-'}  ${event.deliveries.text}\n`,
+    );
+  }
+  const range = `${result.apiUrl}/events from ${result.from} to ${result.to}`;
+  context.stdout.write(
+    `synced ${range}: ${result.processed} event(s) in ${result.pages} page(s); ${result.newEvents.length} new, ${result.alreadyStored} already stored\n`,
+  );
+  if (result.newEvents.length > 0) {
+    const totals = result.deliveryTotals;
+    context.stdout.write(
+      `Omise's delivery log for the new events: ${totals.delivered} delivered, ${totals.failed} failed, ${totals.never} never delivered\n`,
+    );
+  }
+}
+
+export function registerSync(program: Command, context: CliContext): void {
+  const command = program
+    .command('sync')
+    .description(
+      'fetch events from the Omise Events API and store those not stored yet (missed webhooks), with what Omise says happened to each delivery',
+    );
+  addOptions(command, SYNC_OPTIONS);
+  command.action(async () => {
+    const options = resolveOptions(command, SYNC_OPTIONS, context.env) as unknown as SyncOptions;
+    const allowLive =
+      typeof options.allowLive === 'string'
+        ? parseBoolean(options.allowLive, { flag: '--allow-live', env: 'OMISE_WEBHOOK_ALLOW_LIVE' })
+        : options.allowLive;
+    const secretKey = context.env.OMISE_SECRET_KEY || context.env.OMISE_TEST_SECRET_KEY || undefined;
+    if (!secretKey) {
+      throw new UsageError(
+        'sync reads the Omise Events API with your secret key: set OMISE_SECRET_KEY=skey_test_... in .env (dashboard: Keys, test mode)',
+      );
+    }
+    if (secretKey.startsWith('skey_live_') && !allowLive) {
+      throw new UsageError(
+        `OMISE_SECRET_KEY is a live key (${maskSecret(secretKey)}); sync stores live events only with --allow-live (OMISE_WEBHOOK_ALLOW_LIVE=true)`,
+      );
+    }
+    const clock = context.clock ?? systemClock;
+    const since = options.since === undefined ? undefined : parseSince(options.since, clock.now());
+    const logDir = resolve(context.cwd, options.logDir);
+    mkdirSync(logDir, { recursive: true });
+    const store = openStore({ store: 'sqlite', logDir, maxRejected: 1000 });
+    const mirror = options.files ? new EventFileMirror({ logDir }) : null;
+    const notifier = new Notifier();
+    if (mirror) {
+      notifier.subscribe((notification) => {
+        if (notification.type === 'event.stored' && !notification.duplicate) mirror.enqueue(notification.event);
+      });
+    }
+    const api = new OmiseApiClient({ secretKey, baseUrl: options.apiUrl, fetch: context.fetch });
+    const checkpoint = new FileSyncCheckpoint({
+      file: join(logDir, 'sync-checkpoint.json'),
+      scope: checkpointScope(api.baseUrl, secretKey),
+    });
+    const syncer = new EventSyncer({ store, api, checkpoint, clock, notifier });
+    const progress = createProgressReporter(context.stderr);
+    try {
+      const saved = await checkpoint.load();
+      if (!options.json) {
+        const start =
+          since !== undefined
+            ? `since ${since} (--since)`
+            : saved !== null
+              ? `since ${saved} (where the last sync got to)`
+              : 'from the beginning: the first sync for this store (limit it with --since)';
+        context.stderr.write(`syncing ${api.baseUrl}/events ${start} into ${logDir}\n`);
+      }
+      let result: SyncResult;
+      try {
+        result = await syncer.sync({
+          ...(since !== undefined ? { since } : {}),
+          signal: context.signal,
+          onProgress: (update) => progress.update(update),
+          onEvent: (event) => {
+            if (options.json) {
+              context.stdout.write(
+                `${JSON.stringify({ type: 'event', id: event.eventId, key: event.key, createdAt: event.createdAt, deliveries: event.deliveries })}\n`,
+              );
+            }
+          },
+        });
+      } catch (error) {
+        progress.done();
+        if (!(error instanceof SyncFailed)) throw error;
+        writeReport(error.partial, options, context);
+        const kept = error.partial.newEvents.length;
+        throw new CommandFailure(
+          `sync stopped: ${explainOmiseApiError(error.reason, { apiUrl: api.baseUrl, secretKey })}${
+            kept > 0 ? ` ${kept} new event(s) were stored before it.` : ''
+          } Run \`omise-webhook sync\` again to carry on${error.partial.syncedThrough ? ` from ${error.partial.syncedThrough}` : ''}.`,
+        );
+      }
+      progress.done();
+      writeReport(result, options, context);
+      if (result.interrupted) {
+        throw new CommandFailure(
+          `sync interrupted after ${result.processed} of ${result.total} event(s); ${result.newEvents.length} new event(s) were stored. Run \`omise-webhook sync\` again to resume${result.syncedThrough ? ` from ${result.syncedThrough}` : ''}.`,
+          130,
+        );
+      }
+    } finally {
+      await mirror?.close();
+      await store.close();
+    }
+  });
+}
