@@ -1,4 +1,5 @@
 import { formatOmiseJson, type OmiseEventKey, signOmisePayload } from '@omise-webhook/events';
+import { SIMULATED_ORIGIN_HEADER } from '../core/ingest.js';
 import type { Clock, EventStore } from '../core/ports.js';
 import {
   applySetAssignments,
@@ -16,7 +17,10 @@ export interface SimulatedDelivery {
   objectId: string | null;
   /** The exact body: Omise-style pretty JSON. */
   body: string;
-  /** In order: `Content-Type`, then `Omise-Signature` and `Omise-Signature-Timestamp` when signed. */
+  /**
+   * In order: `Content-Type`, then `Omise-Signature` and `Omise-Signature-Timestamp` when
+   * signed, then `Omise-Webhook-Origin: trigger` so the receiver can label it simulated.
+   */
   headers: Array<[string, string]>;
 }
 
@@ -71,6 +75,9 @@ export async function simulateDeliveries(options: SimulateDeliveriesOptions): Pr
       });
       headers.push(['Omise-Signature', signed.signature], ['Omise-Signature-Timestamp', signed.timestamp]);
     }
+    // Omise never sends this header; it only labels the stored event as simulated (origin
+    // `trigger`) in the console and inspector. It does not affect verification.
+    headers.push([SIMULATED_ORIGIN_HEADER, 'trigger']);
     const data = event.data as { id?: unknown };
     deliveries.push({
       eventId: String(event.id),

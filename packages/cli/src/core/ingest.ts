@@ -16,6 +16,9 @@ import type {
   VerificationOutcome,
 } from './ports.js';
 
+/** Sent by `omise-webhook trigger` (never by Omise) so a simulated event is stored with origin `trigger`. */
+export const SIMULATED_ORIGIN_HEADER = 'Omise-Webhook-Origin';
+
 /** The settings that decide what a webhook request means. */
 export interface IngestPolicy {
   mode: VerificationMode;
@@ -181,10 +184,15 @@ export async function ingestWebhook(
     body: request.body,
     headers: request.headers,
     verification,
-    origin: 'webhook',
+    origin: simulatedOrigin(request.headers) ? 'trigger' : 'webhook',
   };
   if (omiseCopy) delivery.omiseCopy = omiseCopy;
   return { kind: 'accept', delivery, event };
+}
+
+function simulatedOrigin(headers: IngestRequest['headers']): boolean {
+  const wanted = SIMULATED_ORIGIN_HEADER.toLowerCase();
+  return headers.some(([name, value]) => name.toLowerCase() === wanted && value.trim() === 'trigger');
 }
 
 const EVENT_ID_IN_TEXT = /"id"\s*:\s*"(evnt_(?:test_)?[0-9a-z]+)"/;

@@ -37,7 +37,7 @@ describe('trigger: every one of the 35 keys reaches the running receiver', () =>
       assert.equal(recorder.requests.length, 1);
       assert.deepEqual(
         sent.headers.map(([name]) => name),
-        ['Content-Type', 'Omise-Signature', 'Omise-Signature-Timestamp'],
+        ['Content-Type', 'Omise-Signature', 'Omise-Signature-Timestamp', 'Omise-Webhook-Origin'],
       );
 
       const event = parseOmiseEvent(sent.body);
@@ -66,6 +66,7 @@ describe('trigger: every one of the 35 keys reaches the running receiver', () =>
       assert.equal(data.object, OMISE_EVENT_CATALOGUE[key].dataObject);
       assert.equal(stored.objectType, OMISE_EVENT_CATALOGUE[key].dataObject);
       assert.equal(stored.objectId, data.id);
+      assert.equal(stored.origin, 'trigger', 'a simulated event is labelled as such');
       if (OMISE_EVENT_CATALOGUE[key].deletedStub) {
         assert.deepEqual(data, { object: data.object, id: data.id, livemode: false, deleted: true });
       }
@@ -118,11 +119,15 @@ describe('trigger: printing, overrides, stories and bad input', () => {
       ['Content-Type', 'application/json'],
       ['Omise-Signature', signForTest(TEST_WEBHOOK_SECRET, seconds, request.body)],
       ['Omise-Signature-Timestamp', seconds],
+      ['Omise-Webhook-Origin', 'trigger'],
     ]);
     const body = await runCli(['trigger', 'charge.create', '--print', '--seed', 'json'], { env: ENV, clock });
     assert.equal(request.body, body.stdout);
     const unsigned = await runCli(['trigger', 'charge.create', '--print', '--json'], { clock });
-    assert.deepEqual(JSON.parse(unsigned.stdout).headers, [['Content-Type', 'application/json']]);
+    assert.deepEqual(JSON.parse(unsigned.stdout).headers, [
+      ['Content-Type', 'application/json'],
+      ['Omise-Webhook-Origin', 'trigger'],
+    ]);
   });
 
   it('--set changes fields and adds metadata keys; --count sends several', async () => {

@@ -269,7 +269,7 @@ async function sendAll(deliveries: SimulatedDelivery[], options: TriggerOptions,
         `${JSON.stringify({ eventId: delivery.eventId, key: delivery.key, objectId: delivery.objectId, url, status: result.status, body: result.body })}\n`,
       );
     } else {
-      const signed = delivery.headers.length > 1 ? 'signed' : 'unsigned';
+      const signed = isSigned(delivery) ? 'signed' : 'unsigned';
       context.stdout.write(
         `→ POST ${url}  ${delivery.key}  ${delivery.eventId} (${delivery.objectId ?? '-'})  ${signed}\n← ${result.status} ${result.statusText}  ${result.body}\n`,
       );
@@ -278,7 +278,7 @@ async function sendAll(deliveries: SimulatedDelivery[], options: TriggerOptions,
   if (refused > 0) {
     throw new CommandFailure(
       `${refused} of ${deliveries.length} event(s) were not accepted (answered outside 2xx; see above)${
-        deliveries[0]?.headers.length === 1
+        deliveries[0] && !isSigned(deliveries[0])
           ? '; they were sent unsigned: set OMISE_WEBHOOK_SECRET (or --secret) to the secret the receiver verifies with'
           : ''
       }`,
@@ -435,4 +435,8 @@ export function registerTrigger(program: Command, context: CliContext): void {
     if (options.viaApi) await triggerViaApi(key, options, context);
     else await triggerSimulated(key, options, context);
   });
+}
+
+function isSigned(delivery: { headers: ReadonlyArray<readonly [string, string]> }): boolean {
+  return delivery.headers.some(([name]) => name === 'Omise-Signature');
 }
