@@ -27,6 +27,7 @@ export function readNodeBody(request: NodeIncomingRequest, limit: number): Promi
       request.removeListener('end', onEnd);
       request.removeListener('error', onAbort);
       request.removeListener('aborted', onAbort);
+      request.removeListener('close', onAbort);
       outcome();
     };
     const onData = (chunk: Uint8Array | string): void => {
@@ -47,6 +48,8 @@ export function readNodeBody(request: NodeIncomingRequest, limit: number): Promi
     request.on('end', onEnd);
     request.on('error', onAbort);
     request.on('aborted', onAbort);
+    // 'close' before 'end' means the sender went away mid-body; after 'end' this has settled already.
+    request.on('close', onAbort);
     request.resume();
   });
 }

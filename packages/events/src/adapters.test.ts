@@ -3,7 +3,13 @@
 // stand-in for Fastify (test/fake-fastify.ts) behind a real server. Then what is particular to each.
 
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { FakeFastify, parseStreamAsJson } from '../test/fake-fastify.js';
@@ -253,6 +259,46 @@ describe('createNodeMiddleware, beyond the contract', () => {
       const response = await rawRequest({ url: `${baseUrl}${PATH}`, body: 'x'.repeat(100_000) });
       assert.equal(response.status, 413);
       assert.equal(response.headers.connection, 'close');
+    } finally {
+      await close();
+    }
+  });
+
+  it('gives up quietly when the sender goes away in the middle of the body', async () => {
+    const { webhooks, ids } = receiver();
+    const reported: string[] = [];
+    webhooks.onError((error) => {
+      reported.push(error.code);
+    });
+    const middleware = createNodeMiddleware(webhooks);
+    let arrived!: () => void;
+    const requestArrived = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let finished!: () => void;
+    const middlewareDone = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const { baseUrl, close } = await serve((request, response) => {
+      middleware(request, response).then(finished, finished);
+      request.once('data', () => arrived());
+    });
+    try {
+      const url = new URL(`${baseUrl}${PATH}`);
+      const outgoing = httpRequest({
+        host: url.hostname,
+        port: url.port,
+        path: PATH,
+        method: 'POST',
+        headers: { 'content-length': '1000' },
+      });
+      outgoing.on('error', () => {});
+      outgoing.write('{"object":');
+      await requestArrived;
+      outgoing.destroy();
+      await middlewareDone;
+      assert.deepEqual(ids, []);
+      assert.deepEqual(reported, [], 'nothing to report: no one is waiting for an answer');
     } finally {
       await close();
     }
