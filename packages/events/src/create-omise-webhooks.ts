@@ -571,10 +571,6 @@ function checkSelector(selector: unknown): string {
         ? `Did you mean ${near.map((key) => JSON.stringify(key)).join(' or ')}?`
         : 'The known keys are listed in OMISE_EVENT_KEYS.';
   }
-  return failSelector(shown, advice);
-}
-
-function failSelector(shown: string, advice: string): never {
   throw new OmiseWebhookError(
     'unknown_event_key',
     `${shown} is not an Omise event key or group pattern. ${advice} on() takes one of the 35 known keys (like "charge.complete"), a group pattern (like "charge.*"), or a list of them; events with keys this library does not know reach onAny().`,
