@@ -1,11 +1,27 @@
+import type { OmiseSignatureDiagnosis, OmiseSignatureFailureCode } from './omise-signature.js';
+import type { OmiseEvent } from './types.js';
+
 /**
- * Why the library refused a payload or a secret. Stable: match on these, not on messages.
+ * Why the library refused a payload, a secret, an option or a request. Stable: match on these, not
+ * on messages.
  *
+ * Parsing and signing:
  * - `invalid_json`: the body is empty, not UTF-8, has a byte order mark, or is not JSON.
  * - `invalid_event`: the body is JSON but not an Omise event (see `field`).
  * - `payload_not_raw`: the payload was not a string or bytes, usually because a JSON body parser ran first.
  * - `missing_secret`: no secret was given, or it was empty.
  * - `invalid_secret`: the secret is not base64 text.
+ *
+ * Receiving ({@link createOmiseWebhooks}, its `receive` and the adapters):
+ * - `invalid_options`: an option of `createOmiseWebhooks` or an adapter is wrong (the message names it).
+ * - `unknown_event_key`: `on()` was given a key that is not one of the 35 known keys or a `group.*` pattern.
+ * - `body_already_parsed`: the request body was already read or parsed, so the exact bytes Omise signed are gone.
+ * - `body_too_large`: the body is larger than `maxBodyBytes`.
+ * - `signature_invalid`: the `Omise-Signature` check failed (see `reason`, `hint`, `diagnosis`).
+ * - `api_verification_failed`: the Omise API does not know this event, or knows it differently.
+ * - `api_unavailable`: the Omise API could not be asked (network, timeout, refused key, error status).
+ * - `dedupe_failed`: the dedupe store threw, so the event was not handled.
+ * - `handler_failed`: at least one of your handlers threw (see `errors`).
  *
  * @example
  * ```ts
@@ -17,7 +33,16 @@ export type OmiseWebhookErrorCode =
   | 'invalid_event'
   | 'payload_not_raw'
   | 'missing_secret'
-  | 'invalid_secret';
+  | 'invalid_secret'
+  | 'invalid_options'
+  | 'unknown_event_key'
+  | 'body_already_parsed'
+  | 'body_too_large'
+  | 'signature_invalid'
+  | 'api_verification_failed'
+  | 'api_unavailable'
+  | 'dedupe_failed'
+  | 'handler_failed';
 
 /**
  * Where in the body a JSON error is. `offset` counts UTF-16 code units of the decoded text from 0;
@@ -33,6 +58,27 @@ export interface OmiseJsonPosition {
   line: number;
   column: number;
 }
+
+/**
+ * The optional details an {@link OmiseWebhookError} carries; each applies to some codes only.
+ *
+ * @example
+ * ```ts
+ * throw new OmiseWebhookError('invalid_event', '"id" is missing', { field: 'id' } satisfies OmiseWebhookErrorDetails);
+ * ```
+ */
+export interface OmiseWebhookErrorDetails {
+  field?: string | undefined;
+  position?: OmiseJsonPosition | undefined;
+  reason?: OmiseSignatureFailureCode | undefined;
+  hint?: string | undefined;
+  diagnosis?: OmiseSignatureDiagnosis | undefined;
+  errors?: readonly unknown[] | undefined;
+  event?: OmiseEvent | undefined;
+  cause?: unknown;
+}
+
+const DETAIL_KEYS = ['field', 'position', 'reason', 'hint', 'diagnosis', 'errors', 'event'] as const;
 
 /**
  * The one error class this library throws. Its message says what happened, what was expected and
@@ -58,15 +104,23 @@ export class OmiseWebhookError extends Error {
   declare readonly field?: string;
   /** For `invalid_json`: where the parser gave up. */
   declare readonly position?: OmiseJsonPosition;
+  /** For `signature_invalid`: which check failed, as {@link verifyOmiseSignature} reports it. */
+  declare readonly reason?: OmiseSignatureFailureCode;
+  /** For `signature_invalid`: the likely cause in plain words, when one was found. */
+  declare readonly hint?: string;
+  /** For `signature_invalid`: the likely cause as a code, when one was found. */
+  declare readonly diagnosis?: OmiseSignatureDiagnosis;
+  /** For `handler_failed`: what each failing handler threw, in registration order, then anything an `onError` handler threw. */
+  declare readonly errors?: readonly unknown[];
+  /** For `handler_failed`: the (verified) event the handlers failed on. */
+  declare readonly event?: OmiseEvent;
 
-  constructor(
-    code: OmiseWebhookErrorCode,
-    message: string,
-    details: { field?: string; position?: OmiseJsonPosition; cause?: unknown } = {},
-  ) {
+  constructor(code: OmiseWebhookErrorCode, message: string, details: OmiseWebhookErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
-    if (details.field !== undefined) this.field = details.field;
-    if (details.position !== undefined) this.position = details.position;
+    // Only the details that apply are set, so `'field' in error` says something true.
+    for (const key of DETAIL_KEYS) {
+      if (details[key] !== undefined) (this as Record<string, unknown>)[key] = details[key];
+    }
   }
 }

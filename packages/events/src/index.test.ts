@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import * as fastifyEntry from './fastify.js';
 import * as api from './index.js';
+import * as nodeEntry from './node.js';
 
 describe('public API', () => {
   // A change to this list is an API change: it should show up in review, not slip through.
@@ -12,11 +14,16 @@ describe('public API', () => {
       'OMISE_EVENT_KEYS',
       'OMISE_SIGNATURE_HEADER',
       'OMISE_SIGNATURE_TIMESTAMP_HEADER',
+      'OMISE_WEBHOOK_ERROR_STATUS',
       'OmiseWebhookError',
       'closestEventKeys',
       'collectOmiseIds',
+      'createFetchHandler',
+      'createMemoryDedupeStore',
+      'createOmiseWebhooks',
       'eventCreatedAt',
       'formatOmiseJson',
+      'handleOmiseWebhookRequest',
       'isKnownOmiseEvent',
       'isOmiseEventKey',
       'matchesEventKeyPattern',
@@ -26,6 +33,11 @@ describe('public API', () => {
       'signOmisePayload',
       'verifyOmiseSignature',
     ]);
+  });
+
+  it('exports exactly these runtime names from @omise-webhook/events/node and /fastify', () => {
+    assert.deepEqual(Object.keys(nodeEntry).sort(), ['createNodeMiddleware']);
+    assert.deepEqual(Object.keys(fastifyEntry).sort(), ['omiseWebhooksFastify']);
   });
 
   it('has the documented constant values', () => {
@@ -38,7 +50,10 @@ describe('public API', () => {
 
 describe('library source', () => {
   const directory = new URL('./', import.meta.url);
-  const libraryFiles = readdirSync(directory).filter((name) => name.endsWith('.ts') && !/\.test(-d)?\.ts$/.test(name));
+  // Tests, compile-only type tests and contract suites run under Node only and never ship.
+  const libraryFiles = readdirSync(directory).filter(
+    (name) => name.endsWith('.ts') && !/\.(test|test-d|contract)\.ts$/.test(name),
+  );
 
   it('imports no node: module statically, so it loads outside Node', () => {
     for (const name of libraryFiles) {
@@ -53,12 +68,38 @@ describe('library source', () => {
     }
   });
 
-  it('keeps internal files (starting with _) out of index.ts', () => {
-    const index = readFileSync(new URL('index.ts', directory), 'utf8');
-    assert.doesNotMatch(index, /from '\.\/_/);
+  it('keeps internal files (starting with _) out of the entries (index.ts, node.ts, fastify.ts)', () => {
+    for (const entry of ['index.ts', 'node.ts', 'fastify.ts']) {
+      assert.doesNotMatch(readFileSync(new URL(entry, directory), 'utf8'), /from '\.\/_/, entry);
+    }
     assert.ok(
       libraryFiles.some((name) => name.startsWith('_')),
       'the check above should have something to check',
     );
+  });
+
+  it('uses no Buffer, so the runtime-neutral code runs where Node is absent', () => {
+    for (const name of libraryFiles) {
+      // Messages and comments may mention Buffer (advice to the reader); only code counts.
+      const code = readFileSync(new URL(name, directory), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/(["'`])(?:\\.|(?!\1)[^\\\n])*\1/g, '""')
+        .replace(/\/\/.*$/gm, '');
+      assert.doesNotMatch(code, /\bBuffer\b/, name);
+    }
+  });
+
+  it('gives every export of every entry a JSDoc with an example', () => {
+    const missing: string[] = [];
+    for (const name of libraryFiles) {
+      const source = readFileSync(new URL(name, directory), 'utf8');
+      if (name.startsWith('_') || ['index.ts', 'node.ts', 'fastify.ts'].includes(name)) continue;
+      for (const match of source.matchAll(/^export (?:async )?(?:function|const|class|interface|type) (\w+)/gm)) {
+        const before = source.slice(0, match.index);
+        const doc = before.match(/\/\*\*(?:(?!\*\/)[\s\S])*\*\/\s*$/);
+        if (doc === null || !doc[0].includes('@example')) missing.push(`${name}: ${match[1]}`);
+      }
+    }
+    assert.deepEqual(missing, []);
   });
 });

@@ -1,6 +1,35 @@
 // The public API, listed once. Files starting with `_` are internal and never exported here.
 
-export { type OmiseJsonPosition, OmiseWebhookError, type OmiseWebhookErrorCode } from './errors.js';
+// Node and Fastify adapters live in the `./node` and `./fastify` entries (node.ts, fastify.ts).
+
+export { createFetchHandler, type FetchHandlerOptions } from './create-fetch-handler.js';
+export {
+  createOmiseWebhooks,
+  type OmiseApiFetch,
+  type OmiseApiVerificationOptions,
+  type OmiseErrorHandler,
+  type OmiseEventFor,
+  type OmiseEventHandler,
+  type OmiseEventKeyPattern,
+  type OmiseEventKeysMatching,
+  type OmiseEventSelector,
+  type OmiseReceiveInput,
+  type OmiseReceiveResult,
+  type OmiseRequestHeaders,
+  type OmiseWebhooks,
+  type OmiseWebhooksOptions,
+} from './create-omise-webhooks.js';
+export {
+  createMemoryDedupeStore,
+  type DedupeStore,
+  type MemoryDedupeStoreOptions,
+} from './dedupe-store.js';
+export {
+  type OmiseJsonPosition,
+  OmiseWebhookError,
+  type OmiseWebhookErrorCode,
+  type OmiseWebhookErrorDetails,
+} from './errors.js';
 export {
   closestEventKeys,
   isKnownOmiseEvent,
@@ -12,6 +41,12 @@ export {
   type OmiseEventKey,
   type OmiseEventKeyInfo,
 } from './event-catalogue.js';
+export {
+  handleOmiseWebhookRequest,
+  OMISE_WEBHOOK_ERROR_STATUS,
+  type OmiseWebhookRequest,
+  type OmiseWebhookResponse,
+} from './handle-omise-webhook-request.js';
 export { type FormatOmiseJsonOptions, formatOmiseJson } from './omise-json.js';
 export {
   DEFAULT_TOLERANCE_SEC,

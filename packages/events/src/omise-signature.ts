@@ -436,6 +436,21 @@ export function readOmiseSignatureHeaders(
   return result;
 }
 
+/**
+ * Internal (not exported from the index): what is wrong with a webhook secret, or `undefined` when
+ * it is usable. Lets `createOmiseWebhooks` refuse a bad secret when it is configured rather than
+ * on the first delivery.
+ *
+ * @example
+ * ```ts
+ * webhookSecretProblem('skey_test_123'); // 'looks like an Omise API key (skey_...), not a webhook secret; ...'
+ * ```
+ */
+export function webhookSecretProblem(secret: string): string | undefined {
+  const decoded = decodeSecret(secret);
+  return decoded.ok ? undefined : decoded.problem;
+}
+
 type DecodedSecret = { ok: true; key: Uint8Array } | { ok: false; problem: string; onlyWhitespace: boolean };
 
 /** Strict base64: a secret that is not should fail loudly, not decode to a key by accident. */
