@@ -1,43 +1,33 @@
-// How the example tests get a signed Omise event: through this one function, so the source can
-// change in one place.
-//
-// Today it signs a byte-exact fixture of the library with signOmisePayload. Once
-// `omise-webhook trigger` is merged, switch signedEvent() to run
-//   omise-webhook trigger <key> --print --json      (with OMISE_WEBHOOK_SECRET=<secret>)
-// and return the one JSON line it prints, which has this same shape.
+// How the example tests get a signed Omise event: from the real `omise-webhook trigger`
+// command, exactly as a developer would produce one for their own handler:
+//   OMISE_WEBHOOK_SECRET=<secret> omise-webhook trigger <key> --print --json
 
-import { readFileSync } from 'node:fs';
-import { signOmisePayload } from '@omise-webhook/events';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 /** One signed delivery, in the shape `omise-webhook trigger <key> --print --json` prints. */
 export interface SignedEvent {
   method: 'POST';
-  /** In order: Content-Type, Omise-Signature, Omise-Signature-Timestamp. */
+  /** In order: Content-Type, Omise-Signature, Omise-Signature-Timestamp, Omise-Webhook-Origin. */
   headers: Array<[string, string]>;
   /** The exact body that was signed. */
   body: string;
 }
 
-const FIXTURES = new URL('../../packages/events/test/fixtures/', import.meta.url);
+const CLI = fileURLToPath(new URL('../../packages/cli/bin/omise-webhook.js', import.meta.url));
+const run = promisify(execFile);
 
-/** A delivery of event `key`, signed now with `secret` (base64), as Omise would send it. */
+/** A delivery of event `key`, built and signed now with `secret` (base64) by `omise-webhook trigger`. */
 export async function signedEvent(key: string, secret: string): Promise<SignedEvent> {
-  let body: string;
-  try {
-    body = readFileSync(new URL(`${key}.json`, FIXTURES), 'utf8');
-  } catch {
-    throw new Error(`no fixture for ${key} in packages/events/test/fixtures; pick one of the keys there`);
-  }
-  const { signature, timestamp } = await signOmisePayload({ payload: body, secret });
-  return {
-    method: 'POST',
-    headers: [
-      ['Content-Type', 'application/json'],
-      ['Omise-Signature', signature],
-      ['Omise-Signature-Timestamp', timestamp],
-    ],
-    body,
-  };
+  const { stdout } = await run(process.execPath, [CLI, 'trigger', key, '--print', '--json'], {
+    // A clean environment: no .env of the caller's, no other secret.
+    env: { PATH: process.env.PATH ?? '', OMISE_WEBHOOK_SECRET: secret, NO_COLOR: '1' },
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+  });
+  const line = stdout.trim();
+  if (line.includes('\n')) throw new Error(`trigger printed more than one line:\n${stdout}`);
+  return JSON.parse(line) as SignedEvent;
 }
 
 /** Send a signed delivery to `url` exactly as given (the body's bytes unchanged). */
