@@ -1,5 +1,6 @@
-import { collectOmiseIds, eventCreatedAt, type OmiseWebhookDelivery, safeParseOmiseEvent } from '@omise-webhook/events';
+import { type OmiseWebhookDelivery, safeParseOmiseEvent } from '@omise-webhook/events';
 import type { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
+import { eventLookupFields } from '../core/event-lookup-fields.js';
 import type { Notifier } from '../core/notifier.js';
 import { type Clock, type EventStore, type NewDelivery, type SyncCheckpointPort, systemClock } from '../core/ports.js';
 import { omiseTime } from '../core/simulate/ids.js';
@@ -214,15 +215,8 @@ export class EventSyncer {
     }
     const event = parsed.event;
     const now = new Date(clock.now()).toISOString();
-    const data = event.data as { object?: unknown; id?: unknown };
     const delivery: NewDelivery = {
-      eventId: event.id,
-      key: event.key,
-      livemode: event.livemode,
-      objectType: typeof data.object === 'string' ? data.object : 'unknown',
-      objectId: typeof data.id === 'string' ? data.id : null,
-      relatedIds: collectOmiseIds(event.data).filter((id) => id !== event.id),
-      createdAt: eventCreatedAt(event) ?? null,
+      ...eventLookupFields(event),
       receivedAt: now,
       body: Buffer.from(text, 'utf8'),
       headers: [],

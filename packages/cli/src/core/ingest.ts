@@ -1,12 +1,11 @@
 import {
-  collectOmiseIds,
-  eventCreatedAt,
   type OmiseEvent,
   readOmiseSignatureHeaders,
   safeParseOmiseEvent,
   verifyOmiseSignature,
 } from '@omise-webhook/events';
 import { describeDifferences } from './compare-events.js';
+import { eventLookupFields } from './event-lookup-fields.js';
 import type {
   HeaderList,
   NewDelivery,
@@ -171,15 +170,8 @@ export async function ingestWebhook(
           }
         : { mode: policy.mode, status: 'verified', reason: checks.join('; ') };
 
-  const data = event.data as { object?: unknown; id?: unknown };
   const delivery: NewDelivery = {
-    eventId: event.id,
-    key: event.key,
-    livemode: event.livemode,
-    objectType: typeof data.object === 'string' ? data.object : 'unknown',
-    objectId: typeof data.id === 'string' ? data.id : null,
-    relatedIds: collectOmiseIds(event.data).filter((id) => id !== event.id),
-    createdAt: eventCreatedAt(event) ?? null,
+    ...eventLookupFields(event),
     receivedAt: request.receivedAt.toISOString(),
     body: request.body,
     headers: request.headers,
