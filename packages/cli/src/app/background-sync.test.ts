@@ -4,24 +4,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startFakeOmise } from '../adapters/fake-omise/fake-omise-server.js';
 import { startupBanner } from '../cli/commands/serve.js';
-import type { CliContext } from '../cli/context.js';
-import { runCli } from '../testing/run-cli.js';
-import { CapturedOutput, startTestServer } from '../testing/test-server.js';
+import { runCli, testCliContext } from '../testing/run-cli.js';
+import { startTestServer } from '../testing/test-server.js';
 
 const SECRET_KEY = 'skey_test_5backgroundsync';
-
-function bannerContext(): CliContext {
-  return {
-    argv: [],
-    env: {},
-    cwd: '/',
-    stdout: new CapturedOutput(),
-    stderr: new CapturedOutput(),
-    signal: new AbortController().signal,
-    fetch,
-    dotenv: { file: null, names: [], error: null },
-  };
-}
 
 describe('serve --sync', () => {
   it('fetches missed events at start, reports them, checkpoints, and fetches new ones on the next run', async () => {
@@ -51,7 +37,7 @@ describe('serve --sync', () => {
       assert.ok(existsSync(join(server.config.logDir, 'api', 'event', `${seeded[0]}.json`)));
       assert.ok(existsSync(join(server.config.logDir, 'sync-checkpoint.json')));
       assert.match(
-        startupBanner(server, bannerContext()),
+        startupBanner(server, testCliContext()),
         new RegExp(`\\nsync: every 1m, events missing here are fetched from ${fake.url}/events and stored\\n`),
       );
 
@@ -71,7 +57,7 @@ describe('serve --sync', () => {
     try {
       assert.equal(server.sync, null);
       assert.match(
-        startupBanner(server, bannerContext()),
+        startupBanner(server, testCliContext()),
         /\nsync: OFF: --sync needs your secret key to read the Omise Events API; set OMISE_SECRET_KEY=skey_test_\.\.\. in \.env\n/,
       );
     } finally {

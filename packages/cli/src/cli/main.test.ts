@@ -5,50 +5,14 @@ import { describe, it } from 'node:test';
 import { startServer } from '../app/server.js';
 import { eventBody } from '../testing/delivery-fixtures.js';
 import { rawRequest } from '../testing/http.js';
+import { parseServeConfig, runCli } from '../testing/run-cli.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
 import { CapturedOutput, temporaryDirectory, testServerConfig } from '../testing/test-server.js';
-import { buildServerConfig } from './commands/serve.js';
-import type { CliContext } from './context.js';
-import type { Env } from './dotenv.js';
-import { buildProgram, main } from './main.js';
-
-async function run(argv: string[], options: { env?: Env; cwd?: string; signal?: AbortSignal } = {}) {
-  const stdout = new CapturedOutput();
-  const stderr = new CapturedOutput();
-  const code = await main({
-    argv,
-    env: options.env ?? {},
-    cwd: options.cwd ?? temporaryDirectory(),
-    stdout,
-    stderr,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-/** Parses `serve` flags the way the CLI does, without starting anything. */
-function serveConfig(argv: string[], env: Env = {}) {
-  const context: CliContext = {
-    argv,
-    env,
-    cwd: '/',
-    stdout: new CapturedOutput(),
-    stderr: new CapturedOutput(),
-    signal: new AbortController().signal,
-    fetch,
-    dotenv: { file: null, names: [], error: null },
-  };
-  const program = buildProgram(context);
-  const serve = program.commands.find((c) => c.name() === 'serve');
-  assert.ok(serve);
-  serve.action(() => {});
-  program.parse(['serve', ...argv], { from: 'user' });
-  return buildServerConfig(serve, context);
-}
+import { main } from './main.js';
 
 describe('cli', () => {
   it('--help lists the commands and exits 0', async () => {
-    const result = await run(['--help']);
+    const result = await runCli(['--help']);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /Usage: omise-webhook/);
     assert.match(result.stdout, /serve/);
@@ -56,7 +20,7 @@ describe('cli', () => {
   });
 
   it('serve --help shows every flag with its environment variable and default', async () => {
-    const result = await run(['serve', '--help']);
+    const result = await runCli(['serve', '--help']);
     assert.equal(result.code, 0);
     // Help wraps at the terminal width; compare with the whitespace folded.
     result.stdout = result.stdout.replace(/\s+/g, ' ');
@@ -75,39 +39,39 @@ describe('cli', () => {
   });
 
   it('takes flags over the environment over defaults', () => {
-    assert.equal(serveConfig([]).port, 3000);
-    assert.equal(serveConfig([], { PORT: '4000' }).port, 4000);
-    assert.equal(serveConfig(['--port', '5000'], { PORT: '4000' }).port, 5000);
-    assert.equal(serveConfig([], { OMISE_WEBHOOK_MAX_BODY: '512kb' }).maxBodyBytes, 512 * 1024);
-    assert.equal(serveConfig(['--request-timeout', '250ms']).requestTimeoutMs, 250);
-    assert.equal(serveConfig([], { OMISE_WEBHOOK_ALLOW_LIVE: 'true' }).allowLive, true);
-    assert.equal(serveConfig(['--allow-live']).allowLive, true);
-    assert.equal(serveConfig([]).allowLive, false);
-    assert.equal(serveConfig([]).files, true);
-    assert.equal(serveConfig(['--no-files']).files, false);
-    assert.equal(serveConfig([], { OMISE_WEBHOOK_FILES: 'false' }).files, false);
-    assert.deepEqual(serveConfig([], { OMISE_WEBHOOK_SECRET: 'b2xk, bmV3' }).webhookSecrets, ['b2xk', 'bmV3']);
-    assert.equal(serveConfig([], { OMISE_TEST_SECRET_KEY: 'skey_test_orig' }).secretKey, 'skey_test_orig');
+    assert.equal(parseServeConfig([]).port, 3000);
+    assert.equal(parseServeConfig([], { PORT: '4000' }).port, 4000);
+    assert.equal(parseServeConfig(['--port', '5000'], { PORT: '4000' }).port, 5000);
+    assert.equal(parseServeConfig([], { OMISE_WEBHOOK_MAX_BODY: '512kb' }).maxBodyBytes, 512 * 1024);
+    assert.equal(parseServeConfig(['--request-timeout', '250ms']).requestTimeoutMs, 250);
+    assert.equal(parseServeConfig([], { OMISE_WEBHOOK_ALLOW_LIVE: 'true' }).allowLive, true);
+    assert.equal(parseServeConfig(['--allow-live']).allowLive, true);
+    assert.equal(parseServeConfig([]).allowLive, false);
+    assert.equal(parseServeConfig([]).files, true);
+    assert.equal(parseServeConfig(['--no-files']).files, false);
+    assert.equal(parseServeConfig([], { OMISE_WEBHOOK_FILES: 'false' }).files, false);
+    assert.deepEqual(parseServeConfig([], { OMISE_WEBHOOK_SECRET: 'b2xk, bmV3' }).webhookSecrets, ['b2xk', 'bmV3']);
+    assert.equal(parseServeConfig([], { OMISE_TEST_SECRET_KEY: 'skey_test_orig' }).secretKey, 'skey_test_orig');
     assert.equal(
-      serveConfig([], { OMISE_SECRET_KEY: 'skey_test_new', OMISE_TEST_SECRET_KEY: 'skey_test_orig' }).secretKey,
+      parseServeConfig([], { OMISE_SECRET_KEY: 'skey_test_new', OMISE_TEST_SECRET_KEY: 'skey_test_orig' }).secretKey,
       'skey_test_new',
     );
   });
 
   it('names the bad value, its flag and its variable, and exits 2', async () => {
-    const badPort = await run(['serve', '--port', 'eighty']);
+    const badPort = await runCli(['serve', '--port', 'eighty']);
     assert.equal(badPort.code, 2);
     assert.equal(badPort.stderr, 'omise-webhook: --port (PORT) got "eighty"; expected a port number from 0 to 65535\n');
-    const badVerify = await run(['serve'], { env: { OMISE_WEBHOOK_VERIFY: 'maybe' } });
+    const badVerify = await runCli(['serve'], { env: { OMISE_WEBHOOK_VERIFY: 'maybe' } });
     assert.equal(badVerify.code, 2);
     assert.match(
       badVerify.stderr,
       /--verify \(OMISE_WEBHOOK_VERIFY\) got "maybe"; expected one of auto, signature, api, both, none/,
     );
-    const forced = await run(['serve', '--verify', 'signature', '--port', '0']);
+    const forced = await runCli(['serve', '--verify', 'signature', '--port', '0']);
     assert.equal(forced.code, 2);
     assert.match(forced.stderr, /--verify signature needs the webhook secret: set OMISE_WEBHOOK_SECRET/);
-    const unknown = await run(['serv']);
+    const unknown = await runCli(['serv']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command 'serv'/);
   });
@@ -158,12 +122,12 @@ describe('cli', () => {
     );
     assert.doesNotMatch(stdout.text + stderr.text, new RegExp(`${secretKey}|${TEST_WEBHOOK_SECRET.slice(0, 12)}`));
 
-    const list = await run(['events', 'list', '--log-dir', join(cwd, 'log')]);
+    const list = await runCli(['events', 'list', '--log-dir', join(cwd, 'log')]);
     assert.equal(list.code, 0);
     assert.match(list.stdout, /charge\.create\s+evnt_test_5xdotenv1/);
-    const raw = await run(['events', 'show', 'evnt_test_5xdotenv1', '--raw', '--log-dir', join(cwd, 'log')]);
+    const raw = await runCli(['events', 'show', 'evnt_test_5xdotenv1', '--raw', '--log-dir', join(cwd, 'log')]);
     assert.equal(raw.stdout, body);
-    const missing = await run(['events', 'show', 'evnt_test_nope', '--log-dir', join(cwd, 'log')]);
+    const missing = await runCli(['events', 'show', 'evnt_test_nope', '--log-dir', join(cwd, 'log')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no stored event has id evnt_test_nope/);
   });
@@ -179,7 +143,7 @@ describe('cli', () => {
       await rawRequest({ url: server.listener.url, body: eventBody({ eventId: id, key }) });
     }
     await server.close();
-    const result = await run(['events', 'list', '--key', 'charge.*', '--json'], {
+    const result = await runCli(['events', 'list', '--key', 'charge.*', '--json'], {
       env: { OMISE_WEBHOOK_LOG_DIR: config.logDir },
     });
     assert.equal(result.code, 0);
@@ -194,7 +158,7 @@ describe('cli', () => {
         ['evnt_test_5xlist1', 'charge.create'],
       ],
     );
-    const none = await run(['events', 'list', '--log-dir', join(temporaryDirectory(), 'nowhere')]);
+    const none = await runCli(['events', 'list', '--log-dir', join(temporaryDirectory(), 'nowhere')]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no store at .*omise-webhook\.sqlite; run `omise-webhook serve` first/);
   });

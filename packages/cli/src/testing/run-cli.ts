@@ -1,5 +1,8 @@
+import type { ServerConfig } from '../app/server.js';
+import { buildServerConfig } from '../cli/commands/serve.js';
+import type { CliContext } from '../cli/context.js';
 import type { Env } from '../cli/dotenv.js';
-import { main } from '../cli/main.js';
+import { buildProgram, main } from '../cli/main.js';
 import type { Clock } from '../core/ports.js';
 import { CapturedOutput, temporaryDirectory } from './test-server.js';
 
@@ -70,4 +73,30 @@ export function recordingFetch(): {
     return fetch(input, init);
   };
   return { fetch: recording, requests };
+}
+
+/** A CLI context with captured output and nothing from the real process. */
+export function testCliContext(overrides: Partial<CliContext> = {}): CliContext {
+  return {
+    argv: [],
+    env: {},
+    cwd: '/',
+    stdout: new CapturedOutput(),
+    stderr: new CapturedOutput(),
+    signal: new AbortController().signal,
+    fetch,
+    dotenv: { file: null, names: [], error: null },
+    ...overrides,
+  };
+}
+
+/** Parses `serve` flags the way the CLI does (flag, then environment, then default), without starting anything. */
+export function parseServeConfig(argv: string[], env: Env = {}): ServerConfig {
+  const context = testCliContext({ argv, env });
+  const program = buildProgram(context);
+  const serve = program.commands.find((command) => command.name() === 'serve');
+  if (!serve) throw new Error('the CLI has no serve command');
+  serve.action(() => {});
+  program.parse(['serve', ...argv], { from: 'user' });
+  return buildServerConfig(serve, context);
 }

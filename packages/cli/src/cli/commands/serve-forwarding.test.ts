@@ -1,41 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CapturedOutput, temporaryDirectory } from '../../testing/test-server.js';
-import type { CliContext } from '../context.js';
+import { parseServeConfig, runCli } from '../../testing/run-cli.js';
 import type { Env } from '../dotenv.js';
-import { buildProgram, main } from '../main.js';
-import { buildServerConfig } from './serve.js';
-
-/** Parses `serve` flags the way the CLI does, without starting anything. */
-function serveConfig(argv: string[], env: Env = {}) {
-  const context: CliContext = {
-    argv,
-    env,
-    cwd: '/',
-    stdout: new CapturedOutput(),
-    stderr: new CapturedOutput(),
-    signal: new AbortController().signal,
-    fetch,
-    dotenv: { file: null, names: [], error: null },
-  };
-  const program = buildProgram(context);
-  const serve = program.commands.find((c) => c.name() === 'serve');
-  assert.ok(serve);
-  serve.action(() => {});
-  program.parse(['serve', ...argv], { from: 'user' });
-  return buildServerConfig(serve, context);
-}
-
-async function run(argv: string[], env: Env = {}) {
-  const stdout = new CapturedOutput();
-  const stderr = new CapturedOutput();
-  const code = await main({ argv, env, cwd: temporaryDirectory(), stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 describe('serve: forwarding flags', () => {
   it('defaults: no targets, 10 s timeout, 5s,30s,2m,10m,1h,6h, 4xx final', () => {
-    const config = serveConfig([]);
+    const config = parseServeConfig([]);
     assert.deepEqual(config.forwardTo, []);
     assert.deepEqual(config.forward, []);
     assert.equal(config.forwardTimeoutMs, 10_000);
@@ -44,7 +14,7 @@ describe('serve: forwarding flags', () => {
   });
 
   it('takes repeated flags, and lists in the environment', () => {
-    const flags = serveConfig([
+    const flags = parseServeConfig([
       '--forward-to',
       'http://localhost:8080/a',
       '--forward-to',
@@ -62,7 +32,7 @@ describe('serve: forwarding flags', () => {
     assert.equal(flags.forwardTimeoutMs, 2_000);
     assert.deepEqual(flags.retryScheduleMs, [1_000, 10_000, 60_000]);
     assert.equal(flags.retry4xx, true);
-    const env = serveConfig([], {
+    const env = parseServeConfig([], {
       OMISE_WEBHOOK_FORWARD_TO: 'http://localhost:8080/a, http://localhost:8081/b',
       OMISE_WEBHOOK_FORWARD: 'charge.*,dispute.*=http://localhost:1/c; refund.*=http://localhost:2/d',
       OMISE_WEBHOOK_RETRY_SCHEDULE: 'none',
@@ -104,14 +74,14 @@ describe('serve: forwarding flags', () => {
       [['--forward-timeout', 'forever'], {}, /--forward-timeout \(OMISE_WEBHOOK_FORWARD_TIMEOUT\) got "forever"/],
     ];
     for (const [argv, env, message] of cases) {
-      const result = await run(['serve', '--port', '0', ...argv], env);
+      const result = await runCli(['serve', '--port', '0', ...argv], { env });
       assert.equal(result.code, 2, argv.join(' '));
       assert.match(result.stderr, message);
     }
   });
 
   it('documents every forwarding and replay flag with its variable', async () => {
-    const serve = (await run(['serve', '--help'])).stdout.replace(/\s+/g, ' ');
+    const serve = (await runCli(['serve', '--help'])).stdout.replace(/\s+/g, ' ');
     for (const [flag, env] of [
       ['--forward-to', 'OMISE_WEBHOOK_FORWARD_TO'],
       ['--forward', 'OMISE_WEBHOOK_FORWARD'],
@@ -122,7 +92,7 @@ describe('serve: forwarding flags', () => {
       assert.match(serve, new RegExp(`${flag} [^[]*\\[env: ${env}\\]`));
     }
     assert.match(serve, /default: 5s,30s,2m,10m,1h,6h/);
-    const replay = (await run(['replay', '--help'])).stdout.replace(/\s+/g, ' ');
+    const replay = (await runCli(['replay', '--help'])).stdout.replace(/\s+/g, ' ');
     for (const flag of [
       '--to',
       '--resign',

@@ -4,39 +4,12 @@ import { describe, it } from 'node:test';
 import { LocalTunnelProvider } from '../../adapters/tunnel/local-tunnel.js';
 import { explainNgrokError } from '../../adapters/tunnel/ngrok-errors.js';
 import type { TunnelProvider } from '../../core/tunnel.js';
+import { parseServeConfig, runCli } from '../../testing/run-cli.js';
 import { CapturedOutput, temporaryDirectory } from '../../testing/test-server.js';
-import type { CliContext } from '../context.js';
 import type { Env } from '../dotenv.js';
-import { buildProgram, main } from '../main.js';
-import { buildServerConfig } from './serve.js';
+import { main } from '../main.js';
 
 const PAGE = 'https://dashboard.omise.co/test/webhooks';
-
-function serveConfig(argv: string[], env: Env = {}) {
-  const context: CliContext = {
-    argv,
-    env,
-    cwd: '/',
-    stdout: new CapturedOutput(),
-    stderr: new CapturedOutput(),
-    signal: new AbortController().signal,
-    fetch,
-    dotenv: { file: null, names: [], error: null },
-  };
-  const program = buildProgram(context);
-  const serve = program.commands.find((c) => c.name() === 'serve');
-  assert.ok(serve);
-  serve.action(() => {});
-  program.parse(['serve', ...argv], { from: 'user' });
-  return buildServerConfig(serve, context);
-}
-
-async function run(argv: string[], env: Env = {}) {
-  const stdout = new CapturedOutput();
-  const stderr = new CapturedOutput();
-  const code = await main({ argv, env, cwd: temporaryDirectory(), stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 /** Runs `serve` until its banner is printed, then stops it; returns what it printed. */
 async function serveBanner(argv: string[], options: { env?: Env; tunnelProvider?: TunnelProvider } = {}) {
@@ -62,55 +35,56 @@ async function serveBanner(argv: string[], options: { env?: Env; tunnelProvider?
 
 describe('serve: tunnel options', () => {
   it('reads --tunnel, --tunnel-domain and --public-url from flags or the environment, and NGROK_AUTHTOKEN from the environment', () => {
-    assert.equal(serveConfig([]).tunnel, false);
-    assert.equal(serveConfig(['--tunnel']).tunnel, true);
-    assert.equal(serveConfig([], { OMISE_WEBHOOK_TUNNEL: 'true' }).tunnel, true);
-    assert.equal(serveConfig([], { NGROK_AUTHTOKEN: ' 2abc_tok ' }).tunnelAuthtoken, '2abc_tok');
-    assert.equal(serveConfig([]).tunnelAuthtoken, undefined);
+    assert.equal(parseServeConfig([]).tunnel, false);
+    assert.equal(parseServeConfig(['--tunnel']).tunnel, true);
+    assert.equal(parseServeConfig([], { OMISE_WEBHOOK_TUNNEL: 'true' }).tunnel, true);
+    assert.equal(parseServeConfig([], { NGROK_AUTHTOKEN: ' 2abc_tok ' }).tunnelAuthtoken, '2abc_tok');
+    assert.equal(parseServeConfig([]).tunnelAuthtoken, undefined);
     assert.equal(
-      serveConfig(['--tunnel-domain', 'https://My-App.ngrok-free.app/']).tunnelDomain,
+      parseServeConfig(['--tunnel-domain', 'https://My-App.ngrok-free.app/']).tunnelDomain,
       'my-app.ngrok-free.app',
     );
     assert.equal(
-      serveConfig([], { OMISE_WEBHOOK_TUNNEL_DOMAIN: 'env-app.ngrok-free.app' }).tunnelDomain,
+      parseServeConfig([], { OMISE_WEBHOOK_TUNNEL_DOMAIN: 'env-app.ngrok-free.app' }).tunnelDomain,
       'env-app.ngrok-free.app',
     );
     assert.equal(
-      serveConfig(['--public-url', 'https://abcd.trycloudflare.com']).publicUrl,
+      parseServeConfig(['--public-url', 'https://abcd.trycloudflare.com']).publicUrl,
       'https://abcd.trycloudflare.com/omise/webhook',
     );
     assert.equal(
-      serveConfig(['--path', '/hooks'], { OMISE_WEBHOOK_PUBLIC_URL: 'https://abcd.trycloudflare.com/hooks' }).publicUrl,
+      parseServeConfig(['--path', '/hooks'], { OMISE_WEBHOOK_PUBLIC_URL: 'https://abcd.trycloudflare.com/hooks' })
+        .publicUrl,
       'https://abcd.trycloudflare.com/hooks',
     );
   });
 
   it('refuses a bad --public-url or --tunnel-domain, naming the value, and both tunnel options at once', async () => {
-    const http = await run(['serve', '--public-url', 'http://abcd.ngrok-free.app']);
+    const http = await runCli(['serve', '--public-url', 'http://abcd.ngrok-free.app']);
     assert.equal(http.code, 2);
     assert.equal(
       http.stderr,
       'omise-webhook: --public-url (OMISE_WEBHOOK_PUBLIC_URL) got "http://abcd.ngrok-free.app"; expected an https:// URL: Omise only delivers webhooks over HTTPS with a valid certificate (this one is http)\n',
     );
-    const path = await run(['serve'], { OMISE_WEBHOOK_PUBLIC_URL: 'https://abcd.ngrok-free.app/webhooks' });
+    const path = await runCli(['serve'], { env: { OMISE_WEBHOOK_PUBLIC_URL: 'https://abcd.ngrok-free.app/webhooks' } });
     assert.equal(path.code, 2);
     assert.match(
       path.stderr,
       /got "https:\/\/abcd\.ngrok-free\.app\/webhooks"; expected a URL ending with the webhook path/,
     );
-    const domain = await run(['serve', '--tunnel', '--tunnel-domain', 'my-app.ngrok-free.app/omise/webhook']);
+    const domain = await runCli(['serve', '--tunnel', '--tunnel-domain', 'my-app.ngrok-free.app/omise/webhook']);
     assert.equal(domain.code, 2);
     assert.equal(
       domain.stderr,
       'omise-webhook: --tunnel-domain (OMISE_WEBHOOK_TUNNEL_DOMAIN) got "my-app.ngrok-free.app/omise/webhook"; expected a host name such as my-app.ngrok-free.app (no path, no port)\n',
     );
-    const both = await run(['serve', '--tunnel', '--public-url', 'https://abcd.ngrok-free.app']);
+    const both = await runCli(['serve', '--tunnel', '--public-url', 'https://abcd.ngrok-free.app']);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--tunnel and --public-url .* were both given; use --tunnel .* or --public-url/);
   });
 
   it('--help lists the tunnel flags with their variables', async () => {
-    const help = await run(['serve', '--help']);
+    const help = await runCli(['serve', '--help']);
     const text = help.stdout.replace(/\s+/g, ' ');
     for (const [flag, env] of [
       ['--tunnel', 'OMISE_WEBHOOK_TUNNEL'],
