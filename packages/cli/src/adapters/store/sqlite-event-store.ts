@@ -20,12 +20,15 @@ import type {
   VerificationStatus,
 } from '../../core/ports.js';
 import { keyPatternToSql, looksLikeOmiseId, normaliseLimit, parseCursor } from './query-helpers.js';
+import { SqliteTextSearch, trigramMatchQuery } from './sqlite-text-search.js';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or `:memory:` for tests. */
   filename: string;
   /** How many rejected requests to keep; older ones are deleted so a flood cannot fill the disk. */
   maxRejections?: number;
+  /** How long writes must pause before bodies are added to the text-search index (default 250 ms). */
+  textSearchIdleMs?: number;
 }
 
 const SCHEMA = `
@@ -52,6 +55,9 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_key ON events (key, seq);
 CREATE INDEX IF NOT EXISTS events_by_object_type ON events (object_type, seq);
 CREATE INDEX IF NOT EXISTS events_by_verification ON events (verification_status, seq);
+-- Newest-first listing with several filters (or a key range) scans this narrow index instead
+-- of the rows, whose bodies make a full scan of 100,000 events take half a second.
+CREATE INDEX IF NOT EXISTS events_for_listing ON events (seq, key, object_type, verification_status);
 CREATE TABLE IF NOT EXISTS event_omise_ids (
   omise_id TEXT NOT NULL,
   event_seq INTEGER NOT NULL,
@@ -163,6 +169,64 @@ function toStoredRejection(row: RejectionRow): StoredRejection {
   };
 }
 
+interface ListingFilter {
+  where: string[];
+  params: unknown[];
+  /** An `INDEXED BY` clause, or empty to let SQLite choose. */
+  indexedBy: string;
+}
+
+function whereClause(conditions: string[]): string {
+  return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+}
+
+/**
+ * The conditions of a listing query and the index that answers them newest first without a
+ * sort: a single equality uses its own (column, seq) index; a key range or several filters
+ * scan the narrow `events_for_listing` index (a sort over 70,000 matching rows took 200 ms).
+ */
+function listingFilter(query: EventQuery): ListingFilter {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const equalities: string[] = [];
+  let ranges = 0;
+  const before = parseCursor(query.cursor);
+  if (before !== null) {
+    where.push('seq < ?');
+    params.push(before);
+  }
+  if (query.key) {
+    const keyFilter = keyPatternToSql(query.key);
+    if (keyFilter) {
+      where.push(keyFilter.sql);
+      params.push(...keyFilter.params);
+      if (keyFilter.sql === '(key = ?)') equalities.push('events_by_key');
+      else ranges += 1;
+    }
+  }
+  if (query.objectType) {
+    where.push('object_type = ?');
+    params.push(query.objectType);
+    equalities.push('events_by_object_type');
+  }
+  if (query.verification) {
+    where.push('verification_status = ?');
+    params.push(query.verification);
+    equalities.push('events_by_verification');
+  }
+  const q = query.q?.trim();
+  if (q && looksLikeOmiseId(q)) {
+    where.push('(event_id = ? OR seq IN (SELECT event_seq FROM event_omise_ids WHERE omise_id = ?))');
+    params.push(q, q);
+    // The id lookup is the most selective condition: SQLite picks its indexes itself.
+    return { where, params, indexedBy: '' };
+  }
+  let indexedBy = '';
+  if (equalities.length === 1 && ranges === 0) indexedBy = `INDEXED BY ${equalities[0]}`;
+  else if (equalities.length + ranges > 0) indexedBy = 'INDEXED BY events_for_listing';
+  return { where, params, indexedBy };
+}
+
 interface QueuedWrite {
   run: () => unknown;
   resolve: (value: unknown) => void;
@@ -185,6 +249,7 @@ export class SqliteEventStore implements EventStore {
   #flushScheduled = false;
   #closed = false;
   readonly #statements;
+  readonly #textSearch: SqliteTextSearch;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
@@ -194,6 +259,7 @@ export class SqliteEventStore implements EventStore {
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(SCHEMA);
     this.#maxRejections = options.maxRejections ?? 1000;
+    this.#textSearch = new SqliteTextSearch(this.#db, { idleMs: options.textSearchIdleMs ?? 250 });
     const db = this.#db;
     this.#statements = {
       eventById: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
@@ -262,6 +328,7 @@ export class SqliteEventStore implements EventStore {
       for (const write of batch) write.reject(error);
       return;
     }
+    this.#textSearch.noteWrite();
     batch.forEach((write, index) => {
       const outcome = outcomes[index];
       if (outcome?.ok) write.resolve(outcome.value);
@@ -345,44 +412,68 @@ export class SqliteEventStore implements EventStore {
   }
 
   async listEvents(query: EventQuery = {}): Promise<EventPage> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const before = parseCursor(query.cursor);
-    if (before !== null) {
-      where.push('seq < ?');
-      params.push(before);
-    }
-    if (query.key) {
-      const keyFilter = keyPatternToSql(query.key);
-      if (keyFilter) {
-        where.push(keyFilter.sql);
-        params.push(...keyFilter.params);
-      }
-    }
-    if (query.objectType) {
-      where.push('object_type = ?');
-      params.push(query.objectType);
-    }
-    if (query.verification) {
-      where.push('verification_status = ?');
-      params.push(query.verification);
-    }
-    if (query.q) {
-      const q = query.q.trim();
-      if (looksLikeOmiseId(q)) {
-        where.push('(event_id = ? OR seq IN (SELECT event_seq FROM event_omise_ids WHERE omise_id = ?))');
-        params.push(q, q);
-      } else {
-        where.push('instr(body, ?) > 0');
-        params.push(Buffer.from(q, 'utf8'));
-      }
-    }
     const limit = normaliseLimit(query.limit);
-    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
-    const rows = this.#db.prepare<unknown[], EventRow>(sql).all(...params, limit + 1);
+    const filter = listingFilter(query);
+    const q = query.q?.trim();
+    const seqs =
+      q && !looksLikeOmiseId(q) ? this.#searchText(q, filter, limit + 1) : this.#filterSeqs(filter, limit + 1);
+    const rows =
+      seqs.length === 0
+        ? []
+        : this.#db
+            .prepare<number[], EventRow>(
+              `SELECT * FROM events WHERE seq IN (${seqs.map(() => '?').join(',')}) ORDER BY seq DESC`,
+            )
+            .all(...seqs);
     const items = rows.slice(0, limit).map(toStoredEvent);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
+  }
+
+  /** Newest-first seqs matching the filters, read from an index rather than the rows. */
+  #filterSeqs(filter: ListingFilter, count: number): number[] {
+    return this.#db
+      .prepare<unknown[], { seq: number }>(
+        `SELECT seq FROM events ${filter.indexedBy} ${whereClause(filter.where)} ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(...filter.params, count)
+      .map((row) => row.seq);
+  }
+
+  /**
+   * Text search: the events newer than the index are scanned, the rest are found through the
+   * trigram index; both confirm the match with `instr` on the exact bytes.
+   */
+  #searchText(text: string, filter: ListingFilter, count: number): number[] {
+    const needle = Buffer.from(text, 'utf8');
+    const indexedThrough = this.#textSearch.indexedThrough;
+    const scan = (extra: string, extraParams: unknown[], limit: number) =>
+      this.#db
+        .prepare<unknown[], { seq: number }>(
+          // NOT INDEXED: walk the rows newest first (by rowid) instead of sorting an index's matches.
+          `SELECT seq FROM events NOT INDEXED ${whereClause([...filter.where, extra, 'instr(body, ?) > 0'])} ORDER BY seq DESC LIMIT ?`,
+        )
+        .all(...filter.params, ...extraParams, needle, limit)
+        .map((row) => row.seq);
+    const found = scan('seq > ?', [indexedThrough], count);
+    if (found.length >= count) return found;
+    const match = trigramMatchQuery(text);
+    if (match === null) return [...found, ...scan('seq <= ?', [indexedThrough], count - found.length)];
+    const indexed = this.#db
+      .prepare<unknown[], { seq: number }>(
+        `SELECT seq FROM (SELECT rowid AS text_seq FROM events_text WHERE events_text MATCH ? ORDER BY rowid DESC)
+           JOIN events ON seq = text_seq
+           ${whereClause([...filter.where, 'text_seq <= ?', 'instr(body, ?) > 0'])}
+           ORDER BY text_seq DESC LIMIT ?`,
+      )
+      .all(match, ...filter.params, indexedThrough, needle, count - found.length)
+      .map((row) => row.seq);
+    return [...found, ...indexed];
+  }
+
+  /** Adds every stored body to the text-search index now, instead of in the background. */
+  catchUpTextSearch(): number {
+    return this.#textSearch.catchUp();
   }
 
   async eventsForObject(objectId: string): Promise<StoredEvent[]> {
@@ -447,6 +538,7 @@ export class SqliteEventStore implements EventStore {
     // Let writes already asked for reach the disk before closing.
     if (this.#queue.length > 0) this.#flush();
     this.#closed = true;
+    this.#textSearch.stop();
     this.#db.close();
   }
 }
