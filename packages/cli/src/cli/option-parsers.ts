@@ -60,3 +60,19 @@ export function parseBoolean(value: string, source: ValueSource): boolean {
   if (['0', 'false', 'no', 'off', ''].includes(normalised)) return false;
   return fail(source, value, 'true or false');
 }
+
+/** A token for the inspector: long enough to resist guessing, and safe in a URL and a cookie. */
+export function parseUiToken(value: string, source: ValueSource): string {
+  // The value itself is a secret: the message says what is wrong without repeating it.
+  if (!/^[A-Za-z0-9._~-]+$/.test(value)) {
+    throw new UsageError(
+      `${source.flag} (${source.env}) has characters other than letters, digits and . _ ~ -; use a random value such as the output of \`openssl rand -hex 24\``,
+    );
+  }
+  if (value.length < 16) {
+    throw new UsageError(
+      `${source.flag} (${source.env}) is ${value.length} characters long; use at least 16 (for example \`openssl rand -hex 24\`)`,
+    );
+  }
+  return value;
+}
