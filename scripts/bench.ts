@@ -4,7 +4,9 @@
  *
  * Prints requests/s, p50/p99 latency, the ratio of the two, and checks that every 2xx the
  * receiver gave is a stored event. Options: BENCH_DURATION (seconds per run, default 10),
- * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest).
+ * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, inspector).
+ * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
+ * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { reportInspectorBench } from './bench-inspector.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -160,7 +163,17 @@ async function benchIngest(): Promise<{
   const barePort = Number((await waitForLine(bare, /listening on (\d+)/, 'bare server'))[1]);
   const serve = spawn(
     process.execPath,
-    [join(root, 'packages/cli/bin/omise-webhook.js'), 'serve', '--port', '0', '--log-dir', logDir, '--json'],
+    [
+      join(root, 'packages/cli/bin/omise-webhook.js'),
+      'serve',
+      '--port',
+      '0',
+      '--ui-port',
+      '0',
+      '--log-dir',
+      logDir,
+      '--json',
+    ],
     {
       cwd: logDir,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -206,32 +219,51 @@ function table(results: RunResult[]): string {
   return lines.join('\n');
 }
 
-const ingest = await benchIngest();
-const lines: string[] = [
-  '## Ingest: signature verification + SQLite, against a bare node:http server',
-  '',
-  table(ingest.results),
-  '',
-];
-for (const connections of connectionsList) {
-  const bare = ingest.results.find((r) => r.target === 'bare node:http' && r.connections === connections);
-  const ours = ingest.results.find((r) => r.target === 'omise-webhook serve' && r.connections === connections);
-  if (bare && ours) {
-    lines.push(
-      `- concurrency ${connections}: ratio ${(ours.requestsPerSec / bare.requestsPerSec).toFixed(2)} of the bare server's throughput; p99 ${ours.p99} ms`,
-    );
+/** The ingest section: prints its table and whether the targets were met. */
+async function reportIngest(): Promise<void> {
+  const ingest = await benchIngest();
+  const lines: string[] = [
+    '## Ingest: signature verification + SQLite, against a bare node:http server',
+    '',
+    table(ingest.results),
+    '',
+  ];
+  for (const connections of connectionsList) {
+    const bare = ingest.results.find((r) => r.target === 'bare node:http' && r.connections === connections);
+    const ours = ingest.results.find((r) => r.target === 'omise-webhook serve' && r.connections === connections);
+    if (bare && ours) {
+      lines.push(
+        `- concurrency ${connections}: ratio ${(ours.requestsPerSec / bare.requestsPerSec).toFixed(2)} of the bare server's throughput; p99 ${ours.p99} ms`,
+      );
+    }
   }
+  lines.push(
+    `- acknowledged (2xx) ${ingest.acknowledged}, stored ${ingest.storedEvents}, lost ${ingest.lostEvents}`,
+    '',
+  );
+  const report = lines.join('\n');
+  process.stdout.write(`${report}\n`);
+  mkdirSync(join(root, 'bench-output'), { recursive: true });
+  writeFileSync(join(root, 'bench-output', 'ingest.md'), report);
+  writeFileSync(join(root, 'bench-output', 'ingest.json'), JSON.stringify(ingest, null, 2));
+  const c50 = ingest.results.filter((r) => r.connections === 50);
+  const ratio50 =
+    (c50.find((r) => r.target === 'omise-webhook serve')?.requestsPerSec ?? 0) /
+    (c50.find((r) => r.target === 'bare node:http')?.requestsPerSec ?? 1);
+  const p99 = c50.find((r) => r.target === 'omise-webhook serve')?.p99 ?? Infinity;
+  const pass = ratio50 >= 0.5 && p99 < 10 && ingest.lostEvents === 0;
+  process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
 }
-lines.push(`- acknowledged (2xx) ${ingest.acknowledged}, stored ${ingest.storedEvents}, lost ${ingest.lostEvents}`, '');
-const report = lines.join('\n');
-process.stdout.write(`${report}\n`);
-mkdirSync(join(root, 'bench-output'), { recursive: true });
-writeFileSync(join(root, 'bench-output', 'ingest.md'), report);
-writeFileSync(join(root, 'bench-output', 'ingest.json'), JSON.stringify(ingest, null, 2));
-const c50 = ingest.results.filter((r) => r.connections === 50);
-const ratio50 =
-  (c50.find((r) => r.target === 'omise-webhook serve')?.requestsPerSec ?? 0) /
-  (c50.find((r) => r.target === 'bare node:http')?.requestsPerSec ?? 1);
-const p99 = c50.find((r) => r.target === 'omise-webhook serve')?.p99 ?? Infinity;
-const pass = ratio50 >= 0.5 && p99 < 10 && ingest.lostEvents === 0;
-process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
+
+const SECTIONS = ['ingest', 'inspector'] as const;
+const only = (process.env.BENCH_ONLY ?? SECTIONS.join(','))
+  .split(',')
+  .map((section) => section.trim())
+  .filter(Boolean);
+const unknownSection = only.find((section) => !(SECTIONS as readonly string[]).includes(section));
+if (unknownSection !== undefined) {
+  process.stderr.write(`BENCH_ONLY got "${unknownSection}"; the sections are ${SECTIONS.join(', ')}\n`);
+  process.exit(2);
+}
+if (only.includes('ingest')) await reportIngest();
+if (only.includes('inspector')) await reportInspectorBench(root);

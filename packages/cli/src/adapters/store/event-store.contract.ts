@@ -238,6 +238,7 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
         (await store.pendingVerifications()).map((e) => e.eventId),
         [delivery.eventId],
       );
+      assert.deepEqual((await store.stats()).byVerification, { pending: 1 });
       const copy = { body: '{"object":"event"}', fetchedAt: '2026-11-26T07:01:00.000Z', differences: ['data.status'] };
       await store.updateVerification(
         delivery.eventId,
@@ -249,6 +250,9 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       assert.equal(stored?.verification.apiAttempts, 2);
       assert.deepEqual(stored?.omiseCopy, copy);
       assert.deepEqual(await store.pendingVerifications(), []);
+      assert.deepEqual((await store.stats()).byVerification, { verified: 1 }, 'the counts follow the update');
+      await store.updateVerification('evnt_test_5xnosuchevent', { mode: 'api', status: 'failed', reason: 'x' });
+      assert.deepEqual((await store.stats()).byVerification, { verified: 1 }, 'an unknown id changes nothing');
       await store.close();
     });
 
@@ -300,6 +304,12 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
         it('keeps every acknowledged write after a restart', async () => {
           store = await reopen(store);
           for (const id of ids) assert.ok(await store.getEvent(id), `${id} survived the restart`);
+          assert.deepEqual(await store.stats(), {
+            total: 40,
+            byKey: { 'charge.create': 40 },
+            byVerification: { verified: 40 },
+            rejected: 1,
+          });
           assert.equal((await store.listRejections()).items.length, 1);
           await store.close();
         });
