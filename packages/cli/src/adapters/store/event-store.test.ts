@@ -107,4 +107,20 @@ describe('SqliteEventStore text search index', () => {
     await reopened.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('never indexes a body twice when two processes share the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-text-index-'));
+    const filename = join(dir, 'shared.sqlite');
+    const serve = new SqliteEventStore({ filename, textSearchIdleMs: 60_000 });
+    for (const d of realisticDeliveries({ count: 50, seed: 5, idTag: 'two' })) await serve.recordDelivery(d);
+    const command = new SqliteEventStore({ filename, textSearchIdleMs: 60_000 });
+    assert.equal(command.catchUpTextSearch(), 50);
+    await command.close();
+    assert.equal(serve.catchUpTextSearch(), 0, 'the other process already indexed them');
+    const found = (await serve.listEvents({ q: 'Bangkok', limit: 500 })).items.map((e) => e.eventId);
+    assert.ok(found.length > 0);
+    assert.equal(new Set(found).size, found.length, 'no event listed twice');
+    await serve.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

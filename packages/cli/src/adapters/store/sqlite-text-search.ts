@@ -109,16 +109,21 @@ export class SqliteTextSearch {
   /** Indexes up to `limit` not yet indexed bodies; returns how many it indexed. */
   indexBatch(limit: number): number {
     const s = this.#statements;
-    const rows = s.unindexed.all(this.#indexedThrough, limit);
-    const last = rows.at(-1);
-    if (!last) return 0;
-    this.#db.transaction(() => {
+    const indexed = this.#db.transaction(() => {
+      // The watermark is read inside the transaction: another process on the same file (an
+      // `events` command) may have indexed some already, and a body must never be indexed twice.
+      const from = (s.state.get() as { indexed_through: number }).indexed_through;
+      const rows = s.unindexed.all(from, limit);
+      const last = rows.at(-1);
+      if (!last) return { count: 0, through: from };
       // Bodies of accepted events are valid UTF-8 (they parsed as JSON), so the text is exact.
       for (const row of rows) s.insert.run(row.seq, row.body.toString('utf8'));
       s.setState.run(last.seq);
+      return { count: rows.length, through: last.seq };
     })();
-    this.#indexedThrough = last.seq;
-    return rows.length;
+    // Only once committed: searches trust the index up to here.
+    this.#indexedThrough = indexed.through;
+    return indexed.count;
   }
 
   /** Indexes everything now (benchmarks and tests; `serve` lets it happen in the background). */
