@@ -186,6 +186,7 @@ async function startServe(logDir: string, extra: string[]): Promise<{ child: Chi
       '--log-dir',
       logDir,
       '--json',
+      '--no-ui',
       ...extra,
     ],
     {

@@ -4,7 +4,9 @@
  *
  * Prints requests/s, p50/p99 latency, the ratio of the two, and checks that every 2xx the
  * receiver gave is a stored event. Options: BENCH_DURATION (seconds per run, default 10),
- * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding).
+ * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding, inspector).
+ * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
+ * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { forwardingSection } from './bench-forwarding.js';
+import { reportInspectorBench } from './bench-inspector.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -161,7 +164,17 @@ async function benchIngest(): Promise<{
   const barePort = Number((await waitForLine(bare, /listening on (\d+)/, 'bare server'))[1]);
   const serve = spawn(
     process.execPath,
-    [join(root, 'packages/cli/bin/omise-webhook.js'), 'serve', '--port', '0', '--log-dir', logDir, '--json'],
+    [
+      join(root, 'packages/cli/bin/omise-webhook.js'),
+      'serve',
+      '--port',
+      '0',
+      '--ui-port',
+      '0',
+      '--log-dir',
+      logDir,
+      '--json',
+    ],
     {
       cwd: logDir,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -207,6 +220,7 @@ function table(results: RunResult[]): string {
   return lines.join('\n');
 }
 
+/** The ingest section: prints its table and whether the targets were met. */
 async function ingestSection(): Promise<void> {
   const ingest = await benchIngest();
   const lines: string[] = [
@@ -242,11 +256,16 @@ async function ingestSection(): Promise<void> {
   process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
 }
 
-const sections = new Set(
-  (process.env.BENCH_ONLY ?? 'ingest,forwarding')
-    .split(',')
-    .map((name) => name.trim())
-    .filter(Boolean),
-);
-if (sections.has('ingest')) await ingestSection();
-if (sections.has('forwarding')) await forwardingSection();
+const SECTIONS = ['ingest', 'forwarding', 'inspector'] as const;
+const only = (process.env.BENCH_ONLY ?? SECTIONS.join(','))
+  .split(',')
+  .map((section) => section.trim())
+  .filter(Boolean);
+const unknownSection = only.find((section) => !(SECTIONS as readonly string[]).includes(section));
+if (unknownSection !== undefined) {
+  process.stderr.write(`BENCH_ONLY got "${unknownSection}"; the sections are ${SECTIONS.join(', ')}\n`);
+  process.exit(2);
+}
+if (only.includes('ingest')) await ingestSection();
+if (only.includes('forwarding')) await forwardingSection();
+if (only.includes('inspector')) await reportInspectorBench(root);

@@ -1,9 +1,17 @@
 import { join, resolve } from 'node:path';
 import { signOmisePayload } from '@omise-webhook/events';
 import type { Writable } from '../adapters/console/console-reporter.js';
-import { ConsoleReporter } from '../adapters/console/console-reporter.js';
+import { ConsoleReporter, maskSecret } from '../adapters/console/console-reporter.js';
 import { EventFileMirror } from '../adapters/files/event-file-mirror.js';
 import { checkpointScope, FileSyncCheckpoint, MemorySyncCheckpoint } from '../adapters/files/sync-checkpoint-file.js';
+import {
+  generateUiToken,
+  type InspectorContext,
+  type InspectorStatus,
+  isLoopbackHost,
+  type RunningInspector,
+  startInspectorListener,
+} from '../adapters/http/inspector/index.js';
 import { RawHttpSender } from '../adapters/http/raw-http-sender.js';
 import { type RunningListener, startWebhookListener } from '../adapters/http/webhook-listener.js';
 import { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
@@ -78,6 +86,12 @@ export interface ServerConfig {
   retryScheduleMs?: number[];
   /** `--retry-4xx`. */
   retry4xx?: boolean;
+  /** Start the inspector (page + API) on its own listener, apart from the webhook listener. */
+  ui: boolean;
+  uiHost: string;
+  uiPort: number;
+  /** Required on every inspector request when set; generated when `uiHost` is not loopback and none is given. */
+  uiToken: string | undefined;
 }
 
 export interface ServerIo {
@@ -101,6 +115,8 @@ export interface RunningServer {
   notifier: Notifier;
   receiver: Receiver;
   listener: RunningListener;
+  /** The inspector listener, or null with `ui: false`. */
+  inspector: RunningInspector | null;
   mirror: EventFileMirror | null;
   verifier: PendingVerifier | null;
   /** Delivers forward jobs; also `forwardAttemptsFor(eventId)` and `replay(eventId, options)` for the inspector. */
@@ -177,6 +193,23 @@ export function openStore(config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRe
   });
 }
 
+/** Says why a listener could not start, naming the flag that changes it. */
+function listenError(error: unknown, where: { host: string; port: number; flags: string; hostFlag: string }): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new ConfigError(
+      `port ${where.port} on ${where.host} is already in use; stop the other program or choose another with ${where.flags}`,
+    );
+  }
+  if (code === 'EACCES') {
+    return new ConfigError(`not allowed to listen on ${where.host}:${where.port}; use a port above 1023`);
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new ConfigError(`cannot listen on host ${where.host}: no such address on this machine (${where.hostFlag})`);
+  }
+  return error;
+}
+
 /**
  * Builds the adapters from the configuration and starts the webhook listener.
  * Used by `omise-webhook serve`, by the tests and by the benchmark alike.
@@ -250,21 +283,52 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     });
   } catch (error) {
     await store.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new ConfigError(
-        `port ${config.port} on ${config.host} is already in use; stop the other program or choose another with --port (PORT)`,
-      );
+    throw listenError(error, {
+      host: config.host,
+      port: config.port,
+      flags: '--port (PORT)',
+      hostFlag: '--host / HOST',
+    });
+  }
+  let inspector: RunningInspector | null = null;
+  // Assigned once the tunnel is set up below; the inspector reads it lazily.
+  let tunnel: TunnelSupervisor | null = null;
+  const publicUrl = () => config.publicUrl ?? tunnel?.publicUrl ?? null;
+  if (config.ui) {
+    const context: InspectorContext = {
+      store,
+      notifier,
+      status: (): InspectorStatus => ({
+        webhookUrl: listener.url,
+        publicUrl: publicUrl(),
+        verificationMode: policy.mode,
+        verificationConfigured: policy.mode !== 'none',
+        secretKeyMasked: config.secretKey ? maskSecret(config.secretKey) : null,
+        allowLive: config.allowLive,
+      }),
+      forwardAttemptsFor: (eventId) => forwarder.forwardAttemptsFor(eventId),
+      replay: (eventId, options) => forwarder.replay(eventId, options),
+    };
+    try {
+      inspector = await startInspectorListener(context, {
+        host: config.uiHost,
+        port: config.uiPort,
+        token: config.uiToken ?? (isLoopbackHost(config.uiHost) ? null : generateUiToken()),
+        onError: (error) => report(`omise-webhook: the inspector could not answer a request: ${String(error)}`),
+      });
+    } catch (error) {
+      await listener.close();
+      await store.close();
+      throw listenError(error, {
+        host: config.uiHost,
+        port: config.uiPort,
+        flags: '--ui-port (OMISE_WEBHOOK_UI_PORT), or turn the inspector off with --no-ui',
+        hostFlag: '--ui-host / OMISE_WEBHOOK_UI_HOST',
+      });
     }
-    if (code === 'EACCES')
-      throw new ConfigError(`not allowed to listen on ${config.host}:${config.port}; use a port above 1023`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
-      throw new ConfigError(`cannot listen on host ${config.host}: no such address on this machine (--host / HOST)`);
-    }
-    throw error;
   }
   verifier?.start();
-  const tunnel = config.tunnel
+  tunnel = config.tunnel
     ? new TunnelSupervisor({
         provider: io.tunnelProvider ?? new NgrokTunnelProvider(),
         host: config.host,
@@ -307,6 +371,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     notifier,
     receiver,
     listener,
+    inspector,
     mirror,
     verifier,
     forwarder,
@@ -314,11 +379,12 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     policy,
     tunnel,
     get publicUrl() {
-      return config.publicUrl ?? tunnel?.publicUrl ?? null;
+      return publicUrl();
     },
     close: () => {
       closing ??= (async () => {
         await tunnel?.close();
+        await inspector?.close();
         await listener.close();
         await sync?.stop();
         await verifier?.stop();

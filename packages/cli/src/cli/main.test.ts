@@ -88,7 +88,7 @@ describe('cli', () => {
     const stdout = new CapturedOutput();
     const running = main({
       argv: ['serve', '--log-dir', join(cwd, 'log')],
-      env: { PORT: '0' },
+      env: { PORT: '0', OMISE_WEBHOOK_UI_PORT: '0' },
       cwd,
       stdout,
       stderr,

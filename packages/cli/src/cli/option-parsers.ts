@@ -117,3 +117,19 @@ export function parseSince(value: string, source: ValueSource, now: number = Dat
   if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) return Date.parse(text);
   return fail(source, value, 'a time like 2026-11-26T07:00:00Z or 2026-11-26, or a duration ago like 30m, 2h or 7d');
 }
+
+/** A token for the inspector: long enough to resist guessing, and safe in a URL and a cookie. */
+export function parseUiToken(value: string, source: ValueSource): string {
+  // The value itself is a secret: the message says what is wrong without repeating it.
+  if (!/^[A-Za-z0-9._~-]+$/.test(value)) {
+    throw new UsageError(
+      `${source.flag} (${source.env}) has characters other than letters, digits and . _ ~ -; use a random value such as the output of \`openssl rand -hex 24\``,
+    );
+  }
+  if (value.length < 16) {
+    throw new UsageError(
+      `${source.flag} (${source.env}) is ${value.length} characters long; use at least 16 (for example \`openssl rand -hex 24\`)`,
+    );
+  }
+  return value;
+}

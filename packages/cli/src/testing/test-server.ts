@@ -40,6 +40,11 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     apiRetryIntervalMs: 60_000,
     secretKey: undefined,
     webhookSecrets: [],
+    // Tests that want the inspector turn it on; port 0 then picks a free port.
+    ui: false,
+    uiHost: '127.0.0.1',
+    uiPort: 0,
+    uiToken: undefined,
     ...overrides,
   };
 }

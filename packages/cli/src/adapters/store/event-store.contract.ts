@@ -161,6 +161,73 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       await store.close();
     });
 
+    it('searches text case-sensitively in the exact bytes, newest first, page by page', async () => {
+      const store = await factory.open();
+      const deliveries = ['Somchai', 'somchai', 'SOMCHAI', 'Somchai Prasert', 'Somchai'].map((name, i) =>
+        makeDelivery({
+          key: i % 2 === 0 ? 'charge.create' : 'customer.create',
+          body: Buffer.from(`{"object": "event", "data": {"name": "${name}", "location": "\\/charges\\/${i}"}}`),
+        }),
+      );
+      for (const d of deliveries) await store.recordDelivery(d);
+      const ids = async (query: Parameters<EventStore['listEvents']>[0]) =>
+        (await store.listEvents(query)).items.map((e) => deliveries.findIndex((d) => d.eventId === e.eventId));
+      assert.deepEqual(await ids({ q: 'Somchai' }), [4, 3, 0]);
+      assert.deepEqual(await ids({ q: '  Somchai  ' }), [4, 3, 0], 'the text is trimmed');
+      assert.deepEqual(await ids({ q: 'SOMCHAI' }), [2]);
+      assert.deepEqual(await ids({ q: 'ai P' }), [3], 'any substring, spaces included');
+      assert.deepEqual(await ids({ q: 'mc' }), [4, 3, 1, 0], 'text shorter than three characters');
+      assert.deepEqual(await ids({ q: '\\/charges\\/2' }), [2], 'escapes are searched as they were sent');
+      assert.deepEqual(await ids({ q: 'Somchai', key: 'charge.*' }), [4, 0]);
+      const first = await store.listEvents({ q: 'Somchai', limit: 2 });
+      assert.equal(first.items.length, 2);
+      const rest = await store.listEvents({ q: 'Somchai', limit: 2, cursor: first.nextCursor ?? undefined });
+      assert.deepEqual(
+        rest.items.map((e) => e.eventId),
+        [deliveries[0]?.eventId],
+      );
+      assert.equal(rest.nextCursor, null);
+      await store.close();
+    });
+
+    it('combines every filter with a cursor and says when there is no next page', async () => {
+      const store = await factory.open();
+      const deliveries = Array.from({ length: 12 }, (_, i) =>
+        makeDelivery({
+          key: ['charge.create', 'charge.complete', 'refund.create'][i % 3] as string,
+          verification:
+            i % 4 === 0
+              ? { mode: 'none', status: 'unverified', reason: 'nothing to verify with' }
+              : { mode: 'signature', status: 'verified', reason: 'signature matched the webhook secret' },
+        }),
+      );
+      for (const d of deliveries) await store.recordDelivery(d);
+      const expected = deliveries
+        .map((d, i) => ({ d, i }))
+        .filter(({ d }) => d.key.startsWith('charge.') && d.verification.status === 'verified')
+        .map(({ i }) => i)
+        .reverse();
+      const seen: number[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listEvents({
+          key: 'charge.*',
+          objectType: 'charge',
+          verification: 'verified',
+          limit: 2,
+          ...(cursor ? { cursor } : {}),
+        });
+        pages += 1;
+        seen.push(...page.items.map((e) => deliveries.findIndex((d) => d.eventId === e.eventId)));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      assert.deepEqual(seen, expected);
+      assert.equal(pages, Math.ceil(expected.length / 2));
+      assert.deepEqual((await store.listEvents({ key: 'dispute.*', verification: 'failed' })).items, []);
+      await store.close();
+    });
+
     it('updates a pending verification and keeps Omise’s copy', async () => {
       const store = await factory.open();
       const delivery = makeDelivery({
@@ -171,6 +238,7 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
         (await store.pendingVerifications()).map((e) => e.eventId),
         [delivery.eventId],
       );
+      assert.deepEqual((await store.stats()).byVerification, { pending: 1 });
       const copy = { body: '{"object":"event"}', fetchedAt: '2026-11-26T07:01:00.000Z', differences: ['data.status'] };
       await store.updateVerification(
         delivery.eventId,
@@ -182,6 +250,9 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       assert.equal(stored?.verification.apiAttempts, 2);
       assert.deepEqual(stored?.omiseCopy, copy);
       assert.deepEqual(await store.pendingVerifications(), []);
+      assert.deepEqual((await store.stats()).byVerification, { verified: 1 }, 'the counts follow the update');
+      await store.updateVerification('evnt_test_5xnosuchevent', { mode: 'api', status: 'failed', reason: 'x' });
+      assert.deepEqual((await store.stats()).byVerification, { verified: 1 }, 'an unknown id changes nothing');
       await store.close();
     });
 
@@ -235,6 +306,12 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
         it('keeps every acknowledged write after a restart', async () => {
           store = await reopen(store);
           for (const id of ids) assert.ok(await store.getEvent(id), `${id} survived the restart`);
+          assert.deepEqual(await store.stats(), {
+            total: 40,
+            byKey: { 'charge.create': 40 },
+            byVerification: { verified: 40 },
+            rejected: 1,
+          });
           assert.equal((await store.listRejections()).items.length, 1);
           await store.close();
         });

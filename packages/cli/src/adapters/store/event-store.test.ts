@@ -1,7 +1,11 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { EventStore } from '../../core/ports.js';
+import { realisticDeliveries } from '../../testing/realistic-events.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 import { MemoryEventStore } from './memory-event-store.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
@@ -29,4 +33,94 @@ describeEventStoreContract('sqlite', {
     return reopened;
   },
   cleanup: async () => rmSync(sqliteDir, { recursive: true, force: true }),
+});
+
+describe('SqliteEventStore text search index', () => {
+  const queries = [
+    'Bangkok',
+    'SOMCHAI',
+    'somchai',
+    'ลูกค้าคืนสินค้า',
+    '"status": "failed"',
+    '\\/refunds',
+    '4242',
+    'zz',
+    'no such text anywhere',
+    'お誕生日',
+  ];
+
+  it('finds exactly what a scan of the bytes finds, before, during and after indexing', async () => {
+    const memory = new MemoryEventStore();
+    const sqlite = new SqliteEventStore({ filename: ':memory:', textSearchIdleMs: 60_000 });
+    const deliveries = [...realisticDeliveries({ count: 240, seed: 7 })];
+    const compare = async (stage: string) => {
+      for (const q of queries) {
+        for (const query of [
+          { q },
+          { q, key: 'charge.*' },
+          { q, limit: 7 },
+          { q, verification: 'verified' as const },
+        ]) {
+          let cursor: string | undefined;
+          do {
+            const page = { ...query, ...(cursor ? { cursor } : {}) };
+            const [expected, actual] = await Promise.all([memory.listEvents(page), sqlite.listEvents(page)]);
+            assert.deepEqual(
+              actual.items.map((e) => e.eventId),
+              expected.items.map((e) => e.eventId),
+              `${stage}: ${JSON.stringify(page)}`,
+            );
+            assert.equal(actual.nextCursor, expected.nextCursor, `${stage}: cursor of ${JSON.stringify(page)}`);
+            cursor = expected.nextCursor ?? undefined;
+          } while (cursor);
+        }
+      }
+    };
+    for (const d of deliveries.slice(0, 160)) await Promise.all([memory.recordDelivery(d), sqlite.recordDelivery(d)]);
+    await compare('nothing indexed');
+    assert.equal(sqlite.catchUpTextSearch(), 160);
+    for (const d of deliveries.slice(160)) await Promise.all([memory.recordDelivery(d), sqlite.recordDelivery(d)]);
+    await compare('indexed up to 160 of 240');
+    assert.equal(sqlite.catchUpTextSearch(), 80);
+    await compare('all indexed');
+    assert.equal(sqlite.catchUpTextSearch(), 0);
+    await sqlite.close();
+  });
+
+  it('indexes in the background once writes pause, and remembers how far it got', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-text-index-'));
+    const filename = join(dir, 'background-index.sqlite');
+    const store = new SqliteEventStore({ filename, textSearchIdleMs: 10 });
+    for (const d of realisticDeliveries({ count: 100, seed: 3, idTag: 'bg' })) await store.recordDelivery(d);
+    // Watch the committed watermark from a second connection (64 bodies per batch: two batches).
+    const watcher = new Database(filename, { readonly: true });
+    const indexedThrough = () =>
+      (watcher.prepare('SELECT indexed_through AS n FROM events_text_state').get() as { n: number }).n;
+    const deadline = Date.now() + 10_000;
+    while (indexedThrough() < 100 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(indexedThrough(), 100);
+    watcher.close();
+    await store.close();
+    const reopened = new SqliteEventStore({ filename, textSearchIdleMs: 60_000 });
+    assert.equal(reopened.catchUpTextSearch(), 0, 'nothing left to index after a restart');
+    assert.equal((await reopened.listEvents({ q: 'Bangkok', limit: 500 })).items.length > 0, true);
+    await reopened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('never indexes a body twice when two processes share the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-text-index-'));
+    const filename = join(dir, 'shared.sqlite');
+    const serve = new SqliteEventStore({ filename, textSearchIdleMs: 60_000 });
+    for (const d of realisticDeliveries({ count: 50, seed: 5, idTag: 'two' })) await serve.recordDelivery(d);
+    const command = new SqliteEventStore({ filename, textSearchIdleMs: 60_000 });
+    assert.equal(command.catchUpTextSearch(), 50);
+    await command.close();
+    assert.equal(serve.catchUpTextSearch(), 0, 'the other process already indexed them');
+    const found = (await serve.listEvents({ q: 'Bangkok', limit: 500 })).items.map((e) => e.eventId);
+    assert.ok(found.length > 0);
+    assert.equal(new Set(found).size, found.length, 'no event listed twice');
+    await serve.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
+import { isLoopbackHost } from '../../adapters/http/inspector/index.js';
 import { DEFAULT_OMISE_API_URL } from '../../adapters/omise-api/omise-api-client.js';
 import { forwardRoutesOf, type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
@@ -15,6 +16,7 @@ import {
   parsePositiveInt,
   parseRetrySchedule,
   parseTargetUrl,
+  parseUiToken,
   UsageError,
   type ValueSource,
 } from '../option-parsers.js';
@@ -128,6 +130,36 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     env: 'OMISE_API_URL',
     description: 'Omise API base URL (point it at `omise-webhook fake-omise` for offline work)',
     default: DEFAULT_OMISE_API_URL,
+  },
+  {
+    name: 'ui',
+    flags: '--no-ui',
+    env: 'OMISE_WEBHOOK_UI',
+    description: 'do not start the inspector (web page and API) (set the variable to false)',
+    default: true,
+  },
+  {
+    name: 'uiHost',
+    flags: '--ui-host <host>',
+    env: 'OMISE_WEBHOOK_UI_HOST',
+    description: 'address the inspector binds to; anything but loopback requires a token',
+    default: '127.0.0.1',
+  },
+  {
+    name: 'uiPort',
+    flags: '--ui-port <port>',
+    env: 'OMISE_WEBHOOK_UI_PORT',
+    description: 'port of the inspector (web page and API), separate from the webhook port',
+    default: 3001,
+    parse: parsePort,
+  },
+  {
+    name: 'uiToken',
+    flags: '--ui-token <token>',
+    env: 'OMISE_WEBHOOK_UI_TOKEN',
+    description:
+      'token the inspector requires on every request; generated and printed when --ui-host is not loopback and none is given',
+    parse: parseUiToken,
   },
   {
     name: 'apiRetryIntervalMs',
@@ -309,6 +341,29 @@ function describeForwarding(server: RunningServer): string[] {
   ];
 }
 
+/**
+ * Where to open the inspector. A generated token is printed once, in the URL, since it is
+ * the only way in; a token the user chose is theirs to add and is shown masked.
+ */
+function describeInspector(server: RunningServer): string[] {
+  const { inspector, config } = server;
+  if (!inspector) return ['inspector: off (--no-ui)'];
+  if (!inspector.token) return [`inspector: ${inspector.url} (live list, search, details; this machine only)`];
+  const exposed = isLoopbackHost(config.uiHost)
+    ? ''
+    : ` (listening on ${config.uiHost}: reachable from other machines)`;
+  if (config.uiToken) {
+    return [
+      `inspector: ${inspector.url}${exposed}`,
+      `  it requires the token from --ui-token / OMISE_WEBHOOK_UI_TOKEN (${maskSecret(config.uiToken)}): open ${inspector.url}?token=<your token>`,
+    ];
+  }
+  return [
+    `inspector: ${inspector.url}?token=${inspector.token}${exposed}`,
+    '  the token was generated for this run; set --ui-token (OMISE_WEBHOOK_UI_TOKEN) to keep one across restarts',
+  ];
+}
+
 /** Prints what is running and where; never a secret in full. */
 export function startupBanner(server: RunningServer, context: CliContext): string {
   const { config } = server;
@@ -318,6 +373,7 @@ export function startupBanner(server: RunningServer, context: CliContext): strin
     `store: ${config.store === 'sqlite' ? `${config.logDir}/omise-webhook.sqlite` : 'memory (forgotten on exit)'}${config.files ? `; files: ${config.logDir}/api/event/<id>.json` : ''}`,
     `live mode: ${config.allowLive ? 'ACCEPTED (--allow-live)' : 'refused (test mode only)'}`,
     ...describeForwarding(server),
+    ...describeInspector(server),
   ];
   if (config.syncIntervalMs) {
     lines.push(
