@@ -242,7 +242,7 @@ export async function verifyOmiseSignature(options: VerifyOmiseSignatureOptions)
 
   const keys: Uint8Array[] = [];
   for (const [index, text] of secretTexts.entries()) {
-    const decoded = decodeSecret(text);
+    const decoded = decodeSecretOnce(text);
     if (decoded.ok) {
       keys.push(decoded.key);
       continue;
@@ -365,7 +365,7 @@ export async function signOmisePayload(options: SignOmisePayloadOptions): Promis
       'signOmisePayload needs `secret`, the base64 webhook secret; it was missing or empty. Is the environment variable that holds it set?',
     );
   }
-  const decoded = decodeSecret(secret);
+  const decoded = decodeSecretOnce(secret);
   if (!decoded.ok) {
     throw new OmiseWebhookError('invalid_secret', `the secret ${decoded.problem}; a webhook secret is base64 text.`);
   }
@@ -452,6 +452,22 @@ export function webhookSecretProblem(secret: string): string | undefined {
 }
 
 type DecodedSecret = { ok: true; key: Uint8Array } | { ok: false; problem: string; onlyWhitespace: boolean };
+
+/**
+ * A receiver checks every delivery against the same one or two secrets: remember how each
+ * decoded (a handful at most) rather than validate and decode it again per request.
+ */
+const decodedSecrets = new Map<string, DecodedSecret>();
+
+function decodeSecretOnce(secret: string): DecodedSecret {
+  let decoded = decodedSecrets.get(secret);
+  if (decoded === undefined) {
+    decoded = decodeSecret(secret);
+    if (decodedSecrets.size >= 16) decodedSecrets.clear();
+    decodedSecrets.set(secret, decoded);
+  }
+  return decoded;
+}
 
 /** Strict base64: a secret that is not should fail loudly, not decode to a key by accident. */
 function decodeSecret(secret: string): DecodedSecret {
@@ -609,8 +625,10 @@ function show(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
 }
 
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 function toHex(bytes: Uint8Array): string {
   let hex = '';
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+  for (const byte of bytes) hex += HEX_BYTES[byte] as string;
   return hex;
 }

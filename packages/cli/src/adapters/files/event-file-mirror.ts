@@ -68,7 +68,8 @@ export class EventFileMirror {
   enqueue(event: StoredEvent): void {
     const path = eventFilePath(this.#logDir, event.eventId);
     if (path === null) return;
-    const source = event.omiseCopy?.body ?? Buffer.from(event.body).toString('utf8');
+    // The bytes go as they are: decoding them is the writer thread's work, not the receiver's.
+    const source = event.omiseCopy?.body ?? event.body;
     const worker = this.#writer();
     // Keep the process alive while files are being written; let it go when idle.
     if (this.#inFlight === 0) worker.ref();

@@ -1,5 +1,5 @@
 // The file mirror's writer thread. Plain JavaScript so it starts without a TypeScript loader.
-// It receives { id, path, dir, source } messages, writes each file atomically (a temporary
+// It receives { id, path, dir, source } messages (source: the JSON as text or UTF-8 bytes), writes each file atomically (a temporary
 // file renamed into place) with synchronous calls, and answers { id, error }. Running here
 // keeps the file system work off the thread that answers webhooks.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,11 @@ parentPort.on('message', (message) => {
   let error = null;
   const temporary = join(dir, `.${process.pid}.${++counter}.tmp`);
   try {
-    const content = `${JSON.stringify(JSON.parse(source), null, 2)}\n`;
+    const text =
+      typeof source === 'string'
+        ? source
+        : Buffer.from(source.buffer, source.byteOffset, source.byteLength).toString('utf8');
+    const content = `${JSON.stringify(JSON.parse(text), null, 2)}\n`;
     if (!madeDirectories.has(dir)) {
       mkdirSync(dir, { recursive: true });
       madeDirectories.add(dir);
