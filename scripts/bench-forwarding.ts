@@ -9,25 +9,20 @@
  * and serve with `--forward-to` the target. Every acknowledged event must reach the target
  * exactly once.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BENCH_SECRET_KEY, log, root, startServe, stop, waitForLine } from './bench-kit.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;
 const connections = 50;
-const secret = Buffer.from('benchmark webhook secret 32 bytes').toString('base64');
-const secretKey = Buffer.from(secret, 'base64');
 const TARGET_ADDED_P50_MS = 2;
 
 const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
-
-function log(text: string): void {
-  process.stderr.write(`${text}\n`);
-}
 
 const TARGET_SERVER = `
 const http = require('node:http');
@@ -49,32 +44,6 @@ process.on('message', (message) => {
   if (message === 'dump') process.send({ arrivals });
 });
 `;
-
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      const match = pattern.exec(seen);
-      if (match) {
-        child.stderr?.off('data', onData);
-        child.stdout?.off('data', onData);
-        resolve(match);
-      }
-    };
-    child.stderr?.on('data', onData);
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code} before it was ready:\n${seen}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 function ask<T>(child: ChildProcess, message: string): Promise<T> {
   return new Promise((resolve) => {
@@ -119,7 +88,7 @@ interface Sample {
 
 function post(agent: Agent, url: URL, text: string): Promise<number> {
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', secretKey).update(`${timestamp}.${text}`).digest('hex');
+  const signature = createHmac('sha256', BENCH_SECRET_KEY).update(`${timestamp}.${text}`).digest('hex');
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -186,29 +155,9 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-async function startServe(logDir: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      join(root, 'packages/cli/bin/omise-webhook.js'),
-      'serve',
-      '--port',
-      '0',
-      '--log-dir',
-      logDir,
-      '--json',
-      '--no-ui',
-      ...extra,
-    ],
-    {
-      cwd: logDir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, OMISE_WEBHOOK_SECRET: secret, NO_COLOR: '1' },
-    },
-  );
-  const url = (await waitForLine(child, /POST (http:\/\/\S+)/, 'omise-webhook serve'))[1] as string;
-  return { child, url };
+async function startForwardingServe(logDir: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const { child, webhookUrl } = await startServe({ logDir, args: ['--no-ui', ...extra] });
+  return { child, url: webhookUrl };
 }
 
 export interface ForwardingBenchResult {
@@ -261,13 +210,13 @@ async function compareForwarding(ratePerSec: number | undefined): Promise<Forwar
   const targetUrl = `http://127.0.0.1:${targetPort}/omise/webhook`;
 
   const plainDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-fwd-'));
-  const plainServe = await startServe(plainDir, []);
+  const plainServe = await startForwardingServe(plainDir, []);
   log(`bench forwarding: plain receipt (no forwarding), ${connections} connections, ${mode}, ${durationMs / 1000}s...`);
   const plain = (await drive(plainServe.url, 'plain', ratePerSec)).filter((s) => s.status === 200);
   await stop(plainServe.child);
 
   const forwardDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-fwd-'));
-  const forwardServe = await startServe(forwardDir, ['--forward-to', targetUrl]);
+  const forwardServe = await startForwardingServe(forwardDir, ['--forward-to', targetUrl]);
   log(
     `bench forwarding: serve --forward-to ${targetUrl}, ${connections} connections, ${mode}, ${durationMs / 1000}s...`,
   );

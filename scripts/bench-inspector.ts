@@ -8,7 +8,7 @@
  * `/api/stream` with plain fetch sees the event. Targets from the issue: list and filter
  * under 50 ms, lookup by any object id under 20 ms, a new event on the page within 1 s.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -17,11 +17,11 @@ import { SqliteEventStore } from '../packages/cli/src/adapters/store/sqlite-even
 import { fixtureBody } from '../packages/cli/src/testing/omise-fixtures.js';
 import { realisticDeliveries } from '../packages/cli/src/testing/realistic-events.js';
 import { SseReader } from '../packages/cli/src/testing/sse-reader.js';
+import { BENCH_SECRET_KEY, log, startServe } from './bench-kit.js';
 
 const EVENT_COUNT = Number(process.env.BENCH_INSPECTOR_EVENTS ?? 100_000);
 const REQUESTS = Number(process.env.BENCH_INSPECTOR_REQUESTS ?? 200);
 const STREAM_SAMPLES = 100;
-const secret = Buffer.from('benchmark webhook secret 32 bytes').toString('base64');
 
 /** Id prefixes the issue asks to look up by, with what they name. */
 const ID_KINDS: Record<string, string> = {
@@ -49,10 +49,6 @@ interface Timing {
   samples: number;
 }
 
-function log(text: string): void {
-  process.stderr.write(`${text}\n`);
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
@@ -68,23 +64,6 @@ function summarise(name: string, group: Timing['group'], targetMs: number | null
     max: sorted.at(-1) as number,
     samples: sorted.length,
   };
-}
-
-function waitForBanner(child: ChildProcess): Promise<{ webhookUrl: string; inspectorUrl: string }> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      const webhookUrl = /POST (http:\/\/\S+)/.exec(seen)?.[1];
-      const inspectorUrl = /inspector: (http:\/\/\S+\/)/.exec(seen)?.[1];
-      if (webhookUrl && inspectorUrl) {
-        child.stderr?.off('data', onData);
-        resolve({ webhookUrl, inspectorUrl });
-      }
-    };
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before it was ready:\n${seen}`)));
-  });
 }
 
 /** Fills the store and picks ids of each kind from old, middle and recent events. */
@@ -144,7 +123,7 @@ async function timeRequests(
 
 function signedPost(webhookUrl: string, body: string): Promise<Response> {
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', Buffer.from(secret, 'base64')).update(`${timestamp}.${body}`).digest('hex');
+  const signature = createHmac('sha256', BENCH_SECRET_KEY).update(`${timestamp}.${body}`).digest('hex');
   return fetch(webhookUrl, {
     method: 'POST',
     headers: {
@@ -205,28 +184,11 @@ export async function reportInspectorBench(root: string): Promise<void> {
   const { ids, fillMs, indexMs } = await fillStore(join(logDir, 'omise-webhook.sqlite'));
   log(`bench: filled in ${(fillMs / 1000).toFixed(1)} s; text index built in ${(indexMs / 1000).toFixed(1)} s`);
 
-  const serve = spawn(
-    process.execPath,
-    [
-      join(root, 'packages/cli/bin/omise-webhook.js'),
-      'serve',
-      '--port',
-      '0',
-      '--ui-port',
-      '0',
-      '--log-dir',
-      logDir,
-      '--no-files',
-      '--json',
-    ],
-    {
-      cwd: logDir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, OMISE_WEBHOOK_SECRET: secret, NO_COLOR: '1' },
-    },
-  );
+  const started = await startServe({ logDir, args: ['--no-files'] });
+  const serve = started.child;
   try {
-    const { webhookUrl, inspectorUrl } = await waitForBanner(serve);
+    const webhookUrl = started.webhookUrl;
+    const inspectorUrl = started.inspectorUrl as string;
     log(`bench: inspector at ${inspectorUrl}; ${REQUESTS} sequential requests per row`);
     const base = inspectorUrl;
     const pick = (prefix: string) => ids.get(prefix) ?? [];

@@ -8,7 +8,8 @@
  * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
  * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,12 +18,10 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { forwardingSection } from './bench-forwarding.js';
 import { reportInspectorBench } from './bench-inspector.js';
+import { BENCH_SECRET_KEY, log, root, startServe, stop, waitForLine } from './bench-kit.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connectionsList = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
-const secret = Buffer.from('benchmark webhook secret 32 bytes').toString('base64');
-const secretKey = Buffer.from(secret, 'base64');
 
 interface RunResult {
   target: string;
@@ -33,36 +32,6 @@ interface RunResult {
   ok: number;
   non2xx: number;
   errors: number;
-}
-
-function log(text: string): void {
-  process.stderr.write(`${text}\n`);
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      const match = pattern.exec(seen);
-      if (match) {
-        child.stderr?.off('data', onData);
-        child.stdout?.off('data', onData);
-        resolve(match);
-      }
-    };
-    child.stderr?.on('data', onData);
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code} before it was ready:\n${seen}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }
 
 const BARE_SERVER = `
@@ -126,7 +95,7 @@ async function load(url: string, connections: number, target: string, runId: str
         setupRequest: (request: Record<string, unknown>) => {
           const body = makeBody(n++, runId);
           const timestamp = String(Math.floor(Date.now() / 1000));
-          const signature = createHmac('sha256', secretKey).update(`${timestamp}.${body}`).digest('hex');
+          const signature = createHmac('sha256', BENCH_SECRET_KEY).update(`${timestamp}.${body}`).digest('hex');
           return {
             ...request,
             method: 'POST',
@@ -162,26 +131,7 @@ async function benchIngest(): Promise<{
   const logDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-'));
   const bare = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'pipe'] });
   const barePort = Number((await waitForLine(bare, /listening on (\d+)/, 'bare server'))[1]);
-  const serve = spawn(
-    process.execPath,
-    [
-      join(root, 'packages/cli/bin/omise-webhook.js'),
-      'serve',
-      '--port',
-      '0',
-      '--ui-port',
-      '0',
-      '--log-dir',
-      logDir,
-      '--json',
-    ],
-    {
-      cwd: logDir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, OMISE_WEBHOOK_SECRET: secret, NO_COLOR: '1' },
-    },
-  );
-  const serveUrl = (await waitForLine(serve, /POST (http:\/\/\S+)/, 'omise-webhook serve'))[1] as string;
+  const { child: serve, webhookUrl: serveUrl } = await startServe({ logDir });
   log(
     `bench: receiver at ${serveUrl} (signature verification, SQLite store in ${logDir}); bare server on port ${barePort}`,
   );
