@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { EventStore } from '../../core/ports.js';
+import { makeDelivery } from '../../testing/delivery-fixtures.js';
 import { realisticDeliveries } from '../../testing/realistic-events.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 import { MemoryEventStore } from './memory-event-store.js';
@@ -124,3 +125,47 @@ describe('SqliteEventStore text search index', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('SqliteEventStore: acknowledged only once on disk', () => {
+  it('resolves a write only after a sync that started after its commit, one sync at a time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-sync-'));
+    const held: Array<() => void> = [];
+    let syncs = 0;
+    const store = new SqliteEventStore({
+      filename: join(dir, 'store.sqlite'),
+      syncFile: (_fd, callback) => {
+        syncs += 1;
+        held.push(() => callback(null));
+      },
+    });
+    try {
+      const settled: string[] = [];
+      const first = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync01' })).then(() => settled.push('first'));
+      await waitUntil(() => held.length === 1);
+      // Committed while the first sync runs: it must wait for the next sync, and only one runs at a time.
+      const second = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync02' })).then(() => settled.push('second'));
+      const third = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync03' })).then(() => settled.push('third'));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(settled, [], 'nothing is acknowledged before its sync returns');
+      assert.equal(syncs, 1, 'a second sync does not start while one runs');
+      held.shift()?.();
+      await first;
+      assert.deepEqual(settled, ['first']);
+      await waitUntil(() => held.length === 1);
+      assert.equal(syncs, 2, 'the second and third writes share the next sync');
+      held.shift()?.();
+      await Promise.all([second, third]);
+      assert.deepEqual(settled, ['first', 'second', 'third']);
+    } finally {
+      const closing = store.close();
+      for (const release of held.splice(0)) release();
+      await closing;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
