@@ -140,11 +140,17 @@ describe('SqliteEventStore: acknowledged only once on disk', () => {
     });
     try {
       const settled: string[] = [];
-      const first = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync01' })).then(() => settled.push('first'));
+      const first = store
+        .recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync01' }))
+        .then(() => settled.push('first'));
       await waitUntil(() => held.length === 1);
       // Committed while the first sync runs: it must wait for the next sync, and only one runs at a time.
-      const second = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync02' })).then(() => settled.push('second'));
-      const third = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync03' })).then(() => settled.push('third'));
+      const second = store
+        .recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync02' }))
+        .then(() => settled.push('second'));
+      const third = store
+        .recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync03' }))
+        .then(() => settled.push('third'));
       await new Promise((resolve) => setImmediate(resolve));
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(settled, [], 'nothing is acknowledged before its sync returns');
