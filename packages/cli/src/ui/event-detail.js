@@ -33,7 +33,14 @@ function Facts({ detail }) {
       'Deliveries',
       detail.deliveryCount > 1 ? `${detail.deliveryCount} — last ${formatTime(detail.lastReceivedAt)}` : '1',
     ],
-    ['Came from', detail.origin],
+    [
+      'Came from',
+      {
+        webhook: 'a webhook delivery',
+        trigger: 'omise-webhook trigger (simulated, not from Omise)',
+        sync: 'omise-webhook sync (fetched from the Omise Events API)',
+      }[detail.origin] ?? detail.origin,
+    ],
     [
       'Body',
       `${formatBytes(detail.bodySize)}${detail.bodyEncoding === 'base64' ? ' (not UTF-8: shown as base64)' : ''}`,

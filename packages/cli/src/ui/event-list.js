@@ -130,7 +130,7 @@ function Row({ event, selected, fresh, href, onSelect, now }) {
       <span class="cell object-id">${event.objectId ?? '—'}</span>
       <span class="cell amount">${formatAmount(event.amount, event.currency)}</span>
       <span class="cell"><${StatusChip} status=${event.status} /></span>
-      <span class="cell"><${VerificationBadge} status=${event.verification.status} mode=${event.verification.mode} /></span>
+      <span class="cell"><${VerificationBadge} status=${event.verification.status} mode=${event.verification.mode} />${event.origin === 'trigger' ? html` <span class="origin-tag" title="sent by omise-webhook trigger, not by Omise">simulated</span>` : ''}</span>
       <span class="cell time" title=${formatTime(event.receivedAt)}>${formatRelative(event.receivedAt, now)}</span>
       <span class="cell deliveries" title=${`delivered ${event.deliveryCount} time${event.deliveryCount === 1 ? '' : 's'}`}>
         ${event.deliveryCount > 1 ? `×${event.deliveryCount}` : ''}

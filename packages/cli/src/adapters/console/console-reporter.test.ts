@@ -33,6 +33,10 @@ describe('ConsoleReporter', () => {
       '07:08:09.123  charge.create        evnt_test_5xconsole1  chrg_test_5xconsole1  ✔ verified (signature) duplicate, delivery #3',
     );
     assert.equal(
+      reporter.format({ type: 'event.stored', event: storedEvent({ origin: 'trigger' }), duplicate: false }),
+      '07:08:09.123  charge.create        evnt_test_5xconsole1  chrg_test_5xconsole1  ✔ verified (signature) simulated',
+    );
+    assert.equal(
       reporter.format({ type: 'rejection.stored', rejection: { ...makeRejection(), seq: 1 } }),
       '07:00:00.000  ✖ 400 invalid_json     body is not valid JSON: Unexpected end of JSON input at line 1, column 42',
     );

@@ -69,7 +69,9 @@ export class ConsoleReporter {
               ? c.red(BADGE[status])
               : c.yellow(BADGE[status]);
         const dup = duplicate ? c.yellow(` duplicate, delivery #${event.deliveryCount}`) : '';
-        return `${c.dim(clock(event.lastReceivedAt))}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${badge} ${c.dim(`(${event.verification.mode})`)}${dup}`;
+        const origin =
+          event.origin === 'webhook' ? '' : c.magenta(event.origin === 'trigger' ? ' simulated' : ' from sync');
+        return `${c.dim(clock(event.lastReceivedAt))}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${badge} ${c.dim(`(${event.verification.mode})`)}${origin}${dup}`;
       }
       case 'event.updated': {
         const { event } = notification;
