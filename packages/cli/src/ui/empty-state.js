@@ -4,7 +4,8 @@ import { CopyButton, html } from './common.js';
 export function EmptyState({ status }) {
   const local = status?.webhookUrl ?? 'http://127.0.0.1:3000/omise/webhook';
   const path = new URL(local).pathname;
-  const publicUrl = status?.publicUrl ? `${status.publicUrl.replace(/\/$/, '')}${path}` : null;
+  // The server gives the full URL to paste (`https://…/omise/webhook`), tunnel or --public-url.
+  const publicUrl = status?.publicUrl ?? null;
   return html`<div class="empty" data-testid="empty-state">
     <h2>Waiting for the first webhook</h2>
     <ol class="steps">

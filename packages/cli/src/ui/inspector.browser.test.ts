@@ -267,6 +267,23 @@ describe('inspector page in Chromium', { skip }, () => {
     await screenshot(page, 'rejected');
   });
 
+  it('shows the public URL to paste, exactly, when a tunnel or --public-url provides one', async () => {
+    const exposed = await startTestServer({ ui: true, publicUrl: 'https://abcd.ngrok-free.app/omise/webhook' });
+    const other = await browser.context.newPage();
+    try {
+      await other.goto(exposed.inspector?.url as string);
+      await other.getByTestId('empty-state').waitFor();
+      assert.equal(await other.getByTestId('dashboard-url').textContent(), 'https://abcd.ngrok-free.app/omise/webhook');
+      assert.equal(
+        await other.getByTestId('header-webhook-url').textContent(),
+        'POST https://abcd.ngrok-free.app/omise/webhook',
+      );
+    } finally {
+      await other.close();
+      await exposed.close();
+    }
+  });
+
   it('works from the keyboard and in the dark theme', async () => {
     await page.goto(base);
     await page.waitForFunction(() => document.querySelectorAll('[data-event-id]').length === 11);

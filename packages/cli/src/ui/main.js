@@ -318,7 +318,12 @@ function App() {
         <span class=${`live live-${streamState}`} role="status" aria-live="polite" data-testid="stream-state">
           ${streamState === 'live' ? 'live' : streamState === 'connecting' ? 'connecting…' : 'reconnecting…'}
         </span>
-        ${status && html`<code class="webhook-url" title="Webhooks are received here">POST ${status.webhookUrl}</code>`}
+        ${
+          status &&
+          (status.publicUrl
+            ? html`<code class="webhook-url" data-testid="header-webhook-url" title=${`Paste this into the Omise dashboard; it reaches ${status.webhookUrl}`}>POST ${status.publicUrl}</code>`
+            : html`<code class="webhook-url" data-testid="header-webhook-url" title="Webhooks are received here">POST ${status.webhookUrl}</code>`)
+        }
         ${
           status &&
           html`<span class=${status.verificationConfigured ? 'badge badge-verified' : 'badge badge-unverified'}>

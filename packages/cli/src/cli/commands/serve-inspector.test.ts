@@ -1,35 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startServer } from '../../app/server.js';
+import { parseServeConfig, runCli, testCliContext } from '../../testing/run-cli.js';
 import { CapturedOutput, temporaryDirectory, testServerConfig } from '../../testing/test-server.js';
-import type { CliContext } from '../context.js';
-import type { Env } from '../dotenv.js';
-import { buildProgram, main } from '../main.js';
-import { buildServerConfig, startupBanner } from './serve.js';
-
-function context(env: Env = {}): CliContext {
-  return {
-    argv: [],
-    env,
-    cwd: '/',
-    stdout: new CapturedOutput(),
-    stderr: new CapturedOutput(),
-    signal: new AbortController().signal,
-    fetch,
-    dotenv: { file: null, names: [], error: null },
-  };
-}
-
-/** Parses `serve` flags the way the CLI does, without starting anything. */
-function serveConfig(argv: string[], env: Env = {}) {
-  const cli = context(env);
-  const program = buildProgram(cli);
-  const serve = program.commands.find((c) => c.name() === 'serve');
-  assert.ok(serve);
-  serve.action(() => {});
-  program.parse(['serve', ...argv], { from: 'user' });
-  return buildServerConfig(serve, cli);
-}
+import { main } from '../main.js';
+import { startupBanner } from './serve.js';
 
 describe('serve: inspector options', () => {
   it('documents each inspector flag with its variable and default', async () => {
@@ -47,39 +22,34 @@ describe('serve: inspector options', () => {
   });
 
   it('reads flags, then the environment, then defaults', () => {
-    const defaults = serveConfig([]);
+    const defaults = parseServeConfig([]);
     assert.deepEqual(
       [defaults.ui, defaults.uiHost, defaults.uiPort, defaults.uiToken],
       [true, '127.0.0.1', 3001, undefined],
     );
-    assert.equal(serveConfig(['--no-ui']).ui, false);
-    assert.equal(serveConfig([], { OMISE_WEBHOOK_UI: 'false' }).ui, false);
-    assert.equal(serveConfig([], { OMISE_WEBHOOK_UI_PORT: '4001' }).uiPort, 4001);
-    assert.equal(serveConfig(['--ui-port', '5001'], { OMISE_WEBHOOK_UI_PORT: '4001' }).uiPort, 5001);
-    assert.equal(serveConfig([], { OMISE_WEBHOOK_UI_HOST: '0.0.0.0' }).uiHost, '0.0.0.0');
+    assert.equal(parseServeConfig(['--no-ui']).ui, false);
+    assert.equal(parseServeConfig([], { OMISE_WEBHOOK_UI: 'false' }).ui, false);
+    assert.equal(parseServeConfig([], { OMISE_WEBHOOK_UI_PORT: '4001' }).uiPort, 4001);
+    assert.equal(parseServeConfig(['--ui-port', '5001'], { OMISE_WEBHOOK_UI_PORT: '4001' }).uiPort, 5001);
+    assert.equal(parseServeConfig([], { OMISE_WEBHOOK_UI_HOST: '0.0.0.0' }).uiHost, '0.0.0.0');
     assert.equal(
-      serveConfig([], { OMISE_WEBHOOK_UI_TOKEN: 'env-token-0123456789abcdef' }).uiToken,
+      parseServeConfig([], { OMISE_WEBHOOK_UI_TOKEN: 'env-token-0123456789abcdef' }).uiToken,
       'env-token-0123456789abcdef',
     );
   });
 
   it('refuses a bad port or a weak token, naming the flag and never echoing the token', async () => {
-    const run = async (argv: string[], env: Env = {}) => {
-      const stderr = new CapturedOutput();
-      const code = await main({ argv, env, cwd: temporaryDirectory(), stdout: new CapturedOutput(), stderr });
-      return { code, stderr: stderr.text };
-    };
-    const port = await run(['serve', '--ui-port', 'web']);
+    const port = await runCli(['serve', '--ui-port', 'web']);
     assert.equal(port.code, 2);
     assert.equal(
       port.stderr,
       'omise-webhook: --ui-port (OMISE_WEBHOOK_UI_PORT) got "web"; expected a port number from 0 to 65535\n',
     );
-    const short = await run(['serve'], { OMISE_WEBHOOK_UI_TOKEN: 'hunter2' });
+    const short = await runCli(['serve'], { env: { OMISE_WEBHOOK_UI_TOKEN: 'hunter2' } });
     assert.equal(short.code, 2);
     assert.match(short.stderr, /--ui-token \(OMISE_WEBHOOK_UI_TOKEN\) is 7 characters long; use at least 16/);
     assert.doesNotMatch(short.stderr, /hunter2/);
-    const odd = await run(['serve', '--ui-token', 'has spaces and ; semicolons']);
+    const odd = await runCli(['serve', '--ui-token', 'has spaces and ; semicolons']);
     assert.equal(odd.code, 2);
     assert.match(odd.stderr, /--ui-token \(OMISE_WEBHOOK_UI_TOKEN\) has characters other than/);
     assert.doesNotMatch(odd.stderr, /semicolons/);
@@ -93,7 +63,7 @@ describe('serve: the banner says where the inspector is', () => {
       stderr: new CapturedOutput(),
     });
     try {
-      return { text: startupBanner(server, context()), server };
+      return { text: startupBanner(server, testCliContext()), server };
     } finally {
       await server.close();
     }
@@ -132,5 +102,23 @@ describe('serve: the banner says where the inspector is', () => {
   it('says when it is off', async () => {
     const { text } = await banner({ ui: false });
     assert.match(text, /\ninspector: off \(--no-ui\)\n/);
+  });
+});
+
+describe('serve: the inspector knows the public URL to paste', () => {
+  it('gives the page the --public-url exactly, once, without adding the path again', async () => {
+    const server = await startServer(
+      testServerConfig({ ui: true, publicUrl: 'https://abcd.ngrok-free.app/omise/webhook' }),
+      { stdout: new CapturedOutput(), stderr: new CapturedOutput() },
+    );
+    try {
+      const response = await fetch(`${server.inspector?.url}api/status`);
+      assert.equal(response.status, 200);
+      const status = (await response.json()) as { publicUrl: string | null; webhookUrl: string };
+      assert.equal(status.publicUrl, 'https://abcd.ngrok-free.app/omise/webhook');
+      assert.equal(status.webhookUrl, server.listener.url);
+    } finally {
+      await server.close();
+    }
   });
 });

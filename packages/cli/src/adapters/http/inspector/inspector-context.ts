@@ -8,7 +8,7 @@ import type { EventStore, ForwardAttempt } from '../../../core/ports.js';
 export interface InspectorStatus {
   /** Where this machine receives webhooks (`http://127.0.0.1:3000/omise/webhook`). */
   webhookUrl: string;
-  /** The public HTTPS URL to paste into the dashboard, when a tunnel provides one. */
+  /** The full public HTTPS URL to paste into the dashboard (`https://…/omise/webhook`), from the tunnel or `--public-url`. */
   publicUrl: string | null;
   /** `signature`, `api`, `both` or `none`. */
   verificationMode: string;
