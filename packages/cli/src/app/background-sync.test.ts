@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { startFakeOmise } from '../adapters/fake-omise/fake-omise-server.js';
 import { startupBanner } from '../cli/commands/serve.js';
 import { runCli, testCliContext } from '../testing/run-cli.js';
+import { startTargetServer } from '../testing/target-server.js';
 import { startTestServer } from '../testing/test-server.js';
 
 const SECRET_KEY = 'skey_test_5backgroundsync';
@@ -48,6 +49,33 @@ describe('serve --sync', () => {
       assert.equal(next?.startedFrom, 'checkpoint');
     } finally {
       await server.close();
+      await fake.close();
+    }
+  });
+
+  it('forwards synced events to the developer’s app, byte for byte, like received ones', {
+    timeout: 15_000,
+  }, async () => {
+    const fake = await startFakeOmise({ secretKey: SECRET_KEY });
+    const target = await startTargetServer();
+    const seeded = fake.seedEvents(3);
+    const server = await startTestServer({
+      secretKey: SECRET_KEY,
+      apiUrl: fake.url,
+      syncIntervalMs: 60_000,
+      verify: 'none',
+      forwardTo: [target.url],
+    });
+    try {
+      await server.sync?.idle();
+      const received = await target.waitForRequests(3);
+      assert.deepEqual(
+        received.map((request) => request.body.toString('utf8')).sort(),
+        seeded.map((id) => fake.eventText(id)).sort(),
+      );
+    } finally {
+      await server.close();
+      await target.close();
       await fake.close();
     }
   });

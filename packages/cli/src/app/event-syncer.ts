@@ -1,6 +1,7 @@
 import { type OmiseWebhookDelivery, safeParseOmiseEvent } from '@omise-webhook/events';
 import type { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
 import { eventLookupFields } from '../core/event-lookup-fields.js';
+import { type ForwardRoute, forwardTargetsFor } from '../core/forwarding.js';
 import type { Notifier } from '../core/notifier.js';
 import { type Clock, type EventStore, type NewDelivery, type SyncCheckpointPort, systemClock } from '../core/ports.js';
 import { omiseTime } from '../core/simulate/ids.js';
@@ -66,6 +67,11 @@ export interface EventSyncerOptions {
   clock?: Clock;
   /** Told about each stored event, like a received one (console line, file, inspector). */
   notifier?: Notifier;
+  /**
+   * `serve`'s forward routes: a synced event goes to the developer's app like a received one,
+   * since the app missed it too.
+   */
+  forwardRoutes?: readonly ForwardRoute[];
   /** Events per `GET /events` page; Omise allows at most 100. */
   pageSize?: number;
   /** How many new events to fetch (`GET /events/:id`) at once. */
@@ -228,6 +234,8 @@ export class EventSyncer {
       omiseCopy: { body: text, fetchedAt: now, differences: [] },
       origin: 'sync',
     };
+    const targets = forwardTargetsFor(delivery, this.#options.forwardRoutes ?? []);
+    if (targets.length > 0) delivery.forwardTargets = targets;
     const { event: stored, duplicate } = await this.#options.store.recordDelivery(delivery);
     this.#options.notifier?.publish({ type: 'event.stored', event: stored, duplicate });
     if (duplicate) {

@@ -353,7 +353,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
             scope: checkpointScope(config.apiUrl, config.secretKey),
           })
         : new MemorySyncCheckpoint();
-    const syncer = new EventSyncer({ store, api: omiseApi, checkpoint, clock, notifier });
+    const syncer = new EventSyncer({ store, api: omiseApi, checkpoint, clock, notifier, forwardRoutes });
     sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report });
     sync.start();
   }
