@@ -32,6 +32,9 @@ function input(overrides: Partial<DoctorInput> = {}): DoctorInput {
     apiUrl: 'http://127.0.0.1:4010',
     host: '127.0.0.1',
     port: 3000,
+    ui: true,
+    uiHost: '127.0.0.1',
+    uiPort: 3001,
     path: '/omise/webhook',
     logDir: './log',
     store: 'sqlite',
@@ -296,11 +299,24 @@ describe('doctor checks', () => {
         ['webhook-secret', 'ok'],
         ['verification', 'ok'],
         ['port', 'ok'],
+        ['ui-port', 'ok'],
         ['log-dir', 'ok'],
         ['store', 'ok'],
         ['public-url', 'skip'],
       ],
     );
+    // The inspector's listener is probed at its own address.
+    const probed: string[] = [];
+    await runDoctorChecks(
+      input({ uiHost: '127.0.0.2', uiPort: 4001 }),
+      probes({
+        port: async ({ host, port }) => {
+          probed.push(`${host}:${port}`);
+          return { kind: 'free' };
+        },
+      }),
+    );
+    assert.deepEqual(probed.sort(), ['127.0.0.1:3000', '127.0.0.2:4001']);
     assert.equal(doctorExitCode(all), 0);
     const warnings = await runDoctorChecks(input({ secretKey: 'skey_live_5xdoctorkey0001' }), probes());
     assert.equal(doctorExitCode(warnings), 0, 'warnings alone exit 0');

@@ -12,7 +12,7 @@ import { checkPublicUrl, OMISE_TEST_WEBHOOKS_PAGE } from './tunnel.js';
 export type CheckStatus = 'ok' | 'warn' | 'error' | 'skip';
 
 export interface CheckResult {
-  /** Stable id: `dotenv`, `secret-key`, `omise-api`, `webhook-secret`, `verification`, `port`, `log-dir`, `store`, `public-url`. */
+  /** Stable id: `dotenv`, `secret-key`, `omise-api`, `webhook-secret`, `verification`, `port`, `ui-port`, `log-dir`, `store`, `public-url`. */
   id: string;
   label: string;
   status: CheckStatus;
@@ -69,6 +69,10 @@ export interface DoctorInput {
   apiUrl: string;
   host: string;
   port: number;
+  /** The inspector's listener (`--ui-host`, `--ui-port`); `ui: false` with `--no-ui`. */
+  ui: boolean;
+  uiHost: string;
+  uiPort: number;
   path: string;
   logDir: string;
   store: 'sqlite' | 'memory';
@@ -292,44 +296,71 @@ export function checkVerification(input: DoctorInput): CheckResult {
 }
 
 export async function checkPort(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
-  const label = 'webhook port';
-  const where = `${input.host}:${input.port}`;
-  if (input.port === 0) return result('port', label, 'ok', `port 0: serve picks a free port when it starts`);
-  const probe = await probes.port({ host: input.host, port: input.port });
+  return checkListenPort(probes, {
+    id: 'port',
+    label: 'webhook port',
+    host: input.host,
+    port: input.port,
+    portFlag: '--port (PORT)',
+    hostFlag: '--host (HOST)',
+  });
+}
+
+/** serve also listens for the inspector; a busy port 3001 stops it from starting just the same. */
+export async function checkInspectorPort(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
+  if (!input.ui) return result('ui-port', 'inspector port', 'skip', 'not checked: the inspector is off (--no-ui)');
+  return checkListenPort(probes, {
+    id: 'ui-port',
+    label: 'inspector port',
+    host: input.uiHost,
+    port: input.uiPort,
+    portFlag: '--ui-port (OMISE_WEBHOOK_UI_PORT), or turn the inspector off with --no-ui',
+    hostFlag: '--ui-host (OMISE_WEBHOOK_UI_HOST)',
+  });
+}
+
+async function checkListenPort(
+  probes: DoctorProbes,
+  listener: { id: string; label: string; host: string; port: number; portFlag: string; hostFlag: string },
+): Promise<CheckResult> {
+  const { id, label } = listener;
+  const where = `${listener.host}:${listener.port}`;
+  if (listener.port === 0) return result(id, label, 'ok', 'port 0: serve picks a free port when it starts');
+  const probe = await probes.port({ host: listener.host, port: listener.port });
   switch (probe.kind) {
     case 'free':
-      return result('port', label, 'ok', `${where} is free`);
+      return result(id, label, 'ok', `${where} is free`);
     case 'in_use':
       return result(
-        'port',
+        id,
         label,
         'error',
         `${where} is already in use (is \`omise-webhook serve\` or another server already running?)`,
-        'stop the other program, or choose another port with --port (PORT)',
+        `stop the other program, or choose another port with ${listener.portFlag}`,
       );
     case 'denied':
       return result(
-        'port',
+        id,
         label,
         'error',
         `not allowed to listen on ${where}`,
-        'use a port above 1023 (--port / PORT)',
+        `use a port above 1023 (${listener.portFlag})`,
       );
     case 'no_such_address':
       return result(
-        'port',
+        id,
         label,
         'error',
-        `${input.host} is not an address of this machine`,
-        'use 127.0.0.1 (default) or 0.0.0.0 with --host (HOST)',
+        `${listener.host} is not an address of this machine`,
+        `use 127.0.0.1 (default) or 0.0.0.0 with ${listener.hostFlag}`,
       );
     case 'error':
       return result(
-        'port',
+        id,
         label,
         'error',
         `cannot listen on ${where}: ${probe.message}`,
-        'choose another --host or --port',
+        `choose another ${listener.portFlag}`,
       );
   }
 }
@@ -438,10 +469,11 @@ export function checkPublicUrlSetup(input: DoctorInput): CheckResult {
  * process.exitCode = doctorExitCode(results);
  */
 export async function runDoctorChecks(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult[]> {
-  const [api, secret, port, logDir] = await Promise.all([
+  const [api, secret, port, uiPort, logDir] = await Promise.all([
     checkOmiseApi(input, probes),
     checkWebhookSecret(input),
     checkPort(input, probes),
+    checkInspectorPort(input, probes),
     checkLogDir(input, probes),
   ]);
   // A store cannot open in a directory that cannot be written; one ✖ for it is enough.
@@ -456,6 +488,7 @@ export async function runDoctorChecks(input: DoctorInput, probes: DoctorProbes):
     secret,
     checkVerification(input),
     port,
+    uiPort,
     logDir,
     store,
     checkPublicUrlSetup(input),

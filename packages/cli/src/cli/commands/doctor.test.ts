@@ -46,11 +46,12 @@ describe('omise-webhook doctor', () => {
   it('passes a good setup line by line and exits 0', async () => {
     const cwd = temporaryDirectory();
     const port = await freePort();
+    const uiPort = await freePort();
     writeFileSync(
       join(cwd, '.env'),
       `OMISE_SECRET_KEY=${KEY}\nOMISE_WEBHOOK_SECRET=${TEST_WEBHOOK_SECRET}\nOMISE_API_URL=${api.url}\nNGROK_AUTHTOKEN=2abcdefghijklmn_tok5\n`,
     );
-    const result = await doctor(['--port', String(port), '--tunnel'], { cwd });
+    const result = await doctor(['--port', String(port), '--ui-port', String(uiPort), '--tunnel'], { cwd });
     assert.equal(result.code, 0, result.stdout);
     assert.equal(
       result.stdout,
@@ -61,6 +62,7 @@ describe('omise-webhook doctor', () => {
         '✔ OMISE_WEBHOOK_SECRET  ••••YiE=: base64, 32 bytes',
         '✔ verification          signature: every delivery must carry a valid Omise-Signature',
         `✔ webhook port          127.0.0.1:${port} is free`,
+        `✔ inspector port        127.0.0.1:${uiPort} is free`,
         '✔ log directory         ./log does not exist yet; it will be created (its parent is writable)',
         `✔ store                 no store yet; serve will create ${cwd}/log/omise-webhook.sqlite (SQLite works here)`,
         '✔ public URL            --tunnel: NGROK_AUTHTOKEN is set (••••tok5); ngrok checks it when serve starts',
@@ -80,14 +82,18 @@ describe('omise-webhook doctor', () => {
     const cwd = temporaryDirectory();
     writeFileSync(join(cwd, 'not-a-dir'), '');
     try {
-      const result = await doctor(['--port', String(port), '--log-dir', 'not-a-dir/log', '--tunnel'], {
-        cwd,
-        env: {
-          OMISE_SECRET_KEY: 'pkey_test_5xdoctorcli0001',
-          OMISE_WEBHOOK_SECRET: 'not base64!',
-          OMISE_API_URL: api.url,
+      // The same busy port for the inspector: serve could not start it either.
+      const result = await doctor(
+        ['--port', String(port), '--ui-port', String(port), '--log-dir', 'not-a-dir/log', '--tunnel'],
+        {
+          cwd,
+          env: {
+            OMISE_SECRET_KEY: 'pkey_test_5xdoctorcli0001',
+            OMISE_WEBHOOK_SECRET: 'not base64!',
+            OMISE_API_URL: api.url,
+          },
         },
-      });
+      );
       assert.equal(result.code, 1);
       const lines = result.stdout.split('\n');
       assert.match(lines[0] ?? '', /^✔ \.env {18}no \.env in .*; the settings come from the environment$/);
@@ -106,13 +112,19 @@ describe('omise-webhook doctor', () => {
       );
       assert.match(
         lines[6] ?? '',
+        new RegExp(
+          `^✖ inspector port {8}127\\.0\\.0\\.1:${port} is already in use .* → stop the other program, or choose another port with --ui-port \\(OMISE_WEBHOOK_UI_PORT\\), or turn the inspector off with --no-ui$`,
+        ),
+      );
+      assert.match(
+        lines[7] ?? '',
         /^✖ log directory {9}not-a-dir\/log cannot be written: .*not-a-dir is a file, not a directory → choose a directory/,
       );
-      assert.match(lines[7] ?? '', /^– store {17}not checked: the log directory cannot be written$/);
-      assert.match(lines[8] ?? '', /^✖ public URL {12}--tunnel needs NGROK_AUTHTOKEN/);
+      assert.match(lines[8] ?? '', /^– store {17}not checked: the log directory cannot be written$/);
+      assert.match(lines[9] ?? '', /^✖ public URL {12}--tunnel needs NGROK_AUTHTOKEN/);
       assert.match(
         result.stdout,
-        /\n5 problems would stop webhooks from being received\. Fix the ✖ lines, then run omise-webhook doctor again\.\n$/,
+        /\n6 problems would stop webhooks from being received\. Fix the ✖ lines, then run omise-webhook doctor again\.\n$/,
       );
       assert.equal(result.stderr, '');
     } finally {
@@ -121,7 +133,7 @@ describe('omise-webhook doctor', () => {
   });
 
   it('reports a refused key and a live key, and prints JSON with --json', async () => {
-    const result = await doctor(['--json', '--port', '0', '--store', 'memory'], {
+    const result = await doctor(['--json', '--port', '0', '--no-ui', '--store', 'memory'], {
       env: { OMISE_SECRET_KEY: 'skey_live_5xdoctorcli0001', OMISE_API_URL: api.url },
     });
     assert.equal(result.code, 1, 'a refused key blocks receiving when the API is what verifies');
@@ -144,8 +156,21 @@ describe('omise-webhook doctor', () => {
     assert.equal(byId.store?.status, 'skip');
     assert.deepEqual(
       report.checks.map((check) => check.id),
-      ['dotenv', 'secret-key', 'omise-api', 'webhook-secret', 'verification', 'port', 'log-dir', 'store', 'public-url'],
+      [
+        'dotenv',
+        'secret-key',
+        'omise-api',
+        'webhook-secret',
+        'verification',
+        'port',
+        'ui-port',
+        'log-dir',
+        'store',
+        'public-url',
+      ],
     );
+    assert.equal(byId['ui-port']?.status, 'skip');
+    assert.equal(byId['ui-port']?.message, 'not checked: the inspector is off (--no-ui)');
   });
 
   it('says when a forced verification mode cannot work, and checks --public-url', async () => {

@@ -17,6 +17,9 @@ import { SERVE_OPTIONS, secretsFromEnv } from './serve.js';
 const SHARED_WITH_SERVE = [
   'host',
   'port',
+  'ui',
+  'uiHost',
+  'uiPort',
   'path',
   'logDir',
   'store',
@@ -42,6 +45,9 @@ export const DOCTOR_OPTIONS: readonly OptionSpec[] = [
 interface DoctorOptions {
   host: string;
   port: number;
+  ui: boolean;
+  uiHost: string;
+  uiPort: number;
   path: string;
   logDir: string;
   store: 'sqlite' | 'memory';
@@ -80,6 +86,9 @@ export function doctorInput(options: DoctorOptions, context: CliContext): Doctor
     apiUrl: options.apiUrl.replace(/\/+$/, ''),
     host: options.host,
     port: options.port,
+    ui: options.ui,
+    uiHost: options.uiHost,
+    uiPort: options.uiPort,
     path: options.path.startsWith('/') ? options.path : `/${options.path}`,
     logDir: options.logDir,
     store: options.store,
