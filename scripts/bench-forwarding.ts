@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_SECRET_KEY, log, root, startServe, stop, waitForLine } from './bench-kit.js';
+import { BENCH_SECRET_KEY, benchEventBody, log, root, startServe, stop, waitForLine } from './bench-kit.js';
 
 const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;
 const connections = 50;
@@ -50,33 +50,6 @@ function ask<T>(child: ChildProcess, message: string): Promise<T> {
     child.once('message', (answer) => resolve(answer as T));
     child.send(message);
   });
-}
-
-function body(id: string, n: number): string {
-  return `{
-  "object": "event",
-  "id": "${id}",
-  "livemode": false,
-  "location": "\\/events\\/${id}",
-  "webhook_deliveries": [
-
-  ],
-  "data": {
-    "object": "charge",
-    "id": "chrg_test_${id.slice(10)}",
-    "livemode": false,
-    "amount": 100000,
-    "currency": "thb",
-    "description": "ค่าสินค้า order ${n}",
-    "status": "successful",
-    "metadata": {
-      "order_id": "A${n}"
-    },
-    "created_at": "2026-11-26T07:00:00Z"
-  },
-  "key": "charge.create",
-  "created_at": "2026-11-26T07:00:00Z"
-}`;
 }
 
 interface Sample {
@@ -138,7 +111,7 @@ async function drive(url: string, runId: string, ratePerSec?: number): Promise<S
           if (monotonicMs() >= end) break;
         }
         const id = `evnt_test_${runId}${mine.toString(36)}`;
-        const text = body(id, mine);
+        const text = benchEventBody(id);
         const sentAt = monotonicMs();
         const status = await post(agent, target, text);
         samples.push({ id, sentAt, ackedAt: monotonicMs(), status });

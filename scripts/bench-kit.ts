@@ -93,3 +93,48 @@ export async function startServe(options: { logDir: string; args?: readonly stri
   const [webhook, inspector] = await waitForLines(child, patterns, 'omise-webhook serve');
   return { child, webhookUrl: webhook?.[1] as string, inspectorUrl: inspector?.[1] ?? null };
 }
+
+/**
+ * A realistic webhook body, pretty-printed like Omise's (unicode, `\/` escapes, an empty array
+ * as `[\n\n  ]`), for the event `id`; the object ids are derived from it so every one is unique.
+ */
+export function benchEventBody(id: string): string {
+  const suffix = id.replace(/^evnt_test_/, '');
+  return `{
+  "object": "event",
+  "id": "${id}",
+  "livemode": false,
+  "location": "\\/events\\/${id}",
+  "webhook_deliveries": [
+
+  ],
+  "data": {
+    "object": "charge",
+    "id": "chrg_test_${suffix}",
+    "livemode": false,
+    "location": "\\/charges\\/chrg_test_${suffix}",
+    "amount": 100000,
+    "currency": "thb",
+    "description": "ค่าสินค้า order ${suffix}",
+    "status": "successful",
+    "capture": true,
+    "authorized": true,
+    "paid": true,
+    "transaction": "trxn_test_${suffix}",
+    "card": {
+      "object": "card",
+      "id": "card_test_${suffix}",
+      "livemode": false,
+      "brand": "Visa",
+      "last_digits": "4242",
+      "name": "JOHN DOE"
+    },
+    "metadata": {
+      "order_id": "A${suffix}"
+    },
+    "created_at": "2026-11-26T07:00:00Z"
+  },
+  "key": "charge.create",
+  "created_at": "2026-11-26T07:00:00Z"
+}`;
+}

@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { forwardingSection } from './bench-forwarding.js';
 import { reportInspectorBench } from './bench-inspector.js';
-import { BENCH_SECRET_KEY, log, root, startServe, stop, waitForLine } from './bench-kit.js';
+import { BENCH_SECRET_KEY, benchEventBody, log, root, startServe, stop, waitForLine } from './bench-kit.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connectionsList = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
@@ -41,48 +41,6 @@ server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
-/** A realistic pretty-printed body; each request gets a unique event id and a fresh signature. */
-function makeBody(n: number, runId: string): string {
-  const id = `evnt_test_${runId}${n.toString(36)}`;
-  return `{
-  "object": "event",
-  "id": "${id}",
-  "livemode": false,
-  "location": "\\/events\\/${id}",
-  "webhook_deliveries": [
-
-  ],
-  "data": {
-    "object": "charge",
-    "id": "chrg_test_${runId}${n.toString(36)}",
-    "livemode": false,
-    "location": "\\/charges\\/chrg_test_${runId}${n.toString(36)}",
-    "amount": 100000,
-    "currency": "thb",
-    "description": "ค่าสินค้า order ${n}",
-    "status": "successful",
-    "capture": true,
-    "authorized": true,
-    "paid": true,
-    "transaction": "trxn_test_${runId}${n.toString(36)}",
-    "card": {
-      "object": "card",
-      "id": "card_test_${runId}",
-      "livemode": false,
-      "brand": "Visa",
-      "last_digits": "4242",
-      "name": "JOHN DOE"
-    },
-    "metadata": {
-      "order_id": "A${n}"
-    },
-    "created_at": "2026-11-26T07:00:00Z"
-  },
-  "key": "charge.create",
-  "created_at": "2026-11-26T07:00:00Z"
-}`;
-}
-
 async function load(url: string, connections: number, target: string, runId: string): Promise<RunResult> {
   let n = 0;
   const result = await autocannon({
@@ -93,7 +51,7 @@ async function load(url: string, connections: number, target: string, runId: str
     requests: [
       {
         setupRequest: (request: Record<string, unknown>) => {
-          const body = makeBody(n++, runId);
+          const body = benchEventBody(`evnt_test_${runId}${(n++).toString(36)}`);
           const timestamp = String(Math.floor(Date.now() / 1000));
           const signature = createHmac('sha256', BENCH_SECRET_KEY).update(`${timestamp}.${body}`).digest('hex');
           return {
