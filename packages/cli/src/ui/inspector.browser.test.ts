@@ -182,9 +182,10 @@ describe('inspector page in Chromium', { skip }, () => {
     assert.match((await timeline.nth(2).textContent()) ?? '', /mentions it \(refund rfnd_test_5ygtclzq3e6cjqzl6wa\)/);
     await screenshot(page, 'event-detail');
 
+    // After each click the page re-renders asynchronously: wait for the new state, then assert it.
     await page.getByRole('tab', { name: 'Raw' }).click();
+    await page.waitForURL((url) => url.searchParams.get('tab') === 'raw');
     assert.equal(await page.getByTestId('raw-body').textContent(), fixtureBody('charge.complete'));
-    assert.equal(new URL(page.url()).searchParams.get('tab'), 'raw');
 
     await page.getByTestId('copy-raw').click();
     await page.getByTestId('copy-raw').filter({ hasText: 'Copied' }).waitFor();
@@ -196,6 +197,7 @@ describe('inspector page in Chromium', { skip }, () => {
     assert.ok(curl.includes(`--data-binary '${fixtureBody('charge.complete')}'`));
 
     await page.getByRole('tab', { name: /Headers/ }).click();
+    await page.locator('.headers-table tbody th').first().waitFor();
     const headerNames = await page.locator('.headers-table tbody th').allTextContents();
     assert.deepEqual(headerNames.slice(0, 4), ['Host', 'Content-Type', 'User-Agent', 'Omise-Signature-Timestamp']);
 
@@ -206,7 +208,7 @@ describe('inspector page in Chromium', { skip }, () => {
     const cardToggle = tree.locator('.json-line', { hasText: '"card"' }).locator('.json-toggle');
     assert.equal(await cardToggle.getAttribute('aria-expanded'), 'true');
     await cardToggle.click();
-    assert.equal(await cardToggle.getAttribute('aria-expanded'), 'false');
+    await tree.locator('.json-line', { hasText: '"card"' }).locator('.json-toggle[aria-expanded="false"]').waitFor();
     assert.doesNotMatch((await tree.textContent()) ?? '', /"last_digits"/);
     await screenshot(page, 'event-json');
 
@@ -304,8 +306,12 @@ describe('inspector page in Chromium', { skip }, () => {
     const lightBackground = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     await page.getByRole('button', { name: /^Theme: auto/ }).click(); // auto -> light
     await page.getByRole('button', { name: /^Theme: light/ }).click(); // light -> dark
+    // The page re-renders after the click; wait for the dark theme rather than read too early.
+    await page.getByRole('button', { name: /^Theme: dark/ }).waitFor();
+    await page.waitForFunction((light) => getComputedStyle(document.body).backgroundColor !== light, lightBackground);
     const darkBackground = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.notEqual(darkBackground, lightBackground);
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     await page.goto(`${base}?event=evnt_test_5ygr5yxi8vd0mvv3pxp`);
     await page.getByTestId('event-detail').waitFor();
     await page.waitForFunction(() => document.querySelectorAll('.timeline-entry').length === 5);
