@@ -1,11 +1,12 @@
 import { type OmiseWebhookDelivery, safeParseOmiseEvent } from '@omise-webhook/events';
 import type { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
 import { eventLookupFields } from '../core/event-lookup-fields.js';
-import { type ForwardRoute, forwardTargetsFor } from '../core/forwarding.js';
+import type { ForwardRoute } from '../core/forwarding.js';
 import type { Notifier } from '../core/notifier.js';
 import { type Clock, type EventStore, type NewDelivery, type SyncCheckpointPort, systemClock } from '../core/ports.js';
 import { omiseTime } from '../core/simulate/ids.js';
 import { type DeliveryLogSummary, summarizeWebhookDeliveries } from '../core/webhook-deliveries.js';
+import { recordEvent } from './record-event.js';
 
 const BEGINNING = '1970-01-01T00:00:00Z';
 
@@ -234,10 +235,7 @@ export class EventSyncer {
       omiseCopy: { body: text, fetchedAt: now, differences: [] },
       origin: 'sync',
     };
-    const targets = forwardTargetsFor(delivery, this.#options.forwardRoutes ?? []);
-    if (targets.length > 0) delivery.forwardTargets = targets;
-    const { event: stored, duplicate } = await this.#options.store.recordDelivery(delivery);
-    this.#options.notifier?.publish({ type: 'event.stored', event: stored, duplicate });
+    const { duplicate } = await recordEvent(this.#options, delivery);
     if (duplicate) {
       // Received as a webhook while this sync was fetching it: counted there, not here.
       result.alreadyStored += 1;

@@ -1,7 +1,8 @@
-import { type ForwardRoute, forwardTargetsFor } from '../core/forwarding.js';
+import type { ForwardRoute } from '../core/forwarding.js';
 import { type IngestDependencies, type IngestPolicy, ingestWebhook } from '../core/ingest.js';
 import type { Notifier } from '../core/notifier.js';
 import type { Clock, EventStore, HeaderList, NewRejection, StoredEvent } from '../core/ports.js';
+import { recordEvent } from './record-event.js';
 
 export interface WebhookRequest {
   method: string;
@@ -64,13 +65,7 @@ export class Receiver {
       if (decision.hint) body.hint = decision.hint;
       return { status: decision.status, body };
     }
-    const routes = this.options.forwardRoutes;
-    if (routes && routes.length > 0) {
-      const targets = forwardTargetsFor(decision.delivery, routes);
-      if (targets.length > 0) decision.delivery.forwardTargets = targets;
-    }
-    const { event, duplicate } = await this.options.store.recordDelivery(decision.delivery);
-    this.options.notifier.publish({ type: 'event.stored', event, duplicate });
+    const { event, duplicate } = await recordEvent(this.options, decision.delivery);
     return {
       status: 200,
       body: {

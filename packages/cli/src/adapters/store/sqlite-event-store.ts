@@ -259,8 +259,9 @@ interface QueuedWrite {
  * (`synchronous=NORMAL`); instead the log file is synced with fdatasync (what SQLite itself uses
  * on Linux: the data and the size, not the timestamps) on libuv's thread pool and the
  * batch's promises resolve when that returns. So the event loop never blocks on the disk,
- * the next batch commits while the previous one is being synced, and under load many
- * webhooks share one fsync. If one write in a batch fails, each is redone in its own
+ * and the next batch commits while the previous one is being synced. One sync runs at a time
+ * and covers every write committed before it started (see #afterDurable), so under load many
+ * webhooks share one sync. If one write in a batch fails, each is redone in its own
  * transaction so only the failing one is refused.
  */
 export class SqliteEventStore implements EventStore {

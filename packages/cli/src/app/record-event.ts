@@ -1,0 +1,32 @@
+import { type ForwardRoute, forwardTargetsFor } from '../core/forwarding.js';
+import type { Notifier } from '../core/notifier.js';
+import type { EventStore, NewDelivery, RecordDeliveryResult } from '../core/ports.js';
+
+export interface RecordEventDependencies {
+  store: EventStore;
+  notifier?: Notifier;
+  /** `serve`'s forward routes; the matching targets' jobs are committed with the event. */
+  forwardRoutes?: readonly ForwardRoute[];
+}
+
+/**
+ * The one way an accepted event enters the store, whatever brought it (a webhook, sync):
+ * attach the forward jobs it needs, commit it, then tell the rest of the application.
+ * Keeping this in one place means a new source of events cannot forget to forward them.
+ *
+ * @example
+ * const { event, duplicate } = await recordEvent({ store, notifier, forwardRoutes }, delivery);
+ */
+export async function recordEvent(
+  dependencies: RecordEventDependencies,
+  delivery: NewDelivery,
+): Promise<RecordDeliveryResult> {
+  const routes = dependencies.forwardRoutes ?? [];
+  if (routes.length > 0) {
+    const targets = forwardTargetsFor(delivery, routes);
+    if (targets.length > 0) delivery.forwardTargets = targets;
+  }
+  const result = await dependencies.store.recordDelivery(delivery);
+  dependencies.notifier?.publish({ type: 'event.stored', event: result.event, duplicate: result.duplicate });
+  return result;
+}
