@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, type ServerConfig, type ServerIo, startServer } from '../app/server.js';
@@ -16,8 +16,23 @@ export class CapturedOutput {
   }
 }
 
+const madeDirectories = new Set<string>();
+
+/**
+ * A fresh directory under the system's temporary folder, removed when the test process exits
+ * (node's runner gives each test file its own process), so runs do not pile up thousands of
+ * folders of event files that slow the file system down for everything else.
+ */
 export function temporaryDirectory(prefix = 'omise-webhook-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  if (madeDirectories.size === 0) process.once('exit', removeTemporaryDirectories);
+  madeDirectories.add(directory);
+  return directory;
+}
+
+function removeTemporaryDirectories(): void {
+  for (const directory of madeDirectories) rmSync(directory, { recursive: true, force: true });
+  madeDirectories.clear();
 }
 
 export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
