@@ -155,11 +155,17 @@ describe('SqliteEventStore: acknowledged only once on disk', () => {
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(settled, [], 'nothing is acknowledged before its sync returns');
       assert.equal(syncs, 1, 'a second sync does not start while one runs');
+      // Writes asked for during a sync wait uncommitted, then commit together when it returns.
+      const reader = new Database(join(dir, 'store.sqlite'), { readonly: true });
+      const committed = () => (reader.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+      assert.equal(committed(), 1, 'only the first write is committed while its sync runs');
       held.shift()?.();
       await first;
       assert.deepEqual(settled, ['first']);
       await waitUntil(() => held.length === 1);
       assert.equal(syncs, 2, 'the second and third writes share the next sync');
+      assert.equal(committed(), 3, 'both committed, in one transaction, before that sync started');
+      reader.close();
       held.shift()?.();
       await Promise.all([second, third]);
       assert.deepEqual(settled, ['first', 'second', 'third']);

@@ -255,7 +255,8 @@ interface QueuedWrite {
  * crash of the process or of the machine.
  *
  * Writes are group-committed: every write requested during one turn of the event loop
- * shares one transaction. The commit itself does not wait for the disk
+ * shares one transaction, and while a sync runs, writes wait and share one transaction when it
+ * returns (so under load there is one commit per sync). The commit itself does not wait for the disk
  * (`synchronous=NORMAL`); instead the log file is synced with fdatasync (what SQLite itself uses
  * on Linux: the data and the size, not the timestamps) on libuv's thread pool and the
  * batch's promises resolve when that returns. So the event loop never blocks on the disk,
@@ -354,7 +355,10 @@ export class SqliteEventStore implements EventStore {
     if (this.#closed) return Promise.reject(new Error('the event store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#flushScheduled) {
+      // While a sync runs, writes wait in the queue: they could not be acknowledged before the
+      // next sync anyway, and committing them together when it starts costs one commit instead
+      // of one per turn of the event loop (a commit has a fixed cost of about 100 µs here).
+      if (!this.#flushScheduled && !this.#syncing) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
       }
@@ -418,6 +422,8 @@ export class SqliteEventStore implements EventStore {
     this.#syncFile(this.#walFd, (error) => {
       this.#syncing = false;
       for (const callback of callbacks) callback(error);
+      // Commit what queued up during the sync (its callbacks join #waitingForSync).
+      if (!this.#flushScheduled && this.#queue.length > 0) this.#flush();
       if (this.#waitingForSync.length > 0) this.#startSync();
       else {
         const idle = this.#syncIdleWaiters;
