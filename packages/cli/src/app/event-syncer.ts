@@ -6,7 +6,7 @@ import type { Notifier } from '../core/notifier.js';
 import { type Clock, type EventStore, type NewDelivery, type SyncCheckpointPort, systemClock } from '../core/ports.js';
 import { omiseTime } from '../core/simulate/ids.js';
 import { type DeliveryLogSummary, summarizeWebhookDeliveries } from '../core/webhook-deliveries.js';
-import { recordEvent } from './record-event.js';
+import { type RecordEventDependencies, recordEvent } from './record-event.js';
 
 const BEGINNING = '1970-01-01T00:00:00Z';
 
@@ -61,7 +61,7 @@ export class SyncFailed extends Error {
   }
 }
 
-export interface EventSyncerOptions {
+export interface EventSyncerOptions extends Pick<RecordEventDependencies, 'onCommitted'> {
   store: EventStore;
   api: Pick<OmiseApiClient, 'listEvents' | 'getEvent' | 'baseUrl'>;
   checkpoint: SyncCheckpointPort;

@@ -2,15 +2,22 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { verifyOmiseSignature } from '@omise-webhook/events';
-import { eventBody } from '../testing/delivery-fixtures.js';
+import { RawHttpSender } from '../adapters/http/raw-http-sender.js';
+import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
+import { Notifier } from '../core/notifier.js';
+import { systemClock, systemTimers } from '../core/ports.js';
+import { eventBody, makeDelivery } from '../testing/delivery-fixtures.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { omiseHeaders, postWebhook, watchAttempts } from '../testing/forwarding.js';
 import { startMinimalOmiseApi } from '../testing/minimal-omise-api.js';
 import { TEST_WEBHOOK_SECRET } from '../testing/signing.js';
 import { headerValue, startTargetServer, type TargetServer } from '../testing/target-server.js';
 import { startTestServer, type TestServer, temporaryDirectory } from '../testing/test-server.js';
+import { Forwarder } from './forwarder.js';
+import { recordEvent } from './record-event.js';
 
 let sequence = 0;
 function nextEventId(): string {
@@ -221,6 +228,59 @@ describe('forwarding: the exact bytes and headers reach the target', () => {
     assert.equal((await answered).status, 200);
     await app.waitForRequests(1);
     assert.deepEqual(await srv.store.listForwardAttempts(eventId), [], 'the forward is still waiting for the target');
+  });
+});
+
+describe('forwarding starts at commit, not after the disk sync', () => {
+  it('sends to the target while the event is committed but its sync is still running', async () => {
+    const app = await target();
+    const dir = temporaryDirectory();
+    const heldSyncs: Array<() => void> = [];
+    const store = new SqliteEventStore({
+      filename: join(dir, 'store.sqlite'),
+      syncFile: (_fd, callback) => heldSyncs.push(() => callback(null)),
+    });
+    const notifier = new Notifier();
+    const forwarder = new Forwarder({
+      store,
+      notifier,
+      sender: new RawHttpSender(),
+      routes: [{ pattern: '*', url: app.url }],
+      plan: { scheduleMs: [1000], retry4xx: false },
+      timeoutMs: 5_000,
+      clock: systemClock,
+      timers: systemTimers,
+      // No polling during the test: only being told at commit can start the send.
+      pollIntervalMs: 600_000,
+    });
+    forwarder.start();
+    const delivery = makeDelivery({ eventId: nextEventId() });
+    let acknowledged = false;
+    const recorded = recordEvent(
+      {
+        store,
+        notifier,
+        forwardRoutes: [{ pattern: '*', url: app.url }],
+        onCommitted: (r) => forwarder.eventCommitted(r),
+      },
+      delivery,
+    ).then(() => {
+      acknowledged = true;
+    });
+    await app.waitForRequests(1);
+    assert.equal(acknowledged, false, 'the target has it before the sync returned');
+    assert.equal(heldSyncs.length, 1, 'the event sync is still held');
+    assert.equal(sha256(app.requests[0]?.body ?? Buffer.alloc(0)), sha256(Buffer.from(delivery.body)));
+    while (!acknowledged) {
+      heldSyncs.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await recorded;
+    const release = setInterval(() => heldSyncs.shift()?.(), 1);
+    await forwarder.stop();
+    await store.close();
+    clearInterval(release);
+    assert.equal(app.requests.length, 1, 'sent once, not again when the event was acknowledged');
   });
 });
 

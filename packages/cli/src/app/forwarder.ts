@@ -13,6 +13,7 @@ import type {
   ForwardJob,
   HttpSenderPort,
   NewForwardAttempt,
+  RecordDeliveryResult,
   StoredEvent,
   Timers,
 } from '../core/ports.js';
@@ -43,8 +44,9 @@ export interface ForwarderOptions {
  * with the original headers (minus hop-by-hop ones, plus ours), records every attempt, and
  * schedules the retry. The store is the queue, so a restart resumes where it stopped.
  *
- * It wakes when an event is stored or updated (after the commit, so never before the webhook
- * is answered), when a retry falls due (on the injected timers), and every `pollIntervalMs`.
+ * It wakes when an event is committed (`eventCommitted`, before the sync that acknowledges it,
+ * so the target does not wait for the disk) or updated, when a retry falls due (on the injected
+ * timers), and every `pollIntervalMs`.
  * Also the inspector's entry point: `forwardAttemptsFor(eventId)` and `replay(eventId, options)`.
  */
 export class Forwarder {
@@ -95,10 +97,25 @@ export class Forwarder {
     this.#started = true;
     this.#unsubscribe = this.#options.notifier.subscribe((notification) => {
       if (notification.type === 'event.stored' && !notification.duplicate) {
+        // Already handed over at commit (see eventCommitted) unless its source was not wired to.
+        if (this.#recent.has(notification.event.eventId)) return;
         this.#remember(notification.event);
         this.kick();
       } else if (notification.type === 'event.updated') this.kick();
     });
+    this.kick();
+  }
+
+  /**
+   * An event was just committed, with its forward jobs (not yet on disk, nor acknowledged):
+   * start sending now rather than after the sync. Wired to recordEvent's `onCommitted`.
+   */
+  eventCommitted(result: RecordDeliveryResult): void {
+    if (result.duplicate || this.#stopped || !this.#started) return;
+    this.#remember(result.event);
+    // Jobs the store could claim at commit go out now; the rest wait for a claim (cheap when
+    // the store knows nothing waits).
+    for (const job of result.claimedForwards ?? []) this.#launch(job);
     this.kick();
   }
 

@@ -2,7 +2,7 @@ import type { ForwardRoute } from '../core/forwarding.js';
 import { type IngestDependencies, type IngestPolicy, ingestWebhook } from '../core/ingest.js';
 import type { Notifier } from '../core/notifier.js';
 import type { Clock, EventStore, HeaderList, NewRejection, StoredEvent } from '../core/ports.js';
-import { recordEvent } from './record-event.js';
+import { type RecordEventDependencies, recordEvent } from './record-event.js';
 
 export interface WebhookRequest {
   method: string;
@@ -21,7 +21,7 @@ export interface WebhookAnswer {
   duplicate?: boolean;
 }
 
-export interface ReceiverOptions extends IngestDependencies {
+export interface ReceiverOptions extends IngestDependencies, Pick<RecordEventDependencies, 'onCommitted'> {
   store: EventStore;
   policy: IngestPolicy;
   notifier: Notifier;

@@ -7,11 +7,17 @@ export interface RecordEventDependencies {
   notifier?: Notifier;
   /** `serve`'s forward routes; the matching targets' jobs are committed with the event. */
   forwardRoutes?: readonly ForwardRoute[];
+  /**
+   * Told once the event is committed, before it is on disk and acknowledged: the forwarder
+   * starts sending there, so the developer's app does not wait for the disk either.
+   */
+  onCommitted?: (result: RecordDeliveryResult) => void;
 }
 
 /**
  * The one way an accepted event enters the store, whatever brought it (a webhook, sync):
- * attach the forward jobs it needs, commit it, then tell the rest of the application.
+ * attach the forward jobs it needs, commit it (telling `onCommitted`), and once it is on disk
+ * tell the rest of the application.
  * Keeping this in one place means a new source of events cannot forget to forward them.
  *
  * @example
@@ -26,7 +32,10 @@ export async function recordEvent(
     const targets = forwardTargetsFor(delivery, routes);
     if (targets.length > 0) delivery.forwardTargets = targets;
   }
-  const result = await dependencies.store.recordDelivery(delivery);
+  const result = await dependencies.store.recordDelivery(
+    delivery,
+    dependencies.onCommitted ? { onCommitted: dependencies.onCommitted } : {},
+  );
   dependencies.notifier?.publish({ type: 'event.stored', event: result.event, duplicate: result.duplicate });
   return result;
 }

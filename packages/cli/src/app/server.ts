@@ -30,6 +30,7 @@ import {
   type Clock,
   type EventStore,
   type HttpSenderPort,
+  type RecordDeliveryResult,
   systemClock,
   systemTimers,
   type Timers,
@@ -262,12 +263,17 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     webhookSecrets: config.webhookSecrets,
     onError: (error) => report(`omise-webhook: forwarding failed: ${String(error)}`),
   });
+  // Forwarding starts at commit, before the sync that acknowledges the event (see EventStore).
+  // Without targets nothing is told, so the store is free to batch commits while it syncs.
+  const onCommitted =
+    forwardRoutes.length > 0 ? (result: RecordDeliveryResult) => forwarder.eventCommitted(result) : undefined;
   const receiver = new Receiver({
     store,
     policy,
     notifier,
     clock,
     forwardRoutes,
+    ...(onCommitted ? { onCommitted } : {}),
     ...(omiseApi ? { omiseApi } : {}),
   });
   let listener: RunningListener;
@@ -353,7 +359,15 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
             scope: checkpointScope(config.apiUrl, config.secretKey),
           })
         : new MemorySyncCheckpoint();
-    const syncer = new EventSyncer({ store, api: omiseApi, checkpoint, clock, notifier, forwardRoutes });
+    const syncer = new EventSyncer({
+      store,
+      api: omiseApi,
+      checkpoint,
+      clock,
+      notifier,
+      forwardRoutes,
+      ...(onCommitted ? { onCommitted } : {}),
+    });
     sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report });
     sync.start();
   }

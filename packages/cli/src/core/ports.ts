@@ -95,6 +95,12 @@ export interface RecordDeliveryResult {
   event: StoredEvent;
   /** True when the event id was already stored: this request was counted as another delivery. */
   duplicate: boolean;
+  /**
+   * Only when `onCommitted` was given: forward jobs of this event that the store already
+   * marked in flight at commit, for the caller to send now instead of claiming them (a store
+   * may leave every job to `claimDueForwards`).
+   */
+  claimedForwards?: ForwardJob[];
 }
 
 /** A request that was refused, kept so the user can see what went wrong. */
@@ -152,12 +158,22 @@ export interface StoreStats {
   rejected: number;
 }
 
+export interface RecordDeliveryOptions {
+  onCommitted?: (result: RecordDeliveryResult) => void;
+}
+
 /**
  * The single source of truth. Every write resolves only once it is durable, so the
  * receiver can acknowledge a webhook as soon as `recordDelivery` resolves.
  */
 export interface EventStore {
-  recordDelivery(delivery: NewDelivery): Promise<RecordDeliveryResult>;
+  /**
+   * `onCommitted` is called once the delivery is committed (other readers see it) and before
+   * the promise resolves, which waits for the disk. Forwarding starts there: a crash between
+   * the two can at worst make a target see an event twice (the sender, never answered,
+   * delivers it again), never miss one.
+   */
+  recordDelivery(delivery: NewDelivery, options?: RecordDeliveryOptions): Promise<RecordDeliveryResult>;
   recordRejection(rejection: NewRejection): Promise<StoredRejection>;
   getEvent(eventId: string): Promise<StoredEvent | undefined>;
   /** Newest first. */

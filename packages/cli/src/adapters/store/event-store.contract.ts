@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EventStore, NewForwardAttempt } from '../../core/ports.js';
+import type { EventStore, ForwardJob, NewForwardAttempt, RecordDeliveryResult } from '../../core/ports.js';
 import { makeDelivery, makeRejection } from '../../testing/delivery-fixtures.js';
 
 export interface StoreFactory {
@@ -64,6 +64,25 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       const page = await store.listEvents({ q: first.eventId });
       assert.equal(page.items.length, 1);
       assert.equal((await store.stats()).total, 1);
+      await store.close();
+    });
+
+    it('tells onCommitted once per delivery, with its result, before the write resolves', async () => {
+      const store = await factory.open();
+      const delivery = makeDelivery();
+      const order: string[] = [];
+      const onCommitted = (result: RecordDeliveryResult) =>
+        order.push(`committed ${result.event.eventId} duplicate=${result.duplicate} n=${result.event.deliveryCount}`);
+      await store.recordDelivery(delivery, { onCommitted }).then(() => order.push('resolved first'));
+      await store
+        .recordDelivery({ ...delivery, receivedAt: '2026-11-26T08:00:00.000Z' }, { onCommitted })
+        .then(() => order.push('resolved again'));
+      assert.deepEqual(order, [
+        `committed ${delivery.eventId} duplicate=false n=1`,
+        'resolved first',
+        `committed ${delivery.eventId} duplicate=true n=2`,
+        'resolved again',
+      ]);
       await store.close();
     });
 
@@ -482,6 +501,46 @@ function describeForwardQueueContract(factory: StoreFactory): void {
       // Behind d2, which was queued after it originally.
       assert.deepEqual(ids((await claim(store, T0 + 60_000)).jobs), [`${d2.eventId}>${A}`, `${d1.eventId}>${A}`]);
       await store.close();
+    });
+
+    describe('jobs handed over at commit (claimedForwards)', () => {
+      /** Records with an onCommitted listener, as serve does, and returns what it was handed. */
+      const recordWithListener = async (store: EventStore, targets: string[]) => {
+        const delivery = makeDelivery({ receivedAt: new Date(T0).toISOString(), forwardTargets: targets });
+        let handed: ForwardJob[] | undefined;
+        await store.recordDelivery(delivery, { onCommitted: (result) => (handed = result.claimedForwards) });
+        return { eventId: delivery.eventId, handed: handed ?? [] };
+      };
+
+      it('are never claimed again; the rest are claimed as usual, each job exactly once', async () => {
+        const store = await factory.open();
+        assert.deepEqual((await claim(store)).jobs, [], 'the forwarder starts with a claim');
+        const first = await recordWithListener(store, [A, B]);
+        const second = await recordWithListener(store, [A]);
+        const claimed = await claim(store);
+        const all = [...ids(first.handed), ...ids(second.handed), ...ids(claimed.jobs)].sort();
+        assert.deepEqual(all, [`${first.eventId}>${A}`, `${first.eventId}>${B}`, `${second.eventId}>${A}`].sort());
+        assert.deepEqual((await claim(store)).jobs, []);
+        await store.close();
+      });
+
+      it('never overtake a job waiting for its retry, nor exceed the window', async () => {
+        const store = await factory.open();
+        await claim(store, T0, 1);
+        const first = await recordWithListener(store, [A]);
+        const [job] = first.handed.length > 0 ? first.handed : (await claim(store, T0, 1)).jobs;
+        assert.ok(job);
+        const full = await recordWithListener(store, [A]);
+        assert.deepEqual(full.handed, [], 'the window of 1 is taken by the first job');
+        await store.recordForwardAttempt(
+          attemptFor(job, { status: 503, outcome: 'retry', reason: '503', nextAttemptAt: T0 + 5_000 }),
+        );
+        const behindRetry = await recordWithListener(store, [A]);
+        assert.deepEqual(behindRetry.handed, [], 'nothing overtakes the job waiting for its retry');
+        assert.deepEqual((await claim(store, T0 + 1_000, 1)).jobs, [], 'not due yet, and nothing overtakes it');
+        assert.deepEqual(ids((await claim(store, T0 + 5_000, 1)).jobs), [`${first.eventId}>${A}`]);
+        await store.close();
+      });
     });
 
     it('holds jobs of a pending event until it is verified, and cancels them when it fails', async () => {

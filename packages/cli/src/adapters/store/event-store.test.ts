@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -140,10 +140,15 @@ describe('SqliteEventStore: acknowledged only once on disk', () => {
     });
     try {
       const settled: string[] = [];
+      const toldCommitted: string[] = [];
       const first = store
-        .recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync01' }))
+        .recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync01' }), {
+          onCommitted: (result) => toldCommitted.push(result.event.eventId),
+        })
         .then(() => settled.push('first'));
       await waitUntil(() => held.length === 1);
+      // Forwarding can start here: committed, while the sync that acknowledges it still runs.
+      assert.deepEqual(toldCommitted, ['evnt_test_5xsync01']);
       // Committed while the first sync runs: it must wait for the next sync, and only one runs at a time.
       const second = store
         .recordDelivery(makeDelivery({ eventId: 'evnt_test_5xsync02' }))
@@ -181,3 +186,62 @@ describe('SqliteEventStore: acknowledged only once on disk', () => {
 async function waitUntil(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
+
+describe('SqliteEventStore: forward jobs handed over at commit', () => {
+  it('hands a due job with an empty queue ahead straight to the listener, and claims skip the queue', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-fresh-'));
+    const store = new SqliteEventStore({ filename: join(dir, 'store.sqlite') });
+    const target = 'http://127.0.0.1:8081/a';
+    try {
+      await store.claimDueForwards({ now: Date.now(), maxInFlightPerTarget: 8 });
+      const delivery = makeDelivery({ forwardTargets: [target] });
+      let handed: string[] = [];
+      await store.recordDelivery(delivery, {
+        onCommitted: (result) => (handed = (result.claimedForwards ?? []).map((j) => `${j.eventId}>${j.target}`)),
+      });
+      assert.deepEqual(handed, [`${delivery.eventId}>${target}`]);
+      assert.deepEqual((await store.claimDueForwards({ now: Date.now(), maxInFlightPerTarget: 8 })).jobs, []);
+      // Without a listener nobody sends it at once: the next claim finds it.
+      const unheard = makeDelivery({ forwardTargets: [target] });
+      const result = await store.recordDelivery(unheard);
+      assert.equal(result.claimedForwards, undefined);
+      const claimed = await store.claimDueForwards({ now: Date.now(), maxInFlightPerTarget: 8 });
+      assert.deepEqual(
+        claimed.jobs.map((j) => j.eventId),
+        [unheard.eventId],
+      );
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SqliteEventStore: checkpoints off the connection that answers webhooks', () => {
+  it('checkpoints from its own thread once writes add up, and keeps the log from growing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-checkpoint-'));
+    const filename = join(dir, 'store.sqlite');
+    const store = new SqliteEventStore({ filename, checkpointIntervalMs: 20 });
+    const logSize = () => statSync(`${filename}-wal`).size;
+    try {
+      const commitRounds = async (rounds: number) => {
+        for (let round = 0; round < rounds; round += 1) {
+          await Promise.all(Array.from({ length: 10 }, () => store.recordDelivery(makeDelivery())));
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      };
+      await commitRounds(60); // the thread starts after 50 commits
+      const sizeWhenStarted = logSize();
+      await commitRounds(300);
+      assert.ok(store.backgroundCheckpoints > 0, 'the checkpointer thread copied the log into the database');
+      // Without checkpoints, 3,000 more events would add about 20 MB of log frames; checkpointed,
+      // the log is rewritten from its start instead.
+      const growth = logSize() - sizeWhenStarted;
+      assert.ok(growth < 2 * 1024 * 1024, `the log grew by ${growth} bytes`);
+      assert.equal((await store.stats()).total, 3600);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

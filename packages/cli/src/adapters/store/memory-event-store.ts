@@ -11,6 +11,7 @@ import type {
   NewForwardAttempt,
   NewRejection,
   OmiseCopy,
+  RecordDeliveryOptions,
   RecordDeliveryResult,
   RejectionPage,
   StoredEvent,
@@ -64,7 +65,13 @@ export class MemoryEventStore implements EventStore {
     this.#maxRejections = options.maxRejections ?? 1000;
   }
 
-  async recordDelivery(delivery: NewDelivery): Promise<RecordDeliveryResult> {
+  async recordDelivery(delivery: NewDelivery, options: RecordDeliveryOptions = {}): Promise<RecordDeliveryResult> {
+    const result = this.#record(delivery);
+    options.onCommitted?.(result);
+    return result;
+  }
+
+  #record(delivery: NewDelivery): RecordDeliveryResult {
     const existing = this.#byId.get(delivery.eventId);
     if (existing) {
       existing.deliveryCount += 1;

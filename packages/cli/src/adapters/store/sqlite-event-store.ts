@@ -1,5 +1,6 @@
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type {
   EventOrigin,
@@ -14,6 +15,7 @@ import type {
   NewForwardAttempt,
   NewRejection,
   OmiseCopy,
+  RecordDeliveryOptions,
   RecordDeliveryResult,
   RejectionPage,
   StoredEvent,
@@ -24,7 +26,7 @@ import type {
   VerificationStatus,
 } from '../../core/ports.js';
 import { keyPatternToSql, looksLikeOmiseId, normaliseLimit, parseCursor } from './query-helpers.js';
-import { SqliteForwardQueue } from './sqlite-forward-queue.js';
+import { type FreshJob, SqliteForwardQueue } from './sqlite-forward-queue.js';
 import { SqliteTextSearch, trigramMatchQuery } from './sqlite-text-search.js';
 
 export interface SqliteEventStoreOptions {
@@ -34,6 +36,11 @@ export interface SqliteEventStoreOptions {
   maxRejections?: number;
   /** How long writes must pause before bodies are added to the text-search index (default 250 ms). */
   textSearchIdleMs?: number;
+  /**
+   * Checkpoint from a worker thread every this many ms (default 200) instead of on the
+   * connection that answers webhooks; 0 leaves checkpoints to SQLite on that connection.
+   */
+  checkpointIntervalMs?: number;
   /** Syncs the write-ahead log to disk; `fs.fdatasync` unless a test needs to hold it. */
   syncFile?: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
 }
@@ -243,10 +250,19 @@ function listingFilter(query: EventQuery): ListingFilter {
   return { where, params, indexedBy };
 }
 
+/** A commit hook's own failure is its caller's to handle: it never affects the write. */
+function announceCommitted(write: QueuedWrite, value: unknown): void {
+  try {
+    write.committed?.(value);
+  } catch {}
+}
+
 interface QueuedWrite {
   run: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Called with the value once the write is committed, before it is on disk. */
+  committed?: ((value: unknown) => void) | undefined;
 }
 
 /**
@@ -280,6 +296,10 @@ export class SqliteEventStore implements EventStore {
   readonly #statements;
   readonly #forwards: SqliteForwardQueue;
   readonly #textSearch: SqliteTextSearch;
+  #checkpointer: Worker | null = null;
+  #backgroundCheckpoints = 0;
+  /** The checkpointer thread starts after this many commits: a store written a few times never needs it. */
+  #checkpointerPlan: { filename: string; intervalMs: number; afterCommits: number } | null = null;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
@@ -301,6 +321,10 @@ export class SqliteEventStore implements EventStore {
     this.#maxRejections = options.maxRejections ?? 1000;
     this.#syncFile = options.syncFile ?? fdatasync;
     this.#walPath = options.filename === ':memory:' ? null : `${options.filename}-wal`;
+    const checkpointIntervalMs = options.checkpointIntervalMs ?? 200;
+    if (options.filename !== ':memory:' && checkpointIntervalMs > 0) {
+      this.#checkpointerPlan = { filename: options.filename, intervalMs: checkpointIntervalMs, afterCommits: 50 };
+    }
     this.#forwards = new SqliteForwardQueue(this.#db);
     this.#textSearch = new SqliteTextSearch(this.#db, { idleMs: options.textSearchIdleMs ?? 250 });
     const db = this.#db;
@@ -351,14 +375,65 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
-  #write<T>(run: () => T): Promise<T> {
+  /**
+   * Moves checkpoints (copying the log into the database file, then syncing it: tens of ms
+   * here) off this connection, whose event loop answers webhooks: SQLite would otherwise run
+   * one inside every thousandth page's commit and stall everything behind it. If the thread
+   * cannot run, this connection checkpoints again as usual.
+   */
+  #startCheckpointer(filename: string, intervalMs: number): void {
+    const worker = new Worker(new URL('./wal-checkpointer.worker.mjs', import.meta.url), {
+      workerData: { filename, intervalMs },
+    });
+    worker.unref();
+    this.#db.pragma('wal_autocheckpoint = 0');
+    const fallBack = () => {
+      if (this.#checkpointer !== worker) return;
+      this.#checkpointer = null;
+      if (!this.#closed) this.#db.pragma('wal_autocheckpoint = 1000');
+    };
+    worker.on('error', fallBack);
+    worker.on('exit', fallBack);
+    worker.on('message', (message: { copied?: number }) => {
+      if (message.copied) this.#backgroundCheckpoints += 1;
+    });
+    this.#checkpointer = worker;
+  }
+
+  /** Checkpoints that copied pages, made by the checkpointer thread (for tests and diagnostics). */
+  get backgroundCheckpoints(): number {
+    return this.#backgroundCheckpoints;
+  }
+
+  #countCommit(): void {
+    const plan = this.#checkpointerPlan;
+    if (plan === null) return;
+    plan.afterCommits -= 1;
+    if (plan.afterCommits > 0) return;
+    this.#checkpointerPlan = null;
+    this.#startCheckpointer(plan.filename, plan.intervalMs);
+  }
+
+  /**
+   * Queues a write for the next group commit. `committed` is called once it is committed (before
+   * it is on disk); with `now`, the write is committed at the next turn even while a sync runs,
+   * because its caller is waiting for that commit.
+   */
+  #write<T>(run: () => T, options: { committed?: (value: T) => void; now?: boolean } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('the event store is closed'));
+    const { committed, now = false } = options;
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({
+        run,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        committed: committed as QueuedWrite['committed'],
+      });
       // While a sync runs, writes wait in the queue: they could not be acknowledged before the
       // next sync anyway, and committing them together when it starts costs one commit instead
       // of one per turn of the event loop (a commit has a fixed cost of about 100 µs here).
-      if (!this.#flushScheduled && !this.#syncing) {
+      // A write whose caller waits for its commit (forwarding starts there) is committed now.
+      if (!this.#flushScheduled && (!this.#syncing || now)) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
       }
@@ -382,18 +457,22 @@ export class SqliteEventStore implements EventStore {
         try {
           const value = this.#db.transaction(write.run)();
           this.#afterDurable((error) => (error ? write.reject(error) : write.resolve(value)));
+          announceCommitted(write, value);
         } catch (error) {
           write.reject(error);
         }
       }
       return;
     }
+    this.#countCommit();
     this.#afterDurable((error) => {
       batch.forEach((write, index) => {
         if (error) write.reject(error);
         else write.resolve(values[index]);
       });
     });
+    // After the sync has started, so what the callbacks do (forwarding) does not delay it.
+    for (let index = 0; index < batch.length; index += 1) announceCommitted(batch[index] as QueuedWrite, values[index]);
   }
 
   /**
@@ -439,71 +518,84 @@ export class SqliteEventStore implements EventStore {
     return new Promise((resolve) => this.#syncIdleWaiters.push(resolve));
   }
 
-  recordDelivery(delivery: NewDelivery): Promise<RecordDeliveryResult> {
-    return this.#write(() => {
-      const s = this.#statements;
-      const headers = JSON.stringify(delivery.headers);
-      const info = s.insertEvent.run({
-        eventId: delivery.eventId,
-        key: delivery.key,
-        livemode: delivery.livemode ? 1 : 0,
-        objectType: delivery.objectType,
-        objectId: delivery.objectId,
-        createdAt: delivery.createdAt,
-        receivedAt: delivery.receivedAt,
-        body: Buffer.from(delivery.body.buffer, delivery.body.byteOffset, delivery.body.byteLength),
-        headers,
-        verificationMode: delivery.verification.mode,
-        verificationStatus: delivery.verification.status,
-        verificationReason: delivery.verification.reason,
-        apiAttempts: delivery.verification.apiAttempts ?? null,
-        omiseCopy: delivery.omiseCopy ? JSON.stringify(delivery.omiseCopy) : null,
-        origin: delivery.origin,
-      });
-      if (info.changes === 0) {
-        // The id is already stored: count this request as another delivery of it.
-        const existing = s.eventById.get(delivery.eventId) as EventRow;
-        s.countDelivery.run(delivery.receivedAt, existing.seq);
-        const sameBody = Buffer.from(delivery.body).equals(existing.body) ? 1 : 0;
-        s.insertRedelivery.run(existing.seq, delivery.receivedAt, headers, sameBody, delivery.origin);
-        existing.delivery_count += 1;
-        existing.last_received_at = delivery.receivedAt;
-        return { event: toStoredEvent(existing), duplicate: true };
+  recordDelivery(delivery: NewDelivery, options: RecordDeliveryOptions = {}): Promise<RecordDeliveryResult> {
+    let fresh: FreshJob[] = [];
+    const onCommitted = options.onCommitted;
+    const committed = (result: RecordDeliveryResult) => {
+      if (fresh.length > 0) {
+        // Whoever is told at commit sends these at once; otherwise the next claim finds them.
+        if (onCommitted) result.claimedForwards = this.#forwards.claimFresh(fresh);
+        else this.#forwards.noteUnclaimed();
       }
-      const seq = Number(info.lastInsertRowid);
-      const ids = new Set(delivery.relatedIds);
-      if (delivery.objectId) ids.add(delivery.objectId);
-      for (const id of ids) s.insertOmiseId.run(id, seq);
-      if (delivery.forwardTargets?.length) {
-        this.#forwards.insertJobs({
+      onCommitted?.(result);
+    };
+    return this.#write(
+      () => {
+        const s = this.#statements;
+        const headers = JSON.stringify(delivery.headers);
+        const info = s.insertEvent.run({
           eventId: delivery.eventId,
-          targets: delivery.forwardTargets,
-          verification: delivery.verification.status,
-          dueAt: Date.parse(delivery.receivedAt),
-          createdAt: delivery.receivedAt,
+          key: delivery.key,
+          livemode: delivery.livemode ? 1 : 0,
+          objectType: delivery.objectType,
+          objectId: delivery.objectId,
+          createdAt: delivery.createdAt,
+          receivedAt: delivery.receivedAt,
+          body: Buffer.from(delivery.body.buffer, delivery.body.byteOffset, delivery.body.byteLength),
+          headers,
+          verificationMode: delivery.verification.mode,
+          verificationStatus: delivery.verification.status,
+          verificationReason: delivery.verification.reason,
+          apiAttempts: delivery.verification.apiAttempts ?? null,
+          omiseCopy: delivery.omiseCopy ? JSON.stringify(delivery.omiseCopy) : null,
+          origin: delivery.origin,
         });
-      }
-      s.countEvent.run(delivery.key, delivery.verification.status, 1);
-      // Built from what was written rather than read back: this is the hot path.
-      const event: StoredEvent = {
-        seq,
-        eventId: delivery.eventId,
-        key: delivery.key,
-        livemode: delivery.livemode,
-        objectType: delivery.objectType,
-        objectId: delivery.objectId,
-        createdAt: delivery.createdAt,
-        receivedAt: delivery.receivedAt,
-        lastReceivedAt: delivery.receivedAt,
-        deliveryCount: 1,
-        body: delivery.body,
-        headers: delivery.headers,
-        verification: delivery.verification,
-        omiseCopy: delivery.omiseCopy ?? null,
-        origin: delivery.origin,
-      };
-      return { event, duplicate: false };
-    });
+        if (info.changes === 0) {
+          // The id is already stored: count this request as another delivery of it.
+          const existing = s.eventById.get(delivery.eventId) as EventRow;
+          s.countDelivery.run(delivery.receivedAt, existing.seq);
+          const sameBody = Buffer.from(delivery.body).equals(existing.body) ? 1 : 0;
+          s.insertRedelivery.run(existing.seq, delivery.receivedAt, headers, sameBody, delivery.origin);
+          existing.delivery_count += 1;
+          existing.last_received_at = delivery.receivedAt;
+          return { event: toStoredEvent(existing), duplicate: true };
+        }
+        const seq = Number(info.lastInsertRowid);
+        const ids = new Set(delivery.relatedIds);
+        if (delivery.objectId) ids.add(delivery.objectId);
+        for (const id of ids) s.insertOmiseId.run(id, seq);
+        if (delivery.forwardTargets?.length) {
+          fresh = this.#forwards.insertJobs({
+            eventId: delivery.eventId,
+            targets: delivery.forwardTargets,
+            verification: delivery.verification.status,
+            dueAt: Date.parse(delivery.receivedAt),
+            createdAt: delivery.receivedAt,
+          });
+        }
+        s.countEvent.run(delivery.key, delivery.verification.status, 1);
+        // Built from what was written rather than read back: this is the hot path.
+        const event: StoredEvent = {
+          seq,
+          eventId: delivery.eventId,
+          key: delivery.key,
+          livemode: delivery.livemode,
+          objectType: delivery.objectType,
+          objectId: delivery.objectId,
+          createdAt: delivery.createdAt,
+          receivedAt: delivery.receivedAt,
+          lastReceivedAt: delivery.receivedAt,
+          deliveryCount: 1,
+          body: delivery.body,
+          headers: delivery.headers,
+          verification: delivery.verification,
+          omiseCopy: delivery.omiseCopy ?? null,
+          origin: delivery.origin,
+        };
+        return { event, duplicate: false };
+      },
+      { committed, now: onCommitted !== undefined },
+    );
   }
 
   recordRejection(rejection: NewRejection): Promise<StoredRejection> {
@@ -658,7 +750,9 @@ export class SqliteEventStore implements EventStore {
       const event = this.#statements.eventById.get(eventId);
       if (!event) throw new Error(`no stored event has id ${eventId}`);
       const createdAt = new Date(now).toISOString();
-      return this.#forwards.insertJobs({ eventId, targets, verification: 'verified', dueAt: now, createdAt });
+      const jobs = this.#forwards.insertJobs({ eventId, targets, verification: 'verified', dueAt: now, createdAt });
+      this.#forwards.noteUnclaimed();
+      return jobs.map(({ queueSeq: _, ...job }) => job);
     });
   }
 
@@ -702,6 +796,15 @@ export class SqliteEventStore implements EventStore {
     if (this.#queue.length > 0) this.#flush();
     this.#closed = true;
     await this.#syncsSettled();
+    const checkpointer = this.#checkpointer;
+    if (checkpointer) {
+      this.#checkpointer = null;
+      const exited = new Promise((resolve) => checkpointer.once('exit', resolve));
+      // Kept alive while it finishes: a last checkpoint, then its connection closes before ours.
+      checkpointer.ref();
+      checkpointer.postMessage('stop');
+      await exited;
+    }
     if (this.#walFd !== null) closeSync(this.#walFd);
     this.#textSearch.stop();
     this.#db.close();

@@ -12,6 +12,18 @@ import type {
 } from '../../core/ports.js';
 import { normaliseLimit } from './query-helpers.js';
 
+/** A claim that skips the queue (nothing known to wait) still reads it at least this often. */
+const FULL_CLAIM_EVERY_MS = 1_000;
+
+interface TargetClaims {
+  ids: Set<number>;
+  lastSeq: number;
+  retries: number;
+}
+
+/** A job just inserted, with its place in the queue. */
+export type FreshJob = ForwardJob & { queueSeq: number };
+
 /** Added to existing stores on open: CREATE ... IF NOT EXISTS only, so older files upgrade in place. */
 const FORWARD_SCHEMA = `
 CREATE TABLE IF NOT EXISTS forward_jobs (
@@ -127,16 +139,34 @@ function toAttempt(row: AttemptRow): ForwardAttempt {
 export class SqliteForwardQueue {
   /** Claimed (in flight) job ids: this process only, so a restart re-sends what was in flight. */
   readonly #inFlight = new Set<number>();
-  /** Per target: the claimed job ids and the queue position of the latest claim. */
-  readonly #claimedByTarget = new Map<string, { ids: Set<number>; lastSeq: number }>();
+  /** Per target: the claimed job ids, the queue position of the latest claim, and how many are retries. */
+  readonly #claimedByTarget = new Map<string, TargetClaims>();
+  /** Claimed jobs that had been tried before (while one is out, its target gets nothing else). */
+  readonly #retriesInFlight = new Set<number>();
+  /** The forwarder's in-flight window, learnt from its claims; none before its first claim. */
+  #window: number | null = null;
+  /**
+   * False only when the last claim left no pending job unclaimed and nothing has been queued,
+   * retried, released or re-queued since (fresh jobs claimed at commit keep it false): then a
+   * claim can answer without reading the queue.
+   */
+  #mayHaveUnclaimed = true;
+  #lastFullClaimAt = Number.NEGATIVE_INFINITY;
   readonly #s;
 
   constructor(db: Database.Database) {
     db.exec(FORWARD_SCHEMA);
     this.#s = {
-      insertJob: db.prepare(
+      insertJob: db.prepare<[string, string, string, number, string], { id: number; queue_seq: number }>(
         `INSERT INTO forward_jobs (event_id, target, state, queue_seq, due_at, created_at)
-         VALUES (?, ?, ?, (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM forward_jobs), ?, ?)`,
+         VALUES (?, ?, ?, (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM forward_jobs), ?, ?)
+         RETURNING id, queue_seq`,
+      ),
+      pendingAhead: db.prepare<[string, number], { n: number }>(
+        "SELECT COUNT(*) AS n FROM forward_jobs WHERE state = 'pending' AND target = ? AND queue_seq < ?",
+      ),
+      pendingForTarget: db.prepare<[string], { n: number }>(
+        "SELECT COUNT(*) AS n FROM forward_jobs WHERE state = 'pending' AND target = ?",
       ),
       jobById: db.prepare<[number], JobRow>('SELECT * FROM forward_jobs WHERE id = ?'),
       jobsByEvent: db.prepare<[string], JobRow>('SELECT * FROM forward_jobs WHERE event_id = ? ORDER BY id'),
@@ -185,20 +215,27 @@ export class SqliteForwardQueue {
     };
   }
 
-  /** Call inside a write transaction. */
+  /**
+   * Call inside a write transaction. The jobs are unclaimed: call `claimFresh` with them once
+   * committed, or `noteUnclaimed` if nobody will send them at once.
+   */
   insertJobs(input: {
     eventId: string;
     targets: readonly string[];
     verification: VerificationStatus;
     dueAt: number;
     createdAt: string;
-  }): ForwardJob[] {
+  }): FreshJob[] {
     const state: ForwardJobState = input.verification === 'pending' ? 'held' : 'pending';
     return input.targets.map((target) => {
-      const info = this.#s.insertJob.run(input.eventId, target, state, input.dueAt, input.createdAt);
+      const row = this.#s.insertJob.get(input.eventId, target, state, input.dueAt, input.createdAt) as {
+        id: number;
+        queue_seq: number;
+      };
       // Built from what was written rather than read back: this is on the webhook's hot path.
       return {
-        id: Number(info.lastInsertRowid),
+        queueSeq: row.queue_seq,
+        id: row.id,
         eventId: input.eventId,
         target,
         state,
@@ -213,32 +250,91 @@ export class SqliteForwardQueue {
 
   /** Call inside a write transaction: held jobs follow their event's verification. */
   verificationChanged(eventId: string, status: VerificationStatus): void {
-    if (status === 'verified') this.#s.release.run(0, eventId);
-    else if (status === 'failed') this.#s.cancel.run(eventId);
+    if (status === 'verified') {
+      this.#s.release.run(0, eventId);
+      this.#mayHaveUnclaimed = true;
+    } else if (status === 'failed') this.#s.cancel.run(eventId);
+  }
+
+  /**
+   * Just-committed jobs that may be sent at once, claimed without a claim query: a job goes
+   * out now when everything ahead of it in its target's queue is already in flight, the window
+   * has room and no retry is probing the target (the rules of `selectSendableJobs` for a job
+   * that is due and has never been tried). Others wait for the next `claim`.
+   */
+  claimFresh(jobs: readonly FreshJob[]): ForwardJob[] {
+    const claimedNow: ForwardJob[] = [];
+    for (const fresh of jobs) {
+      if (fresh.state !== 'pending') continue; // held: released (and announced) by verificationChanged
+      const claimed = this.#claimsFor(fresh.target);
+      const sendable =
+        this.#window !== null &&
+        claimed.ids.size < this.#window &&
+        claimed.retries === 0 &&
+        (this.#s.pendingAhead.get(fresh.target, fresh.queueSeq) as { n: number }).n === claimed.ids.size;
+      if (!sendable) {
+        this.#mayHaveUnclaimed = true;
+        continue;
+      }
+      const { queueSeq, ...job } = fresh;
+      this.#inFlight.add(job.id);
+      claimed.ids.add(job.id);
+      claimed.lastSeq = Math.max(claimed.lastSeq, queueSeq);
+      claimedNow.push(job);
+    }
+    return claimedNow;
+  }
+
+  /** Jobs were queued that nobody sends at once: the next claim must look. */
+  noteUnclaimed(): void {
+    this.#mayHaveUnclaimed = true;
   }
 
   claim(options: { now: number; maxInFlightPerTarget: number; targets?: readonly string[] }): ForwardClaim {
     const { now, maxInFlightPerTarget, targets } = options;
+    this.#window = maxInFlightPerTarget;
+    // Nothing is known to wait: skip the queries, but still look now and then, for jobs that
+    // another process (`forwards retry`) put back in the queue.
+    if (!this.#mayHaveUnclaimed && now - this.#lastFullClaimAt < FULL_CLAIM_EVERY_MS && now >= this.#lastFullClaimAt)
+      return { jobs: [], nextDueAt: null };
+    this.#lastFullClaimAt = now;
     const jobs: ForwardJob[] = [];
     let nextDueAt: number | null = null;
+    let leftBehind = false;
     for (const { target } of this.#s.pendingTargets.all()) {
-      if (targets && !targets.includes(target)) continue;
-      const picked = this.#pick(target, now, maxInFlightPerTarget);
-      let claimed = this.#claimedByTarget.get(target);
-      if (!claimed) {
-        claimed = { ids: new Set(), lastSeq: 0 };
-        this.#claimedByTarget.set(target, claimed);
+      if (targets && !targets.includes(target)) {
+        // Not looked at, so not known to be empty (jobs for a target no longer configured keep
+        // every claim reading the queue, as before).
+        leftBehind = true;
+        continue;
       }
+      const picked = this.#pick(target, now, maxInFlightPerTarget);
+      const claimed = this.#claimsFor(target);
       for (const row of picked.send) {
         this.#inFlight.add(row.id);
         claimed.ids.add(row.id);
+        if (row.attempts_in_plan > 0) {
+          claimed.retries += 1;
+          this.#retriesInFlight.add(row.id);
+        }
         claimed.lastSeq = Math.max(claimed.lastSeq, row.queue_seq);
         jobs.push(toJob(row));
       }
       if (picked.nextDueAt !== null && (nextDueAt === null || picked.nextDueAt < nextDueAt))
         nextDueAt = picked.nextDueAt;
+      if ((this.#s.pendingForTarget.get(target) as { n: number }).n > claimed.ids.size) leftBehind = true;
     }
+    this.#mayHaveUnclaimed = leftBehind;
     return { jobs, nextDueAt };
+  }
+
+  #claimsFor(target: string): TargetClaims {
+    let claimed = this.#claimedByTarget.get(target);
+    if (!claimed) {
+      claimed = { ids: new Set(), lastSeq: 0, retries: 0 };
+      this.#claimedByTarget.set(target, claimed);
+    }
+    return claimed;
   }
 
   /**
@@ -268,8 +364,12 @@ export class SqliteForwardQueue {
 
   #release(jobId: number): void {
     this.#inFlight.delete(jobId);
+    const wasRetry = this.#retriesInFlight.delete(jobId);
     for (const claimed of this.#claimedByTarget.values()) {
-      if (claimed.ids.delete(jobId)) return;
+      if (claimed.ids.delete(jobId)) {
+        if (wasRetry) claimed.retries -= 1;
+        return;
+      }
     }
   }
 
@@ -279,6 +379,8 @@ export class SqliteForwardQueue {
     if (attempt.jobId !== null) {
       const state: ForwardJobState =
         attempt.outcome === 'delivered' ? 'delivered' : attempt.outcome === 'failed' ? 'failed' : 'pending';
+      // Back in the queue for a later try: the next claim must look at it.
+      if (state === 'pending') this.#mayHaveUnclaimed = true;
       this.#s.updateJob.run(
         state,
         attempt.nextAttemptAt,
@@ -305,6 +407,7 @@ export class SqliteForwardQueue {
   /** Forgets a claim without recording anything (the write that would have failed). */
   releaseClaim(jobId: number): void {
     this.#release(jobId);
+    this.#mayHaveUnclaimed = true;
   }
 
   listAttempts(eventId: string): ForwardAttempt[] {
@@ -323,6 +426,7 @@ export class SqliteForwardQueue {
   requeue(jobId: number, now: number): ForwardJob | undefined {
     const changed = this.#s.requeue.run(now, jobId).changes;
     if (changed === 0) return undefined;
+    this.#mayHaveUnclaimed = true;
     return toJob(this.#s.jobById.get(jobId) as JobRow);
   }
 }
