@@ -233,6 +233,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const mirror = config.files
     ? new EventFileMirror({
         logDir: resolve(config.logDir),
+        store,
         onError: (error, eventId) => report(`omise-webhook: could not write the file for ${eventId}: ${String(error)}`),
       })
     : null;

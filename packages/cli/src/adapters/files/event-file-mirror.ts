@@ -21,69 +21,225 @@ export function eventFileContent(event: StoredEvent): string {
   return `${JSON.stringify(JSON.parse(source), null, 2)}\n`;
 }
 
+export interface EventFileMirrorOptions {
+  logDir: string;
+  onError?: (error: unknown, eventId: string) => void;
+  /**
+   * Where events are read back when more are waiting than are kept in memory; without it every
+   * waiting event stays in memory.
+   */
+  store?: Pick<EventStore, 'listEvents'>;
+  /** Files are written once no event has arrived for this long (default 100 ms)... */
+  quietMs?: number;
+  /** ...or once the oldest waiting event has waited this long (default 30 s). */
+  maxLagMs?: number;
+  /** Events kept in memory while they wait (default 2,000); beyond that they are read back from the store. */
+  maxWaitingInMemory?: number;
+}
+
+interface FileJob {
+  id: string;
+  path: string;
+  source: string | Uint8Array;
+}
+
+/** Files per message to the writer thread, and events per page read back from the store. */
+const BATCH = 500;
+
 /**
  * Keeps the original app's `log/api/event/<id>.json` files, derived from the store.
  *
- * Files are written after the webhook has been acknowledged (they are not the source of
- * truth) by a worker thread, so a burst of webhooks never waits on the file system; each
- * file is written atomically (a temporary file renamed into place) so a reader never sees
- * half a file. Under heavy load the files lag behind the store and catch up after.
+ * The files are not the source of truth, so they wait until the receiver is quiet: during a
+ * burst of webhooks the receiver only notes which events need a file (no work per webhook
+ * beyond that), and once no event has arrived for `quietMs` (or the oldest has waited
+ * `maxLagMs`), a worker thread writes them, `BATCH` files per message. Each file is written
+ * atomically (a temporary file renamed into place) so a reader never sees half a file.
+ * Creating a file costs more than receiving a webhook on some file systems (about 100-300 µs
+ * of kernel time on this machine's ext4), which is why it must not compete with a burst.
+ * Past `maxWaitingInMemory` waiting events, only the oldest sequence number is remembered and
+ * the events are read back from the store, so a long burst costs no memory.
  */
 export class EventFileMirror {
   readonly #logDir: string;
   readonly #onError: (error: unknown, eventId: string) => void;
+  readonly #store: Pick<EventStore, 'listEvents'> | undefined;
+  readonly #quietMs: number;
+  readonly #maxLagMs: number;
+  readonly #maxWaitingInMemory: number;
   #worker: Worker | null = null;
-  #inFlight = 0;
+  /** Waiting events by id (a later version replaces an earlier one). */
+  #waiting = new Map<string, StoredEvent>();
+  /** Events from this sequence number up were not kept in memory: read them back from the store. */
+  #backlogFromSeq: number | null = null;
+  /** The walk down the store in progress: the oldest sequence number it goes to, and where it stopped. */
+  #walk: { floor: number; cursor?: string } | null = null;
+  #oldestWaitingSince: number | null = null;
+  #lastArrivalAt = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #writing = false;
   #idleWaiters: Array<() => void> = [];
+  #batchDone: (() => void) | null = null;
 
-  constructor(options: { logDir: string; onError?: (error: unknown, eventId: string) => void }) {
+  constructor(options: EventFileMirrorOptions) {
     this.#logDir = options.logDir;
     this.#onError = options.onError ?? (() => {});
+    this.#store = options.store;
+    this.#quietMs = options.quietMs ?? 100;
+    this.#maxLagMs = options.maxLagMs ?? 30_000;
+    this.#maxWaitingInMemory = options.maxWaitingInMemory ?? 2_000;
   }
 
   get directory(): string {
     return join(this.#logDir, 'api', 'event');
   }
 
+  /** How many events wait for their file (those read back from the store count as one). */
+  get waiting(): number {
+    return this.#waiting.size + (this.#backlogFromSeq === null && this.#walk === null ? 0 : 1);
+  }
+
   #writer(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./event-file-writer.worker.mjs', import.meta.url));
     worker.unref();
-    worker.on('message', (message: { id: string; error: string | null }) => {
-      if (message.error !== null) this.#onError(new Error(message.error), message.id);
-      this.#inFlight -= 1;
-      if (this.#inFlight === 0) {
-        worker.unref();
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const resolve of waiters) resolve();
-      }
+    worker.on('message', (message: { errors: Array<{ id: string; error: string }> }) => {
+      for (const { id, error } of message.errors) this.#onError(new Error(error), id);
+      const done = this.#batchDone;
+      this.#batchDone = null;
+      done?.();
     });
-    worker.on('error', (error) => this.#onError(error, '(file writer)'));
+    worker.on('error', (error) => {
+      this.#onError(error, '(file writer)');
+      this.#worker = null;
+      const done = this.#batchDone;
+      this.#batchDone = null;
+      done?.();
+    });
     this.#worker = worker;
     return worker;
   }
 
-  /** Queues the event's file to be (re)written. */
+  /** Notes that the event's file must be (re)written. Cheap: the writing happens later. */
   enqueue(event: StoredEvent): void {
-    const path = eventFilePath(this.#logDir, event.eventId);
-    if (path === null) return;
-    // The bytes go as they are: decoding them is the writer thread's work, not the receiver's.
-    const source = event.omiseCopy?.body ?? event.body;
+    if (eventFilePath(this.#logDir, event.eventId) === null) return;
+    const now = Date.now();
+    this.#lastArrivalAt = now;
+    this.#oldestWaitingSince ??= now;
+    if (this.#waiting.has(event.eventId) || this.#waiting.size < this.#maxWaitingInMemory || !this.#store) {
+      this.#waiting.set(event.eventId, event);
+    } else {
+      this.#backlogFromSeq = Math.min(this.#backlogFromSeq ?? event.seq, event.seq);
+    }
+    this.#schedule(this.#mayWrite());
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer !== null || this.#writing) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#writeWaiting(false);
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * How long until files may be written: 0 once it has been quiet for `quietMs`, the oldest
+   * has waited `maxLagMs`, or someone waits for the files.
+   */
+  #mayWrite(): number {
+    if (this.#idleWaiters.length > 0) return 0;
+    const now = Date.now();
+    const untilQuiet = this.#lastArrivalAt + this.#quietMs - now;
+    const untilTooLate = (this.#oldestWaitingSince ?? now) + this.#maxLagMs - now;
+    return Math.max(0, Math.min(untilQuiet, untilTooLate));
+  }
+
+  async #writeWaiting(urgent: boolean): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.waiting > 0) {
+        const wait = urgent ? 0 : this.#mayWrite();
+        if (wait > 0) break;
+        await this.#writeBatch();
+      }
+    } catch (error) {
+      this.#onError(error, '(file mirror)');
+    } finally {
+      this.#writing = false;
+      if (this.waiting === 0) {
+        this.#oldestWaitingSince = null;
+        this.#worker?.unref();
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      } else if (this.#idleWaiters.length > 0) void this.#writeWaiting(true);
+      else this.#schedule(Math.max(1, this.#mayWrite()));
+    }
+  }
+
+  /** Writes up to BATCH waiting files: those in memory first, then a page read back from the store. */
+  async #writeBatch(): Promise<void> {
+    const jobs: FileJob[] = [];
+    for (const [id, event] of this.#waiting) {
+      if (jobs.length >= BATCH) break;
+      this.#waiting.delete(id);
+      jobs.push(this.#jobFor(event));
+    }
+    if (jobs.length === 0 && this.#store && (this.#walk !== null || this.#backlogFromSeq !== null)) {
+      // listEvents pages newest first: walk down from the newest to the oldest waiting event, a
+      // page per batch, so the walk can pause when webhooks arrive again. Events that overflow
+      // meanwhile are newer than where the walk began: the next walk covers them.
+      if (this.#walk === null) {
+        this.#walk = { floor: this.#backlogFromSeq as number };
+        this.#backlogFromSeq = null;
+      }
+      const walk = this.#walk;
+      const page = await this.#store.listEvents({ limit: BATCH, ...(walk.cursor ? { cursor: walk.cursor } : {}) });
+      for (const event of page.items) {
+        if (event.seq >= walk.floor && eventFilePath(this.#logDir, event.eventId) !== null) {
+          jobs.push(this.#jobFor(event));
+        }
+      }
+      const last = page.items.at(-1);
+      if (page.nextCursor === null || last === undefined || last.seq <= walk.floor) this.#walk = null;
+      else walk.cursor = page.nextCursor;
+    }
+    if (jobs.length > 0) await this.#send(jobs);
+  }
+
+  #jobFor(event: StoredEvent): FileJob {
+    // The bytes go as they are: decoding and pretty-printing are the writer thread's work.
+    return {
+      id: event.eventId,
+      path: eventFilePath(this.#logDir, event.eventId) as string,
+      source: event.omiseCopy?.body ?? event.body,
+    };
+  }
+
+  #send(jobs: FileJob[]): Promise<void> {
     const worker = this.#writer();
-    // Keep the process alive while files are being written; let it go when idle.
-    if (this.#inFlight === 0) worker.ref();
-    this.#inFlight += 1;
-    worker.postMessage({ id: event.eventId, path, dir: this.directory, source });
+    // Keep the process alive while files are being written.
+    worker.ref();
+    return new Promise((resolve) => {
+      this.#batchDone = resolve;
+      worker.postMessage({ dir: this.directory, jobs });
+    });
   }
 
-  /** Resolves once every queued file has been written. */
+  /** Writes every waiting file now, whatever the load; resolves once they are written. */
   idle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    if (this.waiting === 0 && !this.#writing) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    void this.#writeWaiting(true);
+    return done;
   }
 
-  /** Waits for queued files, then stops the writer thread. */
+  /** Writes what waits, then stops the writer thread. */
   async close(): Promise<void> {
     await this.idle();
     await this.#worker?.terminate();

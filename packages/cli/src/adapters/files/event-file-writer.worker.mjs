@@ -1,7 +1,8 @@
 // The file mirror's writer thread. Plain JavaScript so it starts without a TypeScript loader.
-// It receives { id, path, dir, source } messages (source: the JSON as text or UTF-8 bytes), writes each file atomically (a temporary
-// file renamed into place) with synchronous calls, and answers { id, error }. Running here
-// keeps the file system work off the thread that answers webhooks.
+// It receives { dir, jobs: [{ id, path, source }] } (source: the JSON as text or UTF-8 bytes),
+// writes each file atomically (a temporary file renamed into place) with synchronous calls,
+// and answers { errors: [{ id, error }] } once the whole batch is done. Running here keeps the
+// file system work off the thread that answers webhooks.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +17,7 @@ try {
 const madeDirectories = new Set();
 let counter = 0;
 
-parentPort.on('message', (message) => {
-  const { id, path, dir, source } = message;
-  let error = null;
+function writeOne(dir, { path, source }) {
   const temporary = join(dir, `.${process.pid}.${++counter}.tmp`);
   try {
     const text =
@@ -32,13 +31,22 @@ parentPort.on('message', (message) => {
     }
     writeFileSync(temporary, content);
     renameSync(temporary, path);
+    return null;
   } catch (caught) {
-    error = caught instanceof Error ? caught.message : String(caught);
     try {
       rmSync(temporary, { force: true });
     } catch {}
     // The directory may have been removed under us; make it again next time.
     madeDirectories.delete(dir);
+    return caught instanceof Error ? caught.message : String(caught);
   }
-  parentPort.postMessage({ id, error });
+}
+
+parentPort.on('message', ({ dir, jobs }) => {
+  const errors = [];
+  for (const job of jobs) {
+    const error = writeOne(dir, job);
+    if (error !== null) errors.push({ id: job.id, error });
+  }
+  parentPort.postMessage({ errors });
 });

@@ -153,7 +153,7 @@ export function registerSync(program: Command, context: CliContext): void {
     const logDir = resolve(context.cwd, options.logDir);
     mkdirSync(logDir, { recursive: true });
     const store = openStore({ store: 'sqlite', logDir, maxRejected: 1000 });
-    const mirror = options.files ? new EventFileMirror({ logDir }) : null;
+    const mirror = options.files ? new EventFileMirror({ logDir, store }) : null;
     const notifier = new Notifier();
     if (mirror) {
       notifier.subscribe((notification) => {
