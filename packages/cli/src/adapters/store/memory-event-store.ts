@@ -19,7 +19,7 @@ import type {
   StoreStats,
   VerificationOutcome,
 } from '../../core/ports.js';
-import { looksLikeOmiseId, normaliseLimit, parseCursor } from './query-helpers.js';
+import { firstDeliveryFields, looksLikeOmiseId, normaliseLimit, parseCursor } from './query-helpers.js';
 
 interface MemoryEvent extends StoredEvent {
   omiseIds: Set<string>;
@@ -78,22 +78,14 @@ export class MemoryEventStore implements EventStore {
       existing.lastReceivedAt = delivery.receivedAt;
       return { event: snapshot(existing), duplicate: true };
     }
+    // Copies, not references: what the caller holds must not change what is stored.
     const event: MemoryEvent = {
       seq: this.#events.length + 1,
-      eventId: delivery.eventId,
-      key: delivery.key,
-      livemode: delivery.livemode,
-      objectType: delivery.objectType,
-      objectId: delivery.objectId,
-      createdAt: delivery.createdAt,
-      receivedAt: delivery.receivedAt,
-      lastReceivedAt: delivery.receivedAt,
-      deliveryCount: 1,
+      ...firstDeliveryFields(delivery),
       body: copyBytes(delivery.body),
       headers: delivery.headers.map(([name, value]) => [name, value] as const),
       verification: { ...delivery.verification },
       omiseCopy: delivery.omiseCopy ? structuredClone(delivery.omiseCopy) : null,
-      origin: delivery.origin,
       omiseIds: new Set([...(delivery.objectId ? [delivery.objectId] : []), ...delivery.relatedIds]),
     };
     this.#events.push(event);

@@ -1,5 +1,7 @@
 /** Helpers shared by the store implementations, so they answer queries identically. */
 
+import type { NewDelivery } from '../../core/ports.js';
+
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
@@ -48,4 +50,20 @@ export function keyPatternToSql(pattern: string): { sql: string; params: string[
     }
   }
   return { sql: `(${clauses.join(' OR ')})`, params };
+}
+
+/** What a new event's record copies straight from its first delivery (both stores build on it). */
+export function firstDeliveryFields(delivery: NewDelivery) {
+  return {
+    eventId: delivery.eventId,
+    key: delivery.key,
+    livemode: delivery.livemode,
+    objectType: delivery.objectType,
+    objectId: delivery.objectId,
+    createdAt: delivery.createdAt,
+    receivedAt: delivery.receivedAt,
+    lastReceivedAt: delivery.receivedAt,
+    deliveryCount: 1,
+    origin: delivery.origin,
+  };
 }

@@ -25,7 +25,13 @@ import type {
   VerificationOutcome,
   VerificationStatus,
 } from '../../core/ports.js';
-import { keyPatternToSql, looksLikeOmiseId, normaliseLimit, parseCursor } from './query-helpers.js';
+import {
+  firstDeliveryFields,
+  keyPatternToSql,
+  looksLikeOmiseId,
+  normaliseLimit,
+  parseCursor,
+} from './query-helpers.js';
 import { type FreshJob, SqliteForwardQueue } from './sqlite-forward-queue.js';
 import { SqliteTextSearch, trigramMatchQuery } from './sqlite-text-search.js';
 
@@ -577,20 +583,11 @@ export class SqliteEventStore implements EventStore {
         // Built from what was written rather than read back: this is the hot path.
         const event: StoredEvent = {
           seq,
-          eventId: delivery.eventId,
-          key: delivery.key,
-          livemode: delivery.livemode,
-          objectType: delivery.objectType,
-          objectId: delivery.objectId,
-          createdAt: delivery.createdAt,
-          receivedAt: delivery.receivedAt,
-          lastReceivedAt: delivery.receivedAt,
-          deliveryCount: 1,
+          ...firstDeliveryFields(delivery),
           body: delivery.body,
           headers: delivery.headers,
           verification: delivery.verification,
           omiseCopy: delivery.omiseCopy ?? null,
-          origin: delivery.origin,
         };
         return { event, duplicate: false };
       },
