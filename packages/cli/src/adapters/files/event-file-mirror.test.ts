@@ -31,7 +31,8 @@ describe('EventFileMirror: files wait for a quiet moment', () => {
   it('writes nothing while events keep arriving, then every file once they stop', async () => {
     const logDir = temporaryDirectory();
     const { events } = await storedEvents(20);
-    const mirror = new EventFileMirror({ logDir, quietMs: 80 });
+    // Events 10 ms apart and a quiet time 40 times longer: a busy machine cannot fake a pause.
+    const mirror = new EventFileMirror({ logDir, quietMs: 400 });
     for (const event of events) {
       mirror.enqueue(event);
       await sleep(10);
@@ -47,18 +48,22 @@ describe('EventFileMirror: files wait for a quiet moment', () => {
 
   it('writes anyway once the oldest event has waited maxLagMs, while events still arrive', async () => {
     const logDir = temporaryDirectory();
-    const { events } = await storedEvents(40);
-    const mirror = new EventFileMirror({ logDir, quietMs: 10_000, maxLagMs: 100 });
-    const first = events[0] as StoredEvent;
-    let sawFileDuringBurst = false;
-    for (const event of events) {
-      mirror.enqueue(event);
+    const { events } = await storedEvents(500);
+    const mirror = new EventFileMirror({ logDir, quietMs: 60_000, maxLagMs: 100 });
+    const firstFile = eventFilePath(logDir, (events[0] as StoredEvent).eventId) as string;
+    // Keep events coming (never quiet) until the first file appears, or the events run out.
+    let sent = 0;
+    const started = Date.now();
+    while (sent < events.length && !existsSync(firstFile)) {
+      mirror.enqueue(events[sent] as StoredEvent);
+      sent += 1;
       await sleep(10);
-      if (existsSync(eventFilePath(logDir, first.eventId) as string)) sawFileDuringBurst = true;
     }
-    assert.ok(sawFileDuringBurst, 'the first file appeared before the burst ended');
+    assert.ok(sent < events.length, 'the first file appeared while events were still arriving');
+    const waited = Date.now() - started;
+    assert.ok(waited >= 100, `not before the oldest had waited 100 ms (it appeared after ${waited} ms)`);
     await mirror.close();
-    for (const event of events) assertFileOf(logDir, event);
+    for (const event of events.slice(0, sent)) assertFileOf(logDir, event);
   });
 
   it('reads events back from the store past maxWaitingInMemory, and writes the newest version', async () => {

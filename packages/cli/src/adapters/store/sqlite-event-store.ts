@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -47,6 +47,11 @@ export interface SqliteEventStoreOptions {
    * connection that answers webhooks; 0 leaves checkpoints to SQLite on that connection.
    */
   checkpointIntervalMs?: number;
+  /**
+   * Past this size (default 64 MiB) the write-ahead log is checkpointed on the main connection
+   * too, in case the checkpointer thread falls behind; a larger log is truncated back to it.
+   */
+  maxLogBytes?: number;
   /** Syncs the write-ahead log to disk; `fs.fdatasync` unless a test needs to hold it. */
   syncFile?: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
 }
@@ -303,6 +308,8 @@ export class SqliteEventStore implements EventStore {
   readonly #forwards: SqliteForwardQueue;
   readonly #textSearch: SqliteTextSearch;
   #checkpointer: Worker | null = null;
+  #commits = 0;
+  readonly #maxLogBytes: number;
   #backgroundCheckpoints = 0;
   /** The checkpointer thread starts after this many commits: a store written a few times never needs it. */
   #checkpointerPlan: { filename: string; intervalMs: number; afterCommits: number } | null = null;
@@ -318,6 +325,9 @@ export class SqliteEventStore implements EventStore {
     // SQLite still syncs around checkpoints, so the database file stays consistent.
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('busy_timeout = 5000');
+    this.#maxLogBytes = options.maxLogBytes ?? 64 * 1024 * 1024;
+    // After a checkpoint lets the log start over, a log grown past this is truncated back to it.
+    this.#db.pragma(`journal_size_limit = ${this.#maxLogBytes}`);
     this.#db.exec(SCHEMA);
     this.#db.exec(`BEGIN;
       DELETE FROM event_counts;
@@ -412,6 +422,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   #countCommit(): void {
+    this.#commits += 1;
+    if (this.#checkpointer !== null && this.#commits % 64 === 0) this.#checkLogSize();
     const plan = this.#checkpointerPlan;
     if (plan === null) return;
     plan.afterCommits -= 1;
@@ -425,6 +437,15 @@ export class SqliteEventStore implements EventStore {
    * it is on disk); with `now`, the write is committed at the next turn even while a sync runs,
    * because its caller is waiting for that commit.
    */
+  /**
+   * A checkpointer thread starved of CPU lets the log grow; past `maxLogBytes` this connection
+   * copies it itself (a pause, but a bounded log). Cheap when there is nothing to copy.
+   */
+  #checkLogSize(): void {
+    if (this.#walFd === null || fstatSync(this.#walFd).size < this.#maxLogBytes) return;
+    this.#db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
   #write<T>(run: () => T, options: { committed?: (value: T) => void; now?: boolean } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('the event store is closed'));
     const { committed, now = false } = options;
