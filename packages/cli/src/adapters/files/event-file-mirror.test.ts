@@ -72,6 +72,7 @@ describe('EventFileMirror: files wait for a quiet moment', () => {
     const mirror = new EventFileMirror({ logDir, store, quietMs: 10_000, maxWaitingInMemory: 5 });
     for (const event of events) mirror.enqueue(event);
     assert.equal(mirror.waiting, 6, 'five kept in memory, the rest as one range of the store');
+    assert.equal(mirror.waitingFiles, 30);
     // Changed in the store after it was noted: the file has the store's version.
     const changed = events[20] as StoredEvent;
     await store.updateVerification(changed.eventId, { mode: 'api', status: 'verified', reason: 'confirmed' });

@@ -75,6 +75,7 @@ export class EventFileMirror {
   #walk: { floor: number; cursor?: string } | null = null;
   #oldestWaitingSince: number | null = null;
   #lastArrivalAt = 0;
+  #newestSeq = 0;
   #timer: NodeJS.Timeout | null = null;
   #writing = false;
   #idleWaiters: Array<() => void> = [];
@@ -91,6 +92,17 @@ export class EventFileMirror {
 
   get directory(): string {
     return join(this.#logDir, 'api', 'event');
+  }
+
+  /**
+   * About how many files are still to be written (events read back from the store are counted
+   * by their sequence numbers), for telling the user at shutdown.
+   */
+  get waitingFiles(): number {
+    let count = this.#waiting.size;
+    if (this.#backlogFromSeq !== null) count += this.#newestSeq - this.#backlogFromSeq + 1;
+    if (this.#walk !== null) count += Number(this.#walk.cursor ?? this.#newestSeq + 1) - this.#walk.floor;
+    return count;
   }
 
   /** How many events wait for their file (those read back from the store count as one). */
@@ -125,6 +137,7 @@ export class EventFileMirror {
     const now = Date.now();
     this.#lastArrivalAt = now;
     this.#oldestWaitingSince ??= now;
+    this.#newestSeq = Math.max(this.#newestSeq, event.seq);
     if (this.#waiting.has(event.eventId) || this.#waiting.size < this.#maxWaitingInMemory || !this.#store) {
       this.#waiting.set(event.eventId, event);
     } else {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LocalTunnelProvider } from '../../adapters/tunnel/local-tunnel.js';
 import { explainNgrokError } from '../../adapters/tunnel/ngrok-errors.js';
 import type { TunnelProvider } from '../../core/tunnel.js';
+import { eventBody } from '../../testing/delivery-fixtures.js';
 import { parseServeConfig, runCli } from '../../testing/run-cli.js';
 import { CapturedOutput, temporaryDirectory } from '../../testing/test-server.js';
 import type { Env } from '../dotenv.js';
@@ -149,5 +151,39 @@ describe('serve: the public URL in the banner', () => {
       none,
       new RegExp(`→ Webhooks \\(test mode\\): ${PAGE} \\(tell omise-webhook the URL with --public-url\\)\\.`),
     );
+  });
+});
+
+describe('serve: stopping with event files still waiting', () => {
+  it('says how many it writes first, writes every one, and exits 0', async () => {
+    const cwd = temporaryDirectory();
+    const controller = new AbortController();
+    const stderr = new CapturedOutput();
+    const running = main({
+      argv: ['serve', '--port', '0', '--no-ui', '--verify', 'none', '--log-dir', join(cwd, 'log')],
+      env: {},
+      cwd,
+      stdout: new CapturedOutput(),
+      stderr,
+      signal: controller.signal,
+    });
+    for (let i = 0; i < 400 && !stderr.text.includes('Ctrl-C to stop.'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const url = /POST (http:\/\/\S+)/.exec(stderr.text)?.[1] as string;
+    const ids = Array.from({ length: 150 }, (_, i) => `evnt_test_5xstop${i.toString().padStart(3, '0')}`);
+    // All at once, then stop at once: the files are still waiting for a quiet moment.
+    const answers = await Promise.all(
+      ids.map((eventId) => fetch(url, { method: 'POST', body: eventBody({ eventId }) })),
+    );
+    assert.deepEqual(new Set(answers.map((answer) => answer.status)), new Set([200]));
+    controller.abort();
+    assert.equal(await running, 0, stderr.text);
+    assert.match(
+      stderr.text,
+      /omise-webhook: writing about 150 event files first \(Ctrl-C again to skip them; the next start rebuilds them\)\n/,
+    );
+    const written = readdirSync(join(cwd, 'log', 'api', 'event')).filter((name) => name.endsWith('.json'));
+    assert.deepEqual(written.sort(), ids.map((id) => `${id}.json`).sort());
   });
 });

@@ -447,6 +447,12 @@ export function registerServe(program: Command, context: CliContext): void {
       context.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     context.stderr.write('omise-webhook: stopping; finishing writes...\n');
+    const files = server.mirror?.waitingFiles ?? 0;
+    if (files > 100) {
+      context.stderr.write(
+        `omise-webhook: writing about ${files} event files first (Ctrl-C again to skip them; the next start rebuilds them)\n`,
+      );
+    }
     await server.close();
   });
 }
