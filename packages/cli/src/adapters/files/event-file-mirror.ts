@@ -54,7 +54,7 @@ const BATCH = 500;
  * beyond that), and once no event has arrived for `quietMs` (or the oldest has waited
  * `maxLagMs`), a worker thread writes them, `BATCH` files per message. Each file is written
  * atomically (a temporary file renamed into place) so a reader never sees half a file.
- * Creating a file costs more than receiving a webhook on some file systems (about 100-300 µs
+ * Creating a file costs more than receiving a webhook on some file systems (about 100-700 µs
  * of kernel time on this machine's ext4), which is why it must not compete with a burst.
  * Past `maxWaitingInMemory` waiting events, only the oldest sequence number is remembered and
  * the events are read back from the store, so a long burst costs no memory.
