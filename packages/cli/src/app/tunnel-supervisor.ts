@@ -160,17 +160,7 @@ export class TunnelSupervisor {
     this.#tunnel = tunnel;
     this.#failures = 0;
     const webhookUrl = webhookUrlFor(tunnel.url, this.#options.path);
-    const previous = this.#status.lastWebhookUrl;
-    this.#update({
-      state: 'open',
-      webhookUrl,
-      lastWebhookUrl: webhookUrl,
-      reason: null,
-      fix: null,
-      code: null,
-      retryInMs: null,
-      attempt: 0,
-    });
+    const previous = this.#markOpen(webhookUrl);
     if (previous === null) this.#say(`tunnel: open. ${pasteInstructions(webhookUrl)}`);
     else if (previous !== webhookUrl) this.#say(`tunnel: open again, at a NEW URL. ${pasteInstructions(webhookUrl)}`);
     else this.#say(`tunnel: open again at ${webhookUrl}`);
@@ -233,16 +223,7 @@ export class TunnelSupervisor {
         return;
       case 'connected': {
         const webhookUrl = change.url ? webhookUrlFor(change.url, this.#options.path) : this.#status.lastWebhookUrl;
-        const previous = this.#status.lastWebhookUrl;
-        this.#update({
-          state: 'open',
-          webhookUrl,
-          lastWebhookUrl: webhookUrl,
-          reason: null,
-          fix: null,
-          code: null,
-          attempt: 0,
-        });
+        const previous = this.#markOpen(webhookUrl);
         if (webhookUrl && previous !== webhookUrl)
           this.#say(`tunnel: reconnected, at a NEW URL. ${pasteInstructions(webhookUrl)}`);
         else this.#say(`tunnel: reconnected: ${webhookUrl}`);
@@ -315,6 +296,22 @@ export class TunnelSupervisor {
       fix: 'try again; if it keeps happening, report it with this message',
       retryable: true,
     });
+  }
+
+  /** The tunnel is up at `webhookUrl`: clears the last failure; returns the URL it had before. */
+  #markOpen(webhookUrl: string | null): string | null {
+    const previous = this.#status.lastWebhookUrl;
+    this.#update({
+      state: 'open',
+      webhookUrl,
+      lastWebhookUrl: webhookUrl,
+      reason: null,
+      fix: null,
+      code: null,
+      retryInMs: null,
+      attempt: 0,
+    });
+    return previous;
   }
 
   #update(patch: Partial<TunnelStatus>): void {
