@@ -42,18 +42,13 @@ export const DOCTOR_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-interface DoctorOptions {
-  host: string;
-  port: number;
-  ui: boolean;
-  uiHost: string;
-  uiPort: number;
-  path: string;
-  logDir: string;
-  store: 'sqlite' | 'memory';
+/** The parsed flags; the settings doctor reports on keep their DoctorInput types. */
+interface DoctorOptions
+  extends Pick<
+    DoctorInput,
+    'host' | 'port' | 'ui' | 'uiHost' | 'uiPort' | 'path' | 'logDir' | 'store' | 'apiUrl' | 'tunnel'
+  > {
   verify: ServerConfig['verify'];
-  apiUrl: string;
-  tunnel: boolean;
   tunnelDomain?: string;
   publicUrl?: string;
   json: boolean;
