@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { collectOmiseIds } from '@omise-webhook/events';
 import type { NewDelivery } from '../core/ports.js';
+import { mulberry32 } from '../core/simulate/ids.js';
 
 const FIXTURES = new URL('../../../events/test/fixtures/', import.meta.url);
 
@@ -33,16 +34,10 @@ function template(name: TemplateName): string {
 const PER_EVENT_PREFIXES = new Set(['evnt', 'trxn', 'whdl', 'paym', 'occu']);
 const ID_IN_TEXT = /\b([a-z]{3,4})_test_[0-9a-z]{10,}\b/g;
 
-/** A small deterministic PRNG (mulberry32), so a seed gives the same events every run. */
+/** Numbers in [0, 1) from the simulator's generator, so a seed gives the same events every run. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 export interface RealisticEventsOptions {

@@ -35,7 +35,7 @@ const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 18;
 
 /** A small, fast, well-mixed 32-bit generator (mulberry32); plenty for ids, never for secrets. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
