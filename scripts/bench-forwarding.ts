@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_SECRET_KEY, benchEventBody, log, root, startServe, stop, waitForLine } from './bench-kit.js';
+import { BENCH_SECRET_KEY, benchEventBody, log, percentile, root, startServe, stop, waitForLine } from './bench-kit.js';
 
 const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;
 const connections = 50;
@@ -122,12 +122,6 @@ async function drive(url: string, runId: string, ratePerSec?: number): Promise<S
   return samples;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
 async function startForwardingServe(logDir: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
   const { child, webhookUrl } = await startServe({ logDir, args: ['--no-ui', ...extra] });
   return { child, url: webhookUrl };
@@ -226,38 +220,25 @@ async function compareForwarding(ratePerSec: number | undefined): Promise<Forwar
   const toTarget = reached.map((s) => (arrivedAt.get(s.id) as number) - s.sentAt);
   const afterAck = reached.map((s) => (arrivedAt.get(s.id) as number) - s.ackedAt);
   const round = (value: number) => Math.round(value * 100) / 100;
+  const receiptMs = (samples: Sample[], p: number) =>
+    round(
+      percentile(
+        samples.map((s) => s.ackedAt - s.sentAt),
+        p,
+      ),
+    );
   const result: ForwardingBenchResult = {
     connections,
     durationSec: durationMs / 1000,
     plain: {
       events: plain.length,
-      receiptP50: round(
-        percentile(
-          plain.map((s) => s.ackedAt - s.sentAt),
-          50,
-        ),
-      ),
-      receiptP99: round(
-        percentile(
-          plain.map((s) => s.ackedAt - s.sentAt),
-          99,
-        ),
-      ),
+      receiptP50: receiptMs(plain, 50),
+      receiptP99: receiptMs(plain, 99),
     },
     forwarding: {
       events: forwarded.length,
-      receiptP50: round(
-        percentile(
-          forwarded.map((s) => s.ackedAt - s.sentAt),
-          50,
-        ),
-      ),
-      receiptP99: round(
-        percentile(
-          forwarded.map((s) => s.ackedAt - s.sentAt),
-          99,
-        ),
-      ),
+      receiptP50: receiptMs(forwarded, 50),
+      receiptP99: receiptMs(forwarded, 99),
       toTargetP50: round(percentile(toTarget, 50)),
       toTargetP99: round(percentile(toTarget, 99)),
       afterAckP50: round(percentile(afterAck, 50)),

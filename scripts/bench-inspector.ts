@@ -17,7 +17,7 @@ import { SqliteEventStore } from '../packages/cli/src/adapters/store/sqlite-even
 import { fixtureBody } from '../packages/cli/src/testing/omise-fixtures.js';
 import { realisticDeliveries } from '../packages/cli/src/testing/realistic-events.js';
 import { SseReader } from '../packages/cli/src/testing/sse-reader.js';
-import { BENCH_SECRET_KEY, log, startServe } from './bench-kit.js';
+import { BENCH_SECRET_KEY, log, percentile, startServe } from './bench-kit.js';
 
 const EVENT_COUNT = Number(process.env.BENCH_INSPECTOR_EVENTS ?? 100_000);
 const REQUESTS = Number(process.env.BENCH_INSPECTOR_REQUESTS ?? 200);
@@ -47,10 +47,6 @@ interface Timing {
   p99: number;
   max: number;
   samples: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
 function summarise(name: string, group: Timing['group'], targetMs: number | null, samples: number[]): Timing {

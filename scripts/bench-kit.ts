@@ -138,3 +138,10 @@ export function benchEventBody(id: string): string {
   "created_at": "2026-11-26T07:00:00Z"
 }`;
 }
+
+/** The p-th percentile (0-100) of the values, by the nearest rank below; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
