@@ -5,6 +5,7 @@ import type {
   OmiseDeletedObject,
   OmiseEventEnvelope,
   OmiseLink,
+  OmiseList,
   OmiseRecipient,
   OmiseRefund,
   OmiseSchedule,
@@ -316,17 +317,8 @@ export class OmiseApiClient implements OmiseEventsLookupPort {
   }
 }
 
-export interface OmiseListEnvelope<T = Record<string, unknown>> {
-  object: 'list';
-  from: string;
-  to: string;
-  offset: number;
-  limit: number;
-  total: number;
-  order: ListOrder | null;
-  location: string;
-  data: T[];
-}
+/** A page of the Omise API's list endpoints: the library's list type, items untyped by default. */
+export type OmiseListEnvelope<T = Record<string, unknown>> = OmiseList<T>;
 
 /** A card token from the vault. */
 export interface OmiseToken {
