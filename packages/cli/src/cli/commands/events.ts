@@ -7,16 +7,9 @@ import type { EventStore, StoredEvent } from '../../core/ports.js';
 import { type CliContext, useColor } from '../context.js';
 import { parseChoice, parsePositiveInt, UsageError } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { logDirOption } from '../shared-options.js';
 
-const STORE_OPTIONS: readonly OptionSpec[] = [
-  {
-    name: 'logDir',
-    flags: '--log-dir <dir>',
-    env: 'OMISE_WEBHOOK_LOG_DIR',
-    description: 'where `serve` keeps its store',
-    default: './log',
-  },
-];
+const STORE_OPTIONS: readonly OptionSpec[] = [logDirOption()];
 
 const LIST_OPTIONS: readonly OptionSpec[] = [
   ...STORE_OPTIONS,

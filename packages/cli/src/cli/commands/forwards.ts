@@ -4,15 +4,10 @@ import type { ForwardAttempt } from '../../core/ports.js';
 import { type CliContext, useColor } from '../context.js';
 import { parsePositiveInt, UsageError } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { logDirOption } from '../shared-options.js';
 import { openExistingStore } from './events.js';
 
-const LOG_DIR: OptionSpec = {
-  name: 'logDir',
-  flags: '--log-dir <dir>',
-  env: 'OMISE_WEBHOOK_LOG_DIR',
-  description: 'where `serve` keeps its store',
-  default: './log',
-};
+const LOG_DIR = logDirOption();
 const JSON_OPTION: OptionSpec = {
   name: 'json',
   flags: '--json',

@@ -17,6 +17,7 @@ import {
   UsageError,
 } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { logDirOption } from '../shared-options.js';
 import { openExistingStore } from './events.js';
 
 const REPLAY_OPTIONS: readonly OptionSpec[] = [
@@ -87,13 +88,7 @@ const REPLAY_OPTIONS: readonly OptionSpec[] = [
     defaultDescription: '10s',
     parse: parseDuration,
   },
-  {
-    name: 'logDir',
-    flags: '--log-dir <dir>',
-    env: 'OMISE_WEBHOOK_LOG_DIR',
-    description: 'where `serve` keeps its store',
-    default: './log',
-  },
+  logDirOption(),
 ];
 
 interface ReplayCliOptions {

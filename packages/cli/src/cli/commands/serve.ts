@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { isLoopbackHost } from '../../adapters/http/inspector/index.js';
-import { DEFAULT_OMISE_API_URL } from '../../adapters/omise-api/omise-api-client.js';
 import { forwardRoutesOf, type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
@@ -21,6 +20,7 @@ import {
   type ValueSource,
 } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { API_URL_OPTION, logDirOption } from '../shared-options.js';
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
@@ -45,13 +45,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: 'route that receives webhooks',
     default: '/omise/webhook',
   },
-  {
-    name: 'logDir',
-    flags: '--log-dir <dir>',
-    env: 'OMISE_WEBHOOK_LOG_DIR',
-    description: 'where the store and the api/event/<id>.json files live',
-    default: './log',
-  },
+  logDirOption('where the store and the api/event/<id>.json files live'),
   {
     name: 'store',
     flags: '--store <kind>',
@@ -124,13 +118,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: 'print one JSON object per line instead of coloured text',
     default: false,
   },
-  {
-    name: 'apiUrl',
-    flags: '--api-url <url>',
-    env: 'OMISE_API_URL',
-    description: 'Omise API base URL (point it at `omise-webhook fake-omise` for offline work)',
-    default: DEFAULT_OMISE_API_URL,
-  },
+  API_URL_OPTION,
   {
     name: 'ui',
     flags: '--no-ui',

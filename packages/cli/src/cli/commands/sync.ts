@@ -5,7 +5,7 @@ import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { EventFileMirror } from '../../adapters/files/event-file-mirror.js';
 import { checkpointScope, FileSyncCheckpoint } from '../../adapters/files/sync-checkpoint-file.js';
 import { explainOmiseApiError } from '../../adapters/omise-api/explain-api-error.js';
-import { DEFAULT_OMISE_API_URL, OmiseApiClient } from '../../adapters/omise-api/omise-api-client.js';
+import { OmiseApiClient } from '../../adapters/omise-api/omise-api-client.js';
 import { EventSyncer, SyncFailed, type SyncResult } from '../../app/event-syncer.js';
 import { openStore } from '../../app/server.js';
 import { Notifier } from '../../core/notifier.js';
@@ -15,6 +15,7 @@ import { type CliContext, CommandFailure } from '../context.js';
 import { parseBoolean, UsageError } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 import { createProgressReporter } from '../progress.js';
+import { API_URL_OPTION, logDirOption } from '../shared-options.js';
 
 export const SYNC_OPTIONS: readonly OptionSpec[] = [
   {
@@ -24,20 +25,8 @@ export const SYNC_OPTIONS: readonly OptionSpec[] = [
     description:
       'fetch events created since then: a date or time (2024-01-31, 2024-01-31T09:00:00Z) or a duration ago (90m, 36h, 7d); default: since the last sync (everything the first time)',
   },
-  {
-    name: 'logDir',
-    flags: '--log-dir <dir>',
-    env: 'OMISE_WEBHOOK_LOG_DIR',
-    description: 'where `serve` keeps its store (created if missing)',
-    default: './log',
-  },
-  {
-    name: 'apiUrl',
-    flags: '--api-url <url>',
-    env: 'OMISE_API_URL',
-    description: 'Omise API base URL (point it at `omise-webhook fake-omise` for offline work)',
-    default: DEFAULT_OMISE_API_URL,
-  },
+  logDirOption('where `serve` keeps its store (created if missing)'),
+  API_URL_OPTION,
   {
     name: 'files',
     flags: '--no-files',

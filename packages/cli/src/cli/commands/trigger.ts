@@ -4,12 +4,7 @@ import { OMISE_EVENT_CATALOGUE, OMISE_EVENT_KEYS, type OmiseEventKey, OmiseWebho
 import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { explainOmiseApiError } from '../../adapters/omise-api/explain-api-error.js';
-import {
-  DEFAULT_OMISE_API_URL,
-  DEFAULT_OMISE_VAULT_URL,
-  OmiseApiClient,
-  OmiseApiError,
-} from '../../adapters/omise-api/omise-api-client.js';
+import { DEFAULT_OMISE_VAULT_URL, OmiseApiClient, OmiseApiError } from '../../adapters/omise-api/omise-api-client.js';
 import { causeEventViaApi, needsPublicKey } from '../../app/cause-event-via-api.js';
 import { openStore } from '../../app/server.js';
 import {
@@ -34,6 +29,7 @@ import { type CliContext, CommandFailure } from '../context.js';
 import type { Env } from '../dotenv.js';
 import { parseDuration, parsePositiveInt, UsageError, type ValueSource } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { API_URL_OPTION, logDirOption } from '../shared-options.js';
 
 function parseCurrency(value: string, source: ValueSource): SimulatedCurrency {
   const upper = value.trim().toUpperCase();
@@ -119,13 +115,7 @@ export const TRIGGER_OPTIONS: readonly OptionSpec[] = [
       'cause the event for real through the Omise test API (needs OMISE_SECRET_KEY, and OMISE_PUBLIC_KEY for card tokens); Omise then delivers it',
     default: false,
   },
-  {
-    name: 'apiUrl',
-    flags: '--api-url <url>',
-    env: 'OMISE_API_URL',
-    description: 'Omise API base URL (point it at `omise-webhook fake-omise` for offline work)',
-    default: DEFAULT_OMISE_API_URL,
-  },
+  API_URL_OPTION,
   {
     name: 'vaultUrl',
     flags: '--vault-url <url>',
@@ -133,13 +123,7 @@ export const TRIGGER_OPTIONS: readonly OptionSpec[] = [
     description: 'Omise vault base URL, where card tokens are made',
     default: DEFAULT_OMISE_VAULT_URL,
   },
-  {
-    name: 'logDir',
-    flags: '--log-dir <dir>',
-    env: 'OMISE_WEBHOOK_LOG_DIR',
-    description: 'where `serve` keeps its store (read for --object)',
-    default: './log',
-  },
+  logDirOption('where `serve` keeps its store (read for --object)'),
   {
     name: 'seed',
     flags: '--seed <text>',
