@@ -92,4 +92,16 @@ describe('EventFileMirror: files wait for a quiet moment', () => {
     assert.equal(mirror.waiting, 0);
     await mirror.close();
   });
+
+  it('never queues an event whose id is not safe in a path', async () => {
+    const logDir = temporaryDirectory();
+    const { events } = await storedEvents(1);
+    const mirror = new EventFileMirror({ logDir, quietMs: 60_000 });
+    mirror.enqueue({ ...(events[0] as StoredEvent), eventId: 'evnt_test_x/../../escape' });
+    assert.equal(mirror.waiting, 0);
+    await mirror.idle();
+    assert.deepEqual(filesIn(logDir), []);
+    assert.equal(existsSync(join(logDir, 'escape.json')), false);
+    await mirror.close();
+  });
 });

@@ -133,7 +133,8 @@ export class EventFileMirror {
 
   /** Notes that the event's file must be (re)written. Cheap: the writing happens later. */
   enqueue(event: StoredEvent): void {
-    if (eventFilePath(this.#logDir, event.eventId) === null) return;
+    // Only the id check here; the path is built when the file is written.
+    if (!SAFE_EVENT_ID.test(event.eventId)) return;
     const now = Date.now();
     this.#lastArrivalAt = now;
     this.#oldestWaitingSince ??= now;
