@@ -3,6 +3,7 @@
  * process to say it is ready, starting `omise-webhook serve`, and stopping children.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = new URL('..', import.meta.url).pathname;
@@ -144,4 +145,85 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** CPU time used so far by a child process, the load generator (this process) and the machine. */
+export interface CpuSnapshot {
+  /** The child's user + system CPU in µs, or null where /proc cannot be read (not Linux). */
+  childUs: number | null;
+  /** The same for the child's main thread only (its event loop), or null. */
+  childMainThreadUs: number | null;
+  /** When the snapshot was taken (performance.now(), ms). */
+  at: number;
+  /** This process's user + system CPU in µs. */
+  loaderUs: number;
+  /** The machine's busy and total CPU time in clock ticks (from /proc/stat), or null. */
+  machine: { busy: number; total: number } | null;
+}
+
+/** The kernel's clock tick for /proc's CPU times: 100 per second on every Linux we run on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function readProc(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU in µs from a /proc `stat` file, or null when it cannot be read. */
+function procCpuUs(path: string): number | null {
+  const stat = readProc(path);
+  if (stat === null) return null;
+  // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+}
+
+export function cpuSnapshot(childPid: number | undefined): CpuSnapshot {
+  const usage = process.cpuUsage();
+  const childUs = childPid === undefined ? null : procCpuUs(`/proc/${childPid}/stat`);
+  const childMainThreadUs = childPid === undefined ? null : procCpuUs(`/proc/${childPid}/task/${childPid}/stat`);
+  let machine: CpuSnapshot['machine'] = null;
+  const cpuLine = readProc('/proc/stat')?.split('\n')[0];
+  if (cpuLine?.startsWith('cpu ')) {
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = cpuLine.split(/\s+/).slice(1).map(Number);
+    const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+    machine = { busy, total: busy + (idle ?? 0) + (iowait ?? 0) };
+  }
+  return { childUs, childMainThreadUs, at: performance.now(), loaderUs: usage.user + usage.system, machine };
+}
+
+/** CPU per request between two snapshots, for telling a CPU-bound run from a waiting one. */
+export interface CpuPerRequest {
+  /** The server's CPU per request in µs (all its threads), or null. */
+  serverUs: number | null;
+  /** The load generator's CPU per request in µs. */
+  loaderUs: number;
+  /** How busy the server's main thread (which answers every request) was, in percent, or null. */
+  serverMainThreadBusyPercent: number | null;
+  /** How busy all of the machine's cores were, in percent, or null. */
+  machineBusyPercent: number | null;
+}
+
+export function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number): CpuPerRequest {
+  const per = (us: number) => us / Math.max(1, requests);
+  const serverUs =
+    before.childUs === null || after.childUs === null ? null : Math.round(per(after.childUs - before.childUs));
+  const machineBusyPercent =
+    before.machine === null || after.machine === null || after.machine.total === before.machine.total
+      ? null
+      : Math.round((100 * (after.machine.busy - before.machine.busy)) / (after.machine.total - before.machine.total));
+  const elapsedUs = (after.at - before.at) * 1000;
+  const serverMainThreadBusyPercent =
+    before.childMainThreadUs === null || after.childMainThreadUs === null || elapsedUs <= 0
+      ? null
+      : Math.round((100 * (after.childMainThreadUs - before.childMainThreadUs)) / elapsedUs);
+  return {
+    serverUs,
+    loaderUs: Math.round(per(after.loaderUs - before.loaderUs)),
+    serverMainThreadBusyPercent,
+    machineBusyPercent,
+  };
 }

@@ -12,13 +12,24 @@
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { forwardingSection } from './bench-forwarding.js';
 import { reportInspectorBench } from './bench-inspector.js';
-import { BENCH_SECRET_KEY, benchEventBody, log, root, startServe, stop, waitForLine } from './bench-kit.js';
+import {
+  BENCH_SECRET_KEY,
+  benchEventBody,
+  type CpuPerRequest,
+  cpuPerRequest,
+  cpuSnapshot,
+  log,
+  root,
+  startServe,
+  stop,
+  waitForLine,
+} from './bench-kit.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connectionsList = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
@@ -32,6 +43,8 @@ interface RunResult {
   ok: number;
   non2xx: number;
   errors: number;
+  /** Where the CPU went: the server's and the load generator's per request, and the machine's use. */
+  cpu: CpuPerRequest;
 }
 
 const BARE_SERVER = `
@@ -41,8 +54,15 @@ server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
-async function load(url: string, connections: number, target: string, runId: string): Promise<RunResult> {
+async function load(
+  url: string,
+  connections: number,
+  target: string,
+  runId: string,
+  serverPid: number | undefined,
+): Promise<RunResult> {
   let n = 0;
+  const before = cpuSnapshot(serverPid);
   const result = await autocannon({
     url,
     connections,
@@ -68,6 +88,7 @@ async function load(url: string, connections: number, target: string, runId: str
       },
     ],
   });
+  const after = cpuSnapshot(serverPid);
   return {
     target,
     connections,
@@ -77,6 +98,7 @@ async function load(url: string, connections: number, target: string, runId: str
     ok: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    cpu: cpuPerRequest(before, after, result['2xx'] + result.non2xx),
   };
 }
 
@@ -95,7 +117,13 @@ async function benchIngest(): Promise<{
   for (const connections of connectionsList) {
     log(`bench: bare node:http, ${connections} connections, ${duration}s...`);
     results.push(
-      await load(`http://127.0.0.1:${barePort}/omise/webhook`, connections, 'bare node:http', `bare${connections}x`),
+      await load(
+        `http://127.0.0.1:${barePort}/omise/webhook`,
+        connections,
+        'bare node:http',
+        `bare${connections}x`,
+        bare.pid,
+      ),
     );
   }
   await stop(bare);
@@ -105,7 +133,7 @@ async function benchIngest(): Promise<{
   let acknowledged = 0;
   for (const connections of connectionsList) {
     log(`bench: omise-webhook serve, ${connections} connections, ${duration}s...`);
-    const run = await load(serveUrl, connections, 'omise-webhook serve', `c${connections}x`);
+    const run = await load(serveUrl, connections, 'omise-webhook serve', `c${connections}x`, serve.pid);
     acknowledged += run.ok;
     results.push(run);
   }
@@ -119,12 +147,13 @@ async function benchIngest(): Promise<{
 
 function table(results: RunResult[]): string {
   const lines = [
-    '| target | connections | requests/s | p50 ms | p99 ms | 2xx | non-2xx | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | connections | requests/s | p50 ms | p99 ms | 2xx | non-2xx | errors | server CPU µs/req | loader CPU µs/req | server main thread busy | all CPUs busy |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
+  const show = (value: number | null, unit = '') => (value === null ? 'n/a' : `${value}${unit}`);
   for (const r of results) {
     lines.push(
-      `| ${r.target} | ${r.connections} | ${Math.round(r.requestsPerSec)} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.non2xx} | ${r.errors} |`,
+      `| ${r.target} | ${r.connections} | ${Math.round(r.requestsPerSec)} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.non2xx} | ${r.errors} | ${show(r.cpu.serverUs)} | ${r.cpu.loaderUs} | ${show(r.cpu.serverMainThreadBusyPercent, ' %')} | ${show(r.cpu.machineBusyPercent, ' %')} |`,
     );
   }
   return lines.join('\n');
@@ -137,6 +166,10 @@ async function ingestSection(): Promise<void> {
     '## Ingest: signature verification + SQLite, against a bare node:http server',
     '',
     table(ingest.results),
+    '',
+    "CPU columns: the server's CPU (all its threads) and the load generator's (this process) per request; how busy the server's " +
+      `main thread (its event loop, which answers every request) was; and how busy all ${availableParallelism()} cores were. ` +
+      'A main thread near 100 % means one core is the limit; all cores near 100 % means the machine is.',
     '',
   ];
   for (const connections of connectionsList) {

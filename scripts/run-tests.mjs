@@ -24,6 +24,7 @@ const filters = process.argv.slice(2);
 let files = [
   ...findTests(join(root, 'packages')),
   ...(statSafe(join(root, 'examples')) ? findTests(join(root, 'examples')) : []),
+  ...findTests(join(root, 'scripts')),
 ].sort();
 if (filters.length > 0) files = files.filter((file) => filters.some((filter) => file.includes(filter)));
 if (files.length === 0) {

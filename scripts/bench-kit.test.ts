@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { type CpuSnapshot, cpuPerRequest, cpuSnapshot } from './bench-kit.js';
+
+function snapshot(overrides: Partial<CpuSnapshot>): CpuSnapshot {
+  return {
+    childUs: 0,
+    childMainThreadUs: 0,
+    at: 0,
+    loaderUs: 0,
+    machine: { busy: 0, total: 0 },
+    ...overrides,
+  };
+}
+
+test('cpuPerRequest divides each CPU time by the requests and the thread time by the elapsed time', () => {
+  const before = snapshot({
+    childUs: 1_000_000,
+    childMainThreadUs: 500_000,
+    at: 1_000,
+    loaderUs: 2_000_000,
+    machine: { busy: 100, total: 400 },
+  });
+  const after = snapshot({
+    // 10,000 requests in 2 s: the server used 1.5 s of CPU, 1.2 s of it on its main thread.
+    childUs: 2_500_000,
+    childMainThreadUs: 1_700_000,
+    at: 3_000,
+    loaderUs: 2_700_000,
+    machine: { busy: 400, total: 800 },
+  });
+  assert.deepEqual(cpuPerRequest(before, after, 10_000), {
+    serverUs: 150,
+    loaderUs: 70,
+    serverMainThreadBusyPercent: 60,
+    machineBusyPercent: 75,
+  });
+});
+
+test('cpuPerRequest says n/a (null) for what could not be read, and survives zero requests', () => {
+  const unreadable = snapshot({ childUs: null, childMainThreadUs: null, machine: null });
+  assert.deepEqual(cpuPerRequest(unreadable, unreadable, 0), {
+    serverUs: null,
+    loaderUs: 0,
+    serverMainThreadBusyPercent: null,
+    machineBusyPercent: null,
+  });
+});
+
+test('cpuSnapshot reads a busy child process from /proc', { skip: !existsSync('/proc/self/stat') }, async () => {
+  // The child spins for 400 ms of wall time, so it uses about that much CPU.
+  const child = spawn(process.execPath, [
+    '-e',
+    'const end = Date.now() + 400; while (Date.now() < end); setInterval(() => {}, 1000)',
+  ]);
+  try {
+    const before = cpuSnapshot(child.pid);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const after = cpuSnapshot(child.pid);
+    assert.ok(before.childUs !== null && after.childUs !== null);
+    assert.ok(after.childUs - before.childUs >= 150_000, `child used ${after.childUs - before.childUs} µs`);
+    assert.ok(after.childMainThreadUs !== null && after.childMainThreadUs <= after.childUs);
+    assert.ok(before.machine !== null && after.machine !== null && after.machine.total > before.machine.total);
+    assert.equal(cpuSnapshot(undefined).childUs, null);
+  } finally {
+    child.kill();
+  }
+});
