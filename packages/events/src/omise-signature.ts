@@ -320,10 +320,13 @@ export async function verifyOmiseSignature(options: VerifyOmiseSignatureOptions)
   }
 
   const body = typeof payload === 'string' ? encoder.encode(payload) : payload;
-  const prefix = encoder.encode(`${timestampText}.`);
-  const providedBytes = provided.map((part) => encoder.encode(part.toLowerCase()));
-  for (const [index, key] of keys.entries()) {
-    if (await matchesAny(key, [prefix, body], providedBytes)) {
+  const prefix = asciiBytes(`${timestampText}.`);
+  // Compared as the 32 bytes each signature encodes, not as hex text: no digest to format per try.
+  const providedBytes = provided.map(hexToBytes);
+  for (let index = 0; index < keys.length; index++) {
+    const matched = matchesAny(keys[index] as Uint8Array, [prefix, body], providedBytes);
+    // Node's crypto answers synchronously: only Web Crypto's answer has to be awaited.
+    if (typeof matched === 'boolean' ? matched : await matched) {
       return { ok: true, timestamp: signedAt, matchedSecretIndex: index };
     }
   }
@@ -511,20 +514,25 @@ function decodeSecret(secret: string): DecodedSecret {
   return { ok: true, key };
 }
 
-async function matchesAny(
+/** Whether the HMAC of the message under the key is any of the provided digests (raw bytes). */
+function matchesAny(
   key: Uint8Array,
   message: readonly Uint8Array[],
   providedBytes: readonly Uint8Array[],
-): Promise<boolean> {
+): boolean | Promise<boolean> {
   const backend = getCryptoBackend();
-  const expected = encoder.encode(toHex(await backend.hmacSha256(key, message)));
-  let matched = false;
-  // Compare against every candidate rather than stopping at the first match, so timing does not
-  // reveal which of the comma-separated signatures was the valid one.
-  for (const candidate of providedBytes) {
-    if (candidate.length === expected.length && backend.timingSafeEqual(candidate, expected)) matched = true;
+  const digest = backend.hmacSha256(key, message);
+  return digest instanceof Uint8Array ? matchesDigest(digest) : digest.then(matchesDigest);
+
+  function matchesDigest(expected: Uint8Array): boolean {
+    let matched = false;
+    // Compare against every candidate rather than stopping at the first match, so timing does not
+    // reveal which of the comma-separated signatures was the valid one.
+    for (const candidate of providedBytes) {
+      if (candidate.length === expected.length && backend.timingSafeEqual(candidate, expected)) matched = true;
+    }
+    return matched;
   }
-  return matched;
 }
 
 async function findDiagnosis(input: {
@@ -626,6 +634,27 @@ function show(value: string): string {
 }
 
 const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** The bytes of hex text already checked against SIGNATURE_PART (either case). */
+function hexToBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) {
+    bytes[i] = (hexDigitValue(hex.charCodeAt(2 * i)) << 4) | hexDigitValue(hex.charCodeAt(2 * i + 1));
+  }
+  return bytes;
+}
+
+/** 0-9 are char codes 48-57; a-f and A-F are 97-102 and 65-70 (`| 32` lowercases a letter). */
+function hexDigitValue(code: number): number {
+  return code <= 57 ? code - 48 : (code | 32) - 87;
+}
+
+/** UTF-8 of text known to be ASCII (the digits of a checked timestamp and a dot), without an encoder call. */
+function asciiBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
 
 function toHex(bytes: Uint8Array): string {
   let hex = '';

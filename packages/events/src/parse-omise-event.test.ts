@@ -330,6 +330,14 @@ describe('collectOmiseIds', () => {
     assert.deepEqual(collectOmiseIds(ids), ids);
   });
 
+  it('finds the shortest ids (a 3-letter prefix and one character), in test and live mode', () => {
+    assert.deepEqual(collectOmiseIds(['src_1', 'chrg_a', 'src_test_1', 'src_', 'sr_1', 'srcx1_2']), [
+      'src_1',
+      'chrg_a',
+      'src_test_1',
+    ]);
+  });
+
   it('ignores property names and strings that only look similar', () => {
     const value = {
       chrg_test_5key: 'x',

@@ -127,7 +127,9 @@ export function collectOmiseIds(value: unknown): string[] {
   while (pending.length > 0) {
     const current = pending.pop();
     if (typeof current === 'string') {
-      if (OMISE_ID.test(current)) found.add(current);
+      // Every Omise id has "_" after its 3- or 4-letter prefix: most strings fail this cheaper test first.
+      const underscoreAt = current.length >= 5 ? current.indexOf('_') : -1;
+      if ((underscoreAt === 3 || underscoreAt === 4) && OMISE_ID.test(current)) found.add(current);
     } else if (current !== null && typeof current === 'object' && !seen.has(current)) {
       seen.add(current);
       const children = Array.isArray(current) ? current : Object.values(current);
@@ -137,13 +139,16 @@ export function collectOmiseIds(value: unknown): string[] {
   return [...found];
 }
 
+// One decoder for every body (without `stream`, each decode starts afresh, even after a failure).
+// ignoreBOM keeps a byte order mark in the text so it can be reported rather than silently
+// dropped: its presence means something rewrote the body.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function decodeBody(raw: unknown): string {
   if (typeof raw === 'string') return raw;
   if (raw instanceof Uint8Array) {
     try {
-      // ignoreBOM keeps a byte order mark in the text so it can be reported rather than silently
-      // dropped: its presence means something rewrote the body.
-      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);
+      return strictUtf8.decode(raw);
     } catch (cause) {
       const offset = firstInvalidUtf8Byte(raw);
       throw new OmiseWebhookError(
