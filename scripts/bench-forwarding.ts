@@ -93,7 +93,11 @@ function post(agent: Agent, url: URL, text: string): Promise<number> {
  * the times measure forwarding's delay rather than queueing for a busy CPU.
  */
 async function drive(url: string, runId: string, ratePerSec?: number): Promise<Sample[]> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  // serve closes a connection idle for 5 s (its keepAliveTimeout). A paced run needs only a few
+  // connections at a time; with the agent's default (most recently used first) the others could
+  // sit idle that long and be picked just as serve closes them, and the request is reset. So use
+  // every connection in turn, and drop one idle for 4 s on this side first.
+  const agent = new Agent({ keepAlive: true, maxSockets: connections, scheduling: 'fifo', timeout: 4_000 });
   const target = new URL(url);
   const samples: Sample[] = [];
   let n = 0;
@@ -113,7 +117,8 @@ async function drive(url: string, runId: string, ratePerSec?: number): Promise<S
         const id = `evnt_test_${runId}${mine.toString(36)}`;
         const text = benchEventBody(id);
         const sentAt = monotonicMs();
-        const status = await post(agent, target, text);
+        // A failed request is a sample without an answer (status 0), reported, not a crash.
+        const status = await post(agent, target, text).catch(() => 0);
         samples.push({ id, sentAt, ackedAt: monotonicMs(), status });
       }
     }),
@@ -147,6 +152,8 @@ export interface ForwardingBenchResult {
   missing: number;
   duplicated: number;
   unexpected: number;
+  /** Requests of either run not answered 200 (a connection error counts, as status 0). */
+  unanswered: number;
 }
 
 /** Pace for the unsaturated runs: BENCH_FORWARD_RATE webhooks per second over the 50 connections. */
@@ -179,7 +186,8 @@ async function compareForwarding(ratePerSec: number | undefined): Promise<Forwar
   const plainDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-fwd-'));
   const plainServe = await startForwardingServe(plainDir, []);
   log(`bench forwarding: plain receipt (no forwarding), ${connections} connections, ${mode}, ${durationMs / 1000}s...`);
-  const plain = (await drive(plainServe.url, 'plain', ratePerSec)).filter((s) => s.status === 200);
+  const plainSamples = await drive(plainServe.url, 'plain', ratePerSec);
+  const plain = plainSamples.filter((s) => s.status === 200);
   await stop(plainServe.child);
 
   const forwardDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-fwd-'));
@@ -187,7 +195,9 @@ async function compareForwarding(ratePerSec: number | undefined): Promise<Forwar
   log(
     `bench forwarding: serve --forward-to ${targetUrl}, ${connections} connections, ${mode}, ${durationMs / 1000}s...`,
   );
-  const forwarded = (await drive(forwardServe.url, 'fwd', ratePerSec)).filter((s) => s.status === 200);
+  const forwardedSamples = await drive(forwardServe.url, 'fwd', ratePerSec);
+  const forwarded = forwardedSamples.filter((s) => s.status === 200);
+  const unanswered = [...plainSamples, ...forwardedSamples].filter((s) => s.status !== 200).length;
   // Let the forwarder finish what is queued, then compare.
   const drainUntil = monotonicMs() + 60_000;
   while (monotonicMs() < drainUntil) {
@@ -249,6 +259,7 @@ async function compareForwarding(ratePerSec: number | undefined): Promise<Forwar
     missing,
     duplicated,
     unexpected,
+    unanswered,
   };
   result.addedP50 = round(result.forwarding.toTargetP50 - result.plain.receiptP50);
 
@@ -261,7 +272,7 @@ async function compareForwarding(ratePerSec: number | undefined): Promise<Forwar
     `| serve --forward-to | ${result.forwarding.events} | ${result.forwarding.receiptP50} | ${result.forwarding.receiptP99} | ${result.forwarding.toTargetP50} | ${result.forwarding.toTargetP99} |`,
     '',
     `- added p50: ${result.addedP50} ms (send→target with forwarding, minus send→2xx without it); per event, the target had it ${result.forwarding.afterAckP50} ms after the 2xx (p50)`,
-    `- acknowledged ${result.acknowledged}; reached the target exactly once ${result.reachedOnce}; missing ${missing}; more than once ${duplicated}; not acknowledged but forwarded ${unexpected}`,
+    `- acknowledged ${result.acknowledged}; reached the target exactly once ${result.reachedOnce}; missing ${missing}; more than once ${duplicated}; not acknowledged but forwarded ${unexpected}; requests not answered 200 (either run) ${unanswered}`,
     '',
   ];
   const report = lines.join('\n');
