@@ -49,7 +49,8 @@ export interface SqliteEventStoreOptions {
   checkpointIntervalMs?: number;
   /**
    * Past this size (default 64 MiB) the write-ahead log is checkpointed on the main connection
-   * too, in case the checkpointer thread falls behind; a larger log is truncated back to it.
+   * too, so that it can start over under sustained load (see #checkLogSize); a larger log is
+   * truncated back to it.
    */
   maxLogBytes?: number;
   /** Syncs the write-ahead log to disk; `fs.fdatasync` unless a test needs to hold it. */
@@ -452,19 +453,22 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Queues a write for the next group commit. `committed` is called once it is committed (before
-   * it is on disk); with `now`, the write is committed at the next turn even while a sync runs,
-   * because its caller is waiting for that commit.
-   */
-  /**
-   * A checkpointer thread starved of CPU lets the log grow; past `maxLogBytes` this connection
-   * copies it itself (a pause, but a bounded log). Cheap when there is nothing to copy.
+   * SQLite starts the log over only at a write that finds every frame already copied, which the
+   * checkpointer thread never achieves while writes keep arriving (each checkpoint leaves the
+   * frames committed meanwhile). So under sustained load the log grows; past `maxLogBytes` this
+   * connection copies the few remaining frames itself (a pause), and the next write starts the
+   * log over. Cheap when the log is small.
    */
   #checkLogSize(): void {
     if (this.#walFd === null || fstatSync(this.#walFd).size < this.#maxLogBytes) return;
     this.#db.pragma('wal_checkpoint(PASSIVE)');
   }
 
+  /**
+   * Queues a write for the next group commit. `committed` is called once it is committed (before
+   * it is on disk); with `now`, the write is committed at the next turn even while a sync runs,
+   * because its caller is waiting for that commit.
+   */
   #write<T>(run: () => T, options: { committed?: (value: T) => void; now?: boolean } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('the event store is closed'));
     const { committed, now = false } = options;
