@@ -8,7 +8,7 @@ import { rawRequest } from '../testing/http.js';
 import { parseServeConfig, runCli } from '../testing/run-cli.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
 import { CapturedOutput, temporaryDirectory, testServerConfig } from '../testing/test-server.js';
-import { main } from './main.js';
+import { buildProgram, main } from './main.js';
 
 describe('cli', () => {
   it('--help lists the commands and exits 0', async () => {
@@ -17,6 +17,36 @@ describe('cli', () => {
     assert.match(result.stdout, /Usage: omise-webhook/);
     assert.match(result.stdout, /serve/);
     assert.match(result.stdout, /events/);
+  });
+
+  it('every flag of every command has an environment variable, and its --help shows it', async () => {
+    const program = buildProgram({
+      argv: [],
+      env: {},
+      dotenv: null,
+      cwd: temporaryDirectory(),
+      stdout: new CapturedOutput(),
+      stderr: new CapturedOutput(),
+    } as never);
+    const commands = [program, ...program.commands, ...program.commands.flatMap((command) => command.commands)];
+    let checked = 0;
+    for (const command of commands) {
+      const path =
+        command === program
+          ? []
+          : command.parent === program
+            ? [command.name()]
+            : [command.parent?.name() ?? '', command.name()];
+      const help = (await runCli([...path, '--help'])).stdout.replace(/\s+/g, ' ');
+      for (const option of command.options) {
+        if (option.long === '--version') continue;
+        const env = /\[env: ([A-Z][A-Z0-9_]*)\]$/.exec(option.description)?.[1];
+        assert.ok(env, `${path.join(' ') || 'omise-webhook'} ${option.flags} names no environment variable`);
+        assert.match(help, new RegExp(`${option.long} [^[]*\\[env: ${env}\\]`), `${path.join(' ')} --help`);
+        checked += 1;
+      }
+    }
+    assert.ok(checked > 60, `only ${checked} flags found`);
   });
 
   it('serve --help shows every flag with its environment variable and default', async () => {
@@ -68,6 +98,16 @@ describe('cli', () => {
       badVerify.stderr,
       /--verify \(OMISE_WEBHOOK_VERIFY\) got "maybe"; expected one of auto, signature, api, both, none/,
     );
+    // A switch set through the environment to neither true nor false is refused, not taken as false.
+    const badSwitch = await runCli(['serve'], { env: { OMISE_WEBHOOK_ALLOW_LIVE: 'ture' } });
+    assert.equal(badSwitch.code, 2);
+    assert.equal(
+      badSwitch.stderr,
+      'omise-webhook: --allow-live (OMISE_WEBHOOK_ALLOW_LIVE) got "ture"; expected true or false\n',
+    );
+    const badSyncSwitch = await runCli(['sync'], { env: { OMISE_WEBHOOK_ALLOW_LIVE: 'ture' } });
+    assert.equal(badSyncSwitch.code, 2);
+    assert.match(badSyncSwitch.stderr, /--allow-live \(OMISE_WEBHOOK_ALLOW_LIVE\) got "ture"; expected true or false/);
     const forced = await runCli(['serve', '--verify', 'signature', '--port', '0']);
     assert.equal(forced.code, 2);
     assert.match(forced.stderr, /--verify signature needs the webhook secret: set OMISE_WEBHOOK_SECRET/);

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { Env } from './dotenv.js';
-import type { ValueSource } from './option-parsers.js';
+import { parseBoolean, type ValueSource } from './option-parsers.js';
 
 /**
  * A command-line option described as data: its flag, the environment variable that sets it
@@ -58,8 +58,9 @@ export function resolveOptions(command: Command, specs: readonly OptionSpec[], e
     if (!fromCli && envValue !== undefined && envValue !== '') {
       value = spec.repeatable ? envValue.split(spec.envSeparator ?? /[\s,]+/).filter(Boolean) : envValue;
       if (spec.flags.includes('<') === false && spec.parse === undefined) {
-        // A boolean flag set through the environment.
-        value = ['1', 'true', 'yes', 'on'].includes(envValue.trim().toLowerCase());
+        // A boolean flag set through the environment: a value that is neither true nor false is
+        // refused with its variable's name, never quietly taken as false.
+        value = parseBoolean(envValue, source);
       }
     }
     if (spec.parse && typeof value === 'string') value = spec.parse(value, source);

@@ -93,12 +93,12 @@ const REPLAY_OPTIONS: readonly OptionSpec[] = [
 
 interface ReplayCliOptions {
   to?: string[];
-  resign: boolean | string;
+  resign: boolean;
   secret?: string;
   key?: string;
   since?: string;
   duplicate: number;
-  shuffle: boolean | string;
+  shuffle: boolean;
   delayMs: number;
   timeoutMs: number;
   logDir: string;
@@ -118,9 +118,16 @@ function defaultRoutes(context: CliContext): ForwardRoute[] {
 }
 
 /** The events asked for: the ids (all must exist), filtered by --key/--since; or every match of --key/--since. */
-async function selectEvents(store: EventStore, ids: string[], options: ReplayCliOptions): Promise<StoredEvent[]> {
+async function selectEvents(
+  store: EventStore,
+  ids: string[],
+  options: ReplayCliOptions,
+  now: number,
+): Promise<StoredEvent[]> {
   const since =
-    options.since === undefined ? null : parseSince(options.since, { flag: '--since', env: 'OMISE_WEBHOOK_SINCE' });
+    options.since === undefined
+      ? null
+      : parseSince(options.since, { flag: '--since', env: 'OMISE_WEBHOOK_SINCE' }, now);
   const keep = (event: StoredEvent) =>
     (since === null || Date.parse(event.receivedAt) >= since) &&
     (options.key === undefined || targetsForKey(event.key, [{ pattern: options.key, url: 'x' }]).length > 0);
@@ -178,8 +185,7 @@ Content-Length are set for the target; Omise-Webhook-Replay says verbatim or res
   addOptions(command, REPLAY_OPTIONS);
   command.action(async (ids: string[]) => {
     const options = resolveOptions(command, REPLAY_OPTIONS, context.env) as unknown as ReplayCliOptions;
-    const resign = options.resign === true || options.resign === 'true';
-    const shuffle = options.shuffle === true || options.shuffle === 'true';
+    const { resign, shuffle } = options;
     const secret = options.secret?.split(',')[0]?.trim() || undefined;
     if (resign && !secret) {
       throw new UsageError(
@@ -195,12 +201,13 @@ Content-Length are set for the target; Omise-Webhook-Replay says verbatim or res
     const store = openExistingStore(options.logDir);
     const sender = new RawHttpSender({ maxSocketsPerHost: 1 });
     try {
-      const events = await selectEvents(store, ids, options);
+      const clock = context.clock ?? systemClock;
+      const events = await selectEvents(store, ids, options, clock.now());
       if (events.length === 0) throw new UsageError('no stored event matches --key / --since; nothing to replay');
       const replayer = new Replayer({
         store,
         sender,
-        clock: systemClock,
+        clock,
         timeoutMs: options.timeoutMs,
         routes,
         webhookSecrets: secret ? [secret] : [],

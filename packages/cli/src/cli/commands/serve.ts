@@ -6,7 +6,6 @@ import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
 import {
-  parseBoolean,
   parseByteSize,
   parseChoice,
   parseDuration,
@@ -269,8 +268,6 @@ export function buildServerConfig(command: Command, context: CliContext): Server
     'secretKey' | 'webhookSecrets' | 'color'
   >;
   if (!options.path.startsWith('/')) options.path = `/${options.path}`;
-  if (typeof options.allowLive === 'string')
-    options.allowLive = parseBoolean(options.allowLive, { flag: '--allow-live', env: 'OMISE_WEBHOOK_ALLOW_LIVE' });
   if (options.publicUrl !== undefined) {
     if (options.tunnel) {
       throw new UsageError(
@@ -280,8 +277,6 @@ export function buildServerConfig(command: Command, context: CliContext): Server
     options.publicUrl = resolvePublicUrl(options.publicUrl, options.path);
   }
   const tunnelAuthtoken = context.env.NGROK_AUTHTOKEN?.trim() || undefined;
-  if (typeof options.retry4xx === 'string')
-    options.retry4xx = parseBoolean(options.retry4xx, { flag: '--retry-4xx', env: 'OMISE_WEBHOOK_RETRY_4XX' });
   options.forwardTo ??= [];
   options.forward ??= [];
   return { ...options, ...secretsFromEnv(context.env), tunnelAuthtoken, color: useColor(context) };

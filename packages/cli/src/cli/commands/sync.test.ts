@@ -259,7 +259,7 @@ describe('sync: more than 250 events from the fake Omise API', () => {
     assert.equal(since.code, 2);
     assert.equal(
       since.stderr,
-      'omise-webhook: --since (OMISE_WEBHOOK_SYNC_SINCE) got "last tuesday"; expected a date or time like 2024-01-31 or 2024-01-31T09:00:00Z, or a duration ago like 90m, 36h or 7d\n',
+      'omise-webhook: --since (OMISE_WEBHOOK_SYNC_SINCE) got "last tuesday"; expected a time like 2026-11-26T07:00:00Z or 2026-11-26, or a duration ago like 30m, 2h or 7d\n',
     );
     const wrongKey = await runCli(['sync', '--log-dir', temporaryDirectory()], {
       env: { OMISE_SECRET_KEY: 'skey_test_5otheraccount', OMISE_API_URL: fake.url },

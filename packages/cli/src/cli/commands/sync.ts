@@ -12,7 +12,7 @@ import { Notifier } from '../../core/notifier.js';
 import { systemClock } from '../../core/ports.js';
 import { omiseTime } from '../../core/simulate/ids.js';
 import { type CliContext, CommandFailure } from '../context.js';
-import { parseBoolean, UsageError } from '../option-parsers.js';
+import { parseSince, UsageError } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 import { createProgressReporter } from '../progress.js';
 import { API_URL_OPTION, logDirOption } from '../shared-options.js';
@@ -55,24 +55,8 @@ interface SyncOptions {
   logDir: string;
   apiUrl: string;
   files: boolean;
-  allowLive: boolean | string;
+  allowLive: boolean;
   json: boolean;
-}
-
-const RELATIVE_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `--since`: an ISO 8601 date or time, or a duration ago (`90m`, `36h`, `7d`). */
-export function parseSince(value: string, now: number): string {
-  const text = value.trim();
-  const relative = /^(\d+(?:\.\d+)?)(m|h|d)$/.exec(text);
-  if (relative) return omiseTime(now - Number(relative[1]) * (RELATIVE_UNITS[relative[2] as string] as number));
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    throw new UsageError(
-      `--since (OMISE_WEBHOOK_SYNC_SINCE) got ${JSON.stringify(value)}; expected a date or time like 2024-01-31 or 2024-01-31T09:00:00Z, or a duration ago like 90m, 36h or 7d`,
-    );
-  }
-  return omiseTime(ms);
 }
 
 function writeReport(result: SyncResult, options: SyncOptions, context: CliContext): void {
@@ -122,10 +106,7 @@ export function registerSync(program: Command, context: CliContext): void {
   addOptions(command, SYNC_OPTIONS);
   command.action(async () => {
     const options = resolveOptions(command, SYNC_OPTIONS, context.env) as unknown as SyncOptions;
-    const allowLive =
-      typeof options.allowLive === 'string'
-        ? parseBoolean(options.allowLive, { flag: '--allow-live', env: 'OMISE_WEBHOOK_ALLOW_LIVE' })
-        : options.allowLive;
+    const { allowLive } = options;
     const secretKey = context.env.OMISE_SECRET_KEY || context.env.OMISE_TEST_SECRET_KEY || undefined;
     if (!secretKey) {
       throw new UsageError(
@@ -138,7 +119,10 @@ export function registerSync(program: Command, context: CliContext): void {
       );
     }
     const clock = context.clock ?? systemClock;
-    const since = options.since === undefined ? undefined : parseSince(options.since, clock.now());
+    const since =
+      options.since === undefined
+        ? undefined
+        : omiseTime(parseSince(options.since, { flag: '--since', env: 'OMISE_WEBHOOK_SYNC_SINCE' }, clock.now()));
     const logDir = resolve(context.cwd, options.logDir);
     mkdirSync(logDir, { recursive: true });
     const store = openStore({ store: 'sqlite', logDir, maxRejected: 1000 });
