@@ -61,6 +61,8 @@ export const TRIGGER_OPTIONS: readonly OptionSpec[] = [
     description:
       'override a field, e.g. data.amount=5000 or data.metadata.order_id=A1 (repeatable; JSON values parse as JSON; new keys only inside metadata; the variable takes several separated by spaces)',
     repeatable: true,
+    // Spaces only: a JSON value such as {"a":1,"b":2} has commas of its own.
+    envSeparator: /\s+/,
   },
   {
     name: 'count',
