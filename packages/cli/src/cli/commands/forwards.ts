@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { ForwardAttempt } from '../../core/ports.js';
+import { type ForwardAttempt, systemClock } from '../../core/ports.js';
 import { type CliContext, useColor } from '../context.js';
 import { parsePositiveInt, UsageError } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
@@ -99,12 +99,25 @@ export function registerForwards(program: Command, context: CliContext): void {
     });
     const store = openExistingStore(options.logDir);
     try {
-      if (options.all) numbers.push(...(await store.listFailedForwards({ limit: 500 })).map((job) => job.id));
+      const now = (context.clock ?? systemClock).now();
       const missing: number[] = [];
+      const tried = new Set<number>();
       let requeued = 0;
-      for (const id of new Set(numbers)) {
-        if (await store.retryFailedForward(id, Date.now())) requeued += 1;
+      for (const id of numbers) {
+        if (tried.has(id)) continue;
+        tried.add(id);
+        if (await store.retryFailedForward(id, now)) requeued += 1;
         else missing.push(id);
+      }
+      // A re-queued job leaves the failed list, so list again until a page brings nothing new:
+      // every failed forward, however many, not just the first page.
+      while (options.all) {
+        const page = (await store.listFailedForwards({ limit: 500 })).filter((job) => !tried.has(job.id));
+        if (page.length === 0) break;
+        for (const job of page) {
+          tried.add(job.id);
+          if (await store.retryFailedForward(job.id, now)) requeued += 1;
+        }
       }
       context.stdout.write(
         `re-queued ${requeued} forward${requeued === 1 ? '' : 's'}; a running \`serve\` with that target sends them within seconds\n`,

@@ -269,4 +269,43 @@ describe('omise-webhook forwards', () => {
     assert.match(retried.stdout, /re-queued 1 forward;/);
     assert.equal((await run(['forwards', 'failed', '--log-dir', logDir])).stdout, 'no failed forwards\n');
   });
+
+  it('retry --all re-queues every failed forward, past the first page of 500', async () => {
+    const { logDir } = await storeWith([]);
+    const store = new SqliteEventStore({ filename: join(logDir, 'omise-webhook.sqlite') });
+    const count = 501;
+    for (let i = 0; i < count; i += 1) {
+      await store.recordDelivery(
+        makeDelivery({ eventId: `evnt_test_all${i}`, forwardTargets: ['http://127.0.0.1:9/hook'] }),
+      );
+    }
+    const { jobs } = await store.claimDueForwards({ now: Date.now(), maxInFlightPerTarget: count });
+    assert.equal(jobs.length, count);
+    for (const job of jobs) {
+      await store.recordForwardAttempt({
+        jobId: job.id,
+        eventId: job.eventId,
+        target: job.target,
+        kind: 'forward',
+        attempt: 1,
+        startedAt: new Date().toISOString(),
+        latencyMs: 1,
+        status: 410,
+        responseExcerpt: null,
+        responseTruncated: false,
+        error: null,
+        outcome: 'failed',
+        reason: '410 from the target',
+        nextAttemptAt: null,
+      });
+    }
+    await store.close();
+    const retried = await run(['forwards', 'retry', '--all', '--log-dir', logDir]);
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.equal(
+      retried.stdout,
+      `re-queued ${count} forwards; a running \`serve\` with that target sends them within seconds\n`,
+    );
+    assert.equal((await run(['forwards', 'failed', '--log-dir', logDir])).stdout, 'no failed forwards\n');
+  });
 });
