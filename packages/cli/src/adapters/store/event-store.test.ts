@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { EventStore } from '../../core/ports.js';
 import { makeDelivery } from '../../testing/delivery-fixtures.js';
 import { realisticDeliveries } from '../../testing/realistic-events.js';
+import { temporaryDirectory } from '../../testing/test-server.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 import { MemoryEventStore } from './memory-event-store.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
@@ -15,7 +15,7 @@ describeEventStoreContract('memory', {
   open: async (options) => new MemoryEventStore(options),
 });
 
-const sqliteDir = mkdtempSync(join(tmpdir(), 'omise-webhook-sqlite-'));
+const sqliteDir = temporaryDirectory('omise-webhook-sqlite-');
 let fileCount = 0;
 const filenames = new WeakMap<EventStore, string>();
 
@@ -33,7 +33,6 @@ describeEventStoreContract('sqlite', {
     filenames.set(reopened, filename);
     return reopened;
   },
-  cleanup: async () => rmSync(sqliteDir, { recursive: true, force: true }),
 });
 
 describe('SqliteEventStore text search index', () => {
@@ -89,7 +88,7 @@ describe('SqliteEventStore text search index', () => {
   });
 
   it('indexes in the background once writes pause, and remembers how far it got', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-text-index-'));
+    const dir = temporaryDirectory('omise-webhook-text-index-');
     const filename = join(dir, 'background-index.sqlite');
     const store = new SqliteEventStore({ filename, textSearchIdleMs: 10 });
     for (const d of realisticDeliveries({ count: 100, seed: 3, idTag: 'bg' })) await store.recordDelivery(d);
@@ -106,11 +105,10 @@ describe('SqliteEventStore text search index', () => {
     assert.equal(reopened.catchUpTextSearch(), 0, 'nothing left to index after a restart');
     assert.equal((await reopened.listEvents({ q: 'Bangkok', limit: 500 })).items.length > 0, true);
     await reopened.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('never indexes a body twice when two processes share the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-text-index-'));
+    const dir = temporaryDirectory('omise-webhook-text-index-');
     const filename = join(dir, 'shared.sqlite');
     const serve = new SqliteEventStore({ filename, textSearchIdleMs: 60_000 });
     for (const d of realisticDeliveries({ count: 50, seed: 5, idTag: 'two' })) await serve.recordDelivery(d);
@@ -122,13 +120,12 @@ describe('SqliteEventStore text search index', () => {
     assert.ok(found.length > 0);
     assert.equal(new Set(found).size, found.length, 'no event listed twice');
     await serve.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 });
 
 describe('SqliteEventStore: acknowledged only once on disk', () => {
   it('resolves a write only after a sync that started after its commit, one sync at a time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-sync-'));
+    const dir = temporaryDirectory('omise-webhook-sync-');
     const held: Array<() => void> = [];
     let syncs = 0;
     const store = new SqliteEventStore({
@@ -178,7 +175,6 @@ describe('SqliteEventStore: acknowledged only once on disk', () => {
       const closing = store.close();
       for (const release of held.splice(0)) release();
       await closing;
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -189,7 +185,7 @@ async function waitUntil(condition: () => boolean): Promise<void> {
 
 describe('SqliteEventStore: forward jobs handed over at commit', () => {
   it('hands a due job with an empty queue ahead straight to the listener, and claims skip the queue', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-fresh-'));
+    const dir = temporaryDirectory('omise-webhook-fresh-');
     const store = new SqliteEventStore({ filename: join(dir, 'store.sqlite') });
     const target = 'http://127.0.0.1:8081/a';
     try {
@@ -212,14 +208,13 @@ describe('SqliteEventStore: forward jobs handed over at commit', () => {
       );
     } finally {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
 
 describe('SqliteEventStore: checkpoints off the connection that answers webhooks', () => {
   it('checkpoints from its own thread once writes add up, and keeps the log from growing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-checkpoint-'));
+    const dir = temporaryDirectory('omise-webhook-checkpoint-');
     const filename = join(dir, 'store.sqlite');
     const store = new SqliteEventStore({ filename, checkpointIntervalMs: 20 });
     const logSize = () => statSync(`${filename}-wal`).size;
@@ -241,12 +236,11 @@ describe('SqliteEventStore: checkpoints off the connection that answers webhooks
       assert.equal((await store.stats()).total, 3600);
     } finally {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('checkpoints on its own connection when the thread falls behind, so the log stays bounded', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-checkpoint-'));
+    const dir = temporaryDirectory('omise-webhook-checkpoint-');
     const filename = join(dir, 'store.sqlite');
     // A thread that never gets to it in this test: only the size check can keep the log small.
     const store = new SqliteEventStore({ filename, checkpointIntervalMs: 600_000, maxLogBytes: 1024 * 1024 });
@@ -261,7 +255,54 @@ describe('SqliteEventStore: checkpoints off the connection that answers webhooks
       assert.ok(largest < 4 * 1024 * 1024, `the log reached ${largest} bytes`);
     } finally {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('SqliteEventStore: a file from an earlier version', () => {
+  it('is upgraded once: counts rebuilt, later copies moved out of the old deliveries table', async () => {
+    const filename = join(temporaryDirectory('omise-webhook-upgrade-'), 'store.sqlite');
+    const first = makeDelivery({ key: 'charge.create' });
+    const store = new SqliteEventStore({ filename });
+    await store.recordDelivery(first);
+    await store.recordDelivery(makeDelivery({ key: 'refund.create' }));
+    await store.close();
+    // What the first version left: no counts, no user_version, every copy in `deliveries`.
+    const raw = new Database(filename);
+    const seq = (raw.prepare('SELECT seq FROM events WHERE event_id = ?').get(first.eventId) as { seq: number }).seq;
+    raw.exec(`DELETE FROM event_counts; DELETE FROM redeliveries; PRAGMA user_version = 0;
+      CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_seq INTEGER NOT NULL,
+        received_at TEXT NOT NULL, headers TEXT NOT NULL, same_body INTEGER NOT NULL, origin TEXT NOT NULL);`);
+    const insert = raw.prepare(
+      'INSERT INTO deliveries (event_seq, received_at, headers, same_body, origin) VALUES (?, ?, ?, ?, ?)',
+    );
+    insert.run(seq, '2026-01-01T00:00:00.000Z', '[]', 1, 'webhook');
+    insert.run(seq, '2026-01-01T00:05:00.000Z', '[["X-Retry","1"]]', 0, 'webhook');
+    raw.close();
+
+    const upgraded = new SqliteEventStore({ filename });
+    assert.deepEqual((await upgraded.stats()).byKey, { 'charge.create': 1, 'refund.create': 1 });
+    await upgraded.close();
+    const after = new Database(filename, { readonly: true });
+    assert.equal(after.pragma('user_version', { simple: true }), 1);
+    assert.equal(after.prepare("SELECT name FROM sqlite_master WHERE name = 'deliveries'").get(), undefined);
+    assert.deepEqual(after.prepare('SELECT event_seq, received_at, headers, same_body FROM redeliveries').all(), [
+      { event_seq: seq, received_at: '2026-01-01T00:05:00.000Z', headers: '[["X-Retry","1"]]', same_body: 0 },
+    ]);
+    after.close();
+  });
+
+  it('is not rebuilt again at every open (opening beside a running serve takes no long write lock)', async () => {
+    const filename = join(temporaryDirectory('omise-webhook-upgrade-'), 'store.sqlite');
+    const store = new SqliteEventStore({ filename });
+    await store.recordDelivery(makeDelivery({ key: 'charge.create' }));
+    await store.close();
+    // Counts that no longer match the events: a rebuild at open would correct them.
+    const raw = new Database(filename);
+    raw.exec("UPDATE event_counts SET n = 7 WHERE key = 'charge.create'");
+    raw.close();
+    const reopened = new SqliteEventStore({ filename });
+    assert.deepEqual((await reopened.stats()).byKey, { 'charge.create': 7 });
+    await reopened.close();
   });
 });
