@@ -132,7 +132,7 @@ export class Forwarder {
 
   /** Resolves once nothing is in flight and no claim is running (for tests and the bench). */
   idle(): Promise<void> {
-    if (this.#inFlight.size === 0 && !this.#pumping && !this.#pumpQueued) return Promise.resolve();
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -246,8 +246,13 @@ export class Forwarder {
     }
   }
 
+  /** Nothing in flight, no claim running or queued: what idle() waits for. */
+  #isIdle(): boolean {
+    return this.#inFlight.size === 0 && !this.#pumping && !this.#pumpQueued && !this.#settleKickQueued;
+  }
+
   #notifyIdle(): void {
-    if (this.#inFlight.size > 0 || this.#pumping || this.#pumpQueued || this.#settleKickQueued) return;
+    if (!this.#isIdle()) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
