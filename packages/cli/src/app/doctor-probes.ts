@@ -12,6 +12,7 @@ import type {
   PortProbeResult,
   StoreProbeResult,
 } from '../core/doctor-checks.js';
+import { storeFile } from './server.js';
 
 export interface DoctorProbeOptions {
   fetch?: typeof fetch;
@@ -100,7 +101,7 @@ async function probeDirectory(path: string): Promise<DirectoryProbeResult> {
 
 /** Opens the store `serve` would use; when there is none yet, proves SQLite loads at all. */
 async function probeStore(logDir: string): Promise<StoreProbeResult> {
-  const file = join(logDir, 'omise-webhook.sqlite');
+  const file = storeFile(logDir);
   if (!existsSync(file)) {
     try {
       const scratch = new SqliteEventStore({ filename: ':memory:' });

@@ -186,10 +186,15 @@ export function forwardRoutesOf(config: Pick<ServerConfig, 'forwardTo' | 'forwar
   return [...(config.forwardTo ?? []).map((url) => ({ pattern: '*', url })), ...(config.forward ?? [])];
 }
 
+/** The SQLite file of the store kept in a log directory. */
+export function storeFile(logDir: string): string {
+  return join(resolve(logDir), 'omise-webhook.sqlite');
+}
+
 export function openStore(config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected'>): EventStore {
   if (config.store === 'memory') return new MemoryEventStore({ maxRejections: config.maxRejected });
   return new SqliteEventStore({
-    filename: join(resolve(config.logDir), 'omise-webhook.sqlite'),
+    filename: storeFile(config.logDir),
     maxRejections: config.maxRejected,
   });
 }

@@ -162,10 +162,11 @@ describe('cli', () => {
     );
     assert.doesNotMatch(stdout.text + stderr.text, new RegExp(`${secretKey}|${TEST_WEBHOOK_SECRET.slice(0, 12)}`));
 
-    const list = await runCli(['events', 'list', '--log-dir', join(cwd, 'log')]);
-    assert.equal(list.code, 0);
+    // The default --log-dir (./log) is found relative to the command's working directory.
+    const list = await runCli(['events', 'list'], { cwd });
+    assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /charge\.create\s+evnt_test_5xdotenv1/);
-    const raw = await runCli(['events', 'show', 'evnt_test_5xdotenv1', '--raw', '--log-dir', join(cwd, 'log')]);
+    const raw = await runCli(['events', 'show', 'evnt_test_5xdotenv1', '--raw', '--log-dir', 'log'], { cwd });
     assert.equal(raw.stdout, body);
     const missing = await runCli(['events', 'show', 'evnt_test_nope', '--log-dir', join(cwd, 'log')]);
     assert.equal(missing.code, 2);

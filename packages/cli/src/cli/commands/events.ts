@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { openStore } from '../../app/server.js';
+import { openStore, storeFile } from '../../app/server.js';
 import type { EventStore, StoredEvent } from '../../core/ports.js';
 import { type CliContext, useColor } from '../context.js';
 import { parseChoice, parsePositiveInt, UsageError } from '../option-parsers.js';
@@ -61,15 +61,18 @@ const SHOW_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-/** Opens the store `serve` writes to, refusing to create an empty one in the wrong folder. */
-export function openExistingStore(logDir: string): EventStore {
-  const file = join(resolve(logDir), 'omise-webhook.sqlite');
+/**
+ * Opens the store `serve` writes to (`logDir` relative to the command's working directory),
+ * refusing to create an empty one in the wrong folder.
+ */
+export function openExistingStore(context: Pick<CliContext, 'cwd'>, logDir: string): EventStore {
+  const file = storeFile(resolve(context.cwd, logDir));
   if (!existsSync(file)) {
     throw new UsageError(
       `no store at ${file}; run \`omise-webhook serve\` first, or point --log-dir (OMISE_WEBHOOK_LOG_DIR) at the folder it uses`,
     );
   }
-  return openStore({ store: 'sqlite', logDir, maxRejected: 1000 });
+  return openStore({ store: 'sqlite', logDir: resolve(context.cwd, logDir), maxRejected: 1000 });
 }
 
 /** The record as JSON: the body as text, exactly as received. */
@@ -106,7 +109,7 @@ export function registerEvents(program: Command, context: CliContext): void {
       q?: string;
       json: boolean;
     };
-    const store = openExistingStore(options.logDir);
+    const store = openExistingStore(context, options.logDir);
     try {
       const page = await store.listEvents({
         limit: options.limit,
@@ -145,7 +148,7 @@ export function registerEvents(program: Command, context: CliContext): void {
   addOptions(show, SHOW_OPTIONS);
   show.action(async (id: string) => {
     const options = resolveOptions(show, SHOW_OPTIONS, context.env) as { logDir: string; raw: boolean; json: boolean };
-    const store = openExistingStore(options.logDir);
+    const store = openExistingStore(context, options.logDir);
     try {
       const event = await store.getEvent(id);
       if (!event) {

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { OMISE_EVENT_CATALOGUE, OMISE_EVENT_KEYS, type OmiseEventKey, OmiseWebhookError } from '@omise-webhook/events';
 import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { explainOmiseApiError } from '../../adapters/omise-api/explain-api-error.js';
 import { DEFAULT_OMISE_VAULT_URL, OmiseApiClient, OmiseApiError } from '../../adapters/omise-api/omise-api-client.js';
 import { causeEventViaApi, needsPublicKey } from '../../app/cause-event-via-api.js';
-import { openStore } from '../../app/server.js';
+import { openStore, storeFile } from '../../app/server.js';
 import {
   loadKnownObjects,
   SendFailure,
@@ -211,7 +211,7 @@ function usage(error: unknown): never {
 async function knownObjectsFor(options: TriggerOptions, context: CliContext) {
   if (!options.object) return new Map<string, Record<string, unknown>>();
   const logDir = resolve(context.cwd, options.logDir);
-  if (!existsSync(join(logDir, 'omise-webhook.sqlite'))) return new Map<string, Record<string, unknown>>();
+  if (!existsSync(storeFile(logDir))) return new Map<string, Record<string, unknown>>();
   const store = openStore({ store: 'sqlite', logDir, maxRejected: 1000 });
   try {
     return await loadKnownObjects(store, options.object);
