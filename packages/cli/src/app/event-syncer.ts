@@ -237,7 +237,8 @@ export class EventSyncer {
     };
     const { duplicate } = await recordEvent(this.#options, delivery);
     if (duplicate) {
-      // Received as a webhook while this sync was fetching it: counted there, not here.
+      // Received as a webhook while this sync was fetching it: the store kept this copy as a
+      // redelivery (origin sync), and the report counts it as already stored, not as synced.
       result.alreadyStored += 1;
       return;
     }
