@@ -12,7 +12,8 @@ import {
 } from '../../core/doctor-checks.js';
 import { type CliContext, CommandFailure, useColor } from '../context.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
-import { SERVE_OPTIONS, secretsFromEnv } from './serve.js';
+import { secretsFromEnv } from '../secrets.js';
+import { SERVE_OPTIONS } from './serve.js';
 
 const SHARED_WITH_SERVE = [
   'host',

@@ -6,6 +6,7 @@ import { ConfigError } from '../../app/server.js';
 import type { CliContext } from '../context.js';
 import { parsePort, UsageError, type ValueSource } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { secretKeyFromEnv, splitSecrets } from '../secrets.js';
 
 function parseWholeNumber(value: string, source: ValueSource): number {
   if (!/^\d+$/.test(value)) {
@@ -94,7 +95,7 @@ export function registerFakeOmise(program: Command, context: CliContext): void {
   addOptions(command, FAKE_OMISE_OPTIONS);
   command.action(async () => {
     const options = resolveOptions(command, FAKE_OMISE_OPTIONS, context.env) as unknown as FakeOmiseCliOptions;
-    const envSecretKey = context.env.OMISE_SECRET_KEY || context.env.OMISE_TEST_SECRET_KEY || undefined;
+    const envSecretKey = secretKeyFromEnv(context.env);
     const envPublicKey = context.env.OMISE_PUBLIC_KEY || undefined;
     const warnings: string[] = [];
     const secretKey = envSecretKey && TEST_SECRET_KEY.test(envSecretKey) ? envSecretKey : undefined;
@@ -109,10 +110,7 @@ export function registerFakeOmise(program: Command, context: CliContext): void {
         `OMISE_PUBLIC_KEY (${maskSecret(envPublicKey)}) is not a test public key; the fake accepts any pkey_test_... key instead`,
       );
     }
-    const webhookSecret = (context.env.OMISE_WEBHOOK_SECRET ?? '')
-      .split(',')
-      .map((part) => part.trim())
-      .find(Boolean);
+    const [webhookSecret] = splitSecrets(context.env.OMISE_WEBHOOK_SECRET);
     if (webhookSecret) {
       try {
         await signOmisePayload({ payload: '', secret: webhookSecret, timestamp: 0 });

@@ -17,6 +17,7 @@ import {
   UsageError,
 } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { splitSecrets } from '../secrets.js';
 import { logDirOption } from '../shared-options.js';
 import { openExistingStore } from './events.js';
 
@@ -186,7 +187,7 @@ Content-Length are set for the target; Omise-Webhook-Replay says verbatim or res
   command.action(async (ids: string[]) => {
     const options = resolveOptions(command, REPLAY_OPTIONS, context.env) as unknown as ReplayCliOptions;
     const { resign, shuffle } = options;
-    const secret = options.secret?.split(',')[0]?.trim() || undefined;
+    const [secret] = splitSecrets(options.secret);
     if (resign && !secret) {
       throw new UsageError(
         '--resign needs the webhook secret: set OMISE_WEBHOOK_SECRET in .env (the secret from the Omise dashboard, Webhooks, test mode), or pass --secret',

@@ -19,6 +19,7 @@ import {
   type ValueSource,
 } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { secretsFromEnv } from '../secrets.js';
 import { API_URL_OPTION, logDirOption } from '../shared-options.js';
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
@@ -253,15 +254,6 @@ export function resolvePublicUrl(value: string, path: string): string {
 }
 
 /** Secrets come only from the environment (or .env), never from flags that `ps` would show. */
-export function secretsFromEnv(env: CliContext['env']): { secretKey: string | undefined; webhookSecrets: string[] } {
-  const secretKey = env.OMISE_SECRET_KEY || env.OMISE_TEST_SECRET_KEY || undefined;
-  const webhookSecrets = (env.OMISE_WEBHOOK_SECRET ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return { secretKey, webhookSecrets };
-}
-
 export function buildServerConfig(command: Command, context: CliContext): ServerConfig {
   const options = resolveOptions(command, SERVE_OPTIONS, context.env) as Omit<
     ServerConfig,

@@ -15,6 +15,7 @@ import { type CliContext, CommandFailure } from '../context.js';
 import { parseSince, UsageError } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 import { createProgressReporter } from '../progress.js';
+import { secretKeyFromEnv } from '../secrets.js';
 import { API_URL_OPTION, logDirOption } from '../shared-options.js';
 
 export const SYNC_OPTIONS: readonly OptionSpec[] = [
@@ -107,7 +108,7 @@ export function registerSync(program: Command, context: CliContext): void {
   command.action(async () => {
     const options = resolveOptions(command, SYNC_OPTIONS, context.env) as unknown as SyncOptions;
     const { allowLive } = options;
-    const secretKey = context.env.OMISE_SECRET_KEY || context.env.OMISE_TEST_SECRET_KEY || undefined;
+    const secretKey = secretKeyFromEnv(context.env);
     if (!secretKey) {
       throw new UsageError(
         'sync reads the Omise Events API with your secret key: set OMISE_SECRET_KEY=skey_test_... in .env (dashboard: Keys, test mode)',

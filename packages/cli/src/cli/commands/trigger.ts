@@ -29,6 +29,7 @@ import { type CliContext, CommandFailure } from '../context.js';
 import type { Env } from '../dotenv.js';
 import { parseDuration, parsePositiveInt, UsageError, type ValueSource } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { secretKeyFromEnv, splitSecrets } from '../secrets.js';
 import { API_URL_OPTION, logDirOption } from '../shared-options.js';
 
 function parseCurrency(value: string, source: ValueSource): SimulatedCurrency {
@@ -284,7 +285,7 @@ async function triggerViaApi(key: OmiseEventKey, options: TriggerOptions, contex
       `${key} cannot be triggered through the Omise API: ${support.why}. Run \`omise-webhook trigger ${key}\` (without --via-api) to send a simulated one.`,
     );
   }
-  const secretKey = context.env.OMISE_SECRET_KEY || context.env.OMISE_TEST_SECRET_KEY || undefined;
+  const secretKey = secretKeyFromEnv(context.env);
   if (!secretKey) {
     throw new UsageError(
       '--via-api needs your test secret key: set OMISE_SECRET_KEY=skey_test_... in .env (dashboard: Keys, test mode)',
@@ -351,10 +352,7 @@ async function triggerSimulated(key: OmiseEventKey, options: TriggerOptions, con
   } catch (error) {
     usage(error);
   }
-  const webhookSecret = options.secret
-    ?.split(',')
-    .map((part) => part.trim())
-    .find(Boolean);
+  const [webhookSecret] = splitSecrets(options.secret);
   const known = await knownObjectsFor(options, context);
   const startsFresh = options.object !== undefined && !known.has(options.object);
   let deliveries: SimulatedDelivery[] = [];
