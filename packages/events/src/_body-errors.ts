@@ -40,7 +40,7 @@ export function utf8Length(text: string): number {
   return length;
 }
 
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${trim(bytes / 1024)} KiB`;
   return `${trim(bytes / (1024 * 1024))} MiB`;

@@ -6,6 +6,8 @@
 // static `node:crypto` import, so the same build also loads in browsers, workers, Deno and Bun,
 // which fall back to `crypto.subtle`.
 
+import { concatBytes } from './_bytes.js';
+
 /** The part of `node:crypto` this library uses, declared here so the build needs no Node types. */
 interface NodeCryptoSubset {
   createHmac(
@@ -62,7 +64,7 @@ function webBackend(): CryptoBackend {
         );
       }
       const cryptoKey = await subtle.importKey('raw', copy(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-      return new Uint8Array(await subtle.sign('HMAC', cryptoKey, concat(parts)));
+      return new Uint8Array(await subtle.sign('HMAC', cryptoKey, arrayBufferBacked(concatBytes(parts))));
     },
     timingSafeEqual(a, b) {
       if (a.length !== b.length) return false;
@@ -81,14 +83,9 @@ function copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return result;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const result = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part, offset);
-    offset += part.length;
-  }
-  return result;
+/** `bytes` itself when it is ArrayBuffer-backed (as a join of several parts is), else a copy. */
+function arrayBufferBacked(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : copy(bytes);
 }
 
 let forced: CryptoBackend['name'] | undefined;

@@ -1,13 +1,16 @@
-// Internal: the explanation for the most common webhook mistake, shared by the parser and the
-// signature functions so the same mistake always gets the same advice.
+// Internal: the explanation for the most common webhook mistake, shared by the parser, the
+// signature functions and `receive` so the same mistake always gets the same advice.
+
+/** What `value` is, for a "got …" in a message about a body that is not a string or bytes. */
+export function describePayload(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (value instanceof ArrayBuffer) return 'an ArrayBuffer (wrap it: new Uint8Array(buffer))';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object (a body that was already parsed as JSON)';
+  return `a ${typeof value}`;
+}
 
 /** Why `payload` is not a raw body, and what to pass instead. */
 export function notRawMessage(functionName: string, payload: unknown): string {
-  let got: string;
-  if (payload === null || payload === undefined) got = String(payload);
-  else if (payload instanceof ArrayBuffer) got = 'an ArrayBuffer (wrap it: new Uint8Array(buffer))';
-  else if (Array.isArray(payload)) got = 'an array';
-  else if (typeof payload === 'object') got = 'an object, which looks like a body that was already parsed as JSON';
-  else got = `a ${typeof payload}`;
-  return `${functionName} needs the raw request body as a string or Uint8Array, but got ${got}. A JSON body parser (express.json(), bodyParser.json(), a framework's automatic parsing) replaces the raw bytes with an object, and re-serialising that object does not give back the bytes Omise signed. Read the body as text or bytes instead, for example express.raw({ type: 'application/json' }) or await request.text().`;
+  return `${functionName} needs the raw request body as a string or Uint8Array, but got ${describePayload(payload)}. A JSON body parser (express.json(), bodyParser.json(), a framework's automatic parsing) replaces the raw bytes with an object, and re-serialising that object does not give back the bytes Omise signed. Read the body as text or bytes instead, for example express.raw({ type: 'application/json' }) or await request.text().`;
 }

@@ -3,6 +3,7 @@
 // types and the file loads anywhere; at run time it is only ever given a Node IncomingMessage.
 
 import { bodyTooLargeError } from './_body-errors.js';
+import { concatBytes } from './_bytes.js';
 import type { NodeIncomingRequest } from './create-node-middleware.js';
 
 /** The connection closed before the body arrived: there is no one left to answer. */
@@ -41,7 +42,7 @@ export function readNodeBody(request: NodeIncomingRequest, limit: number): Promi
       }
       chunks.push(bytes);
     };
-    const onEnd = (): void => finish(() => resolve(concat(chunks, size)));
+    const onEnd = (): void => finish(() => resolve(concatBytes(chunks)));
     const onAbort = (): void =>
       finish(() => reject(new RequestAbortedError('the request was aborted while its body was read')));
     request.on('data', onData);
@@ -54,19 +55,8 @@ export function readNodeBody(request: NodeIncomingRequest, limit: number): Promi
   });
 }
 
-export function firstHeader(value: string | string[] | undefined): string | undefined {
+function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
 const encoder = new TextEncoder();
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const result = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    result.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return result;
-}

@@ -22,3 +22,8 @@ export function setWebhooksInternals(webhooks: object, value: WebhooksInternals)
 export function getWebhooksInternals(webhooks: object): WebhooksInternals | undefined {
   return internals.get(webhooks);
 }
+
+/** The body size limit the adapters read up to: the webhooks' `maxBodyBytes`, else the default. */
+export function maxBodyBytesOf(webhooks: object): number {
+  return internals.get(webhooks)?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+}

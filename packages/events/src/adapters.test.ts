@@ -18,6 +18,7 @@ import { type AdapterHarness, describeAdapterContract, type SentRequest } from '
 import { createFetchHandler } from './create-fetch-handler.js';
 import { createNodeMiddleware } from './create-node-middleware.js';
 import { createOmiseWebhooks } from './create-omise-webhooks.js';
+import { OmiseWebhookError } from './errors.js';
 import { omiseWebhooksFastify } from './omise-webhooks-fastify.js';
 
 const PATH = '/omise/webhook';
@@ -384,11 +385,18 @@ describe('omiseWebhooksFastify, beyond the contract', () => {
     }
   });
 
-  it('refuses to register without webhooks, saying how to call it', async () => {
-    const fastify = new FakeFastify();
-    await assert.rejects(
-      fastify.register(omiseWebhooksFastify, {} as never),
-      /omiseWebhooksFastify needs \{ webhooks \}.*fastify\.register\(omiseWebhooksFastify, \{ webhooks \}\)/,
-    );
+  it('refuses to register without webhooks with invalid_options, saying how to call it', async () => {
+    for (const options of [{}, { webhooks: null }, { webhooks: {} }]) {
+      const fastify = new FakeFastify();
+      await assert.rejects(
+        fastify.register(omiseWebhooksFastify, options as never),
+        (error: unknown) =>
+          error instanceof OmiseWebhookError &&
+          error.code === 'invalid_options' &&
+          /omiseWebhooksFastify needs \{ webhooks \}.*fastify\.register\(omiseWebhooksFastify, \{ webhooks \}\)/.test(
+            error.message,
+          ),
+      );
+    }
   });
 });

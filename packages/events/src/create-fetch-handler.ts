@@ -1,5 +1,6 @@
 import { bodyAlreadyParsedError, bodyTooLargeError } from './_body-errors.js';
-import { DEFAULT_MAX_BODY_BYTES, getWebhooksInternals } from './_webhooks-internals.js';
+import { concatBytes } from './_bytes.js';
+import { maxBodyBytesOf } from './_webhooks-internals.js';
 import type { OmiseWebhooks } from './create-omise-webhooks.js';
 import { handleOmiseWebhookRequest } from './handle-omise-webhook-request.js';
 
@@ -33,6 +34,9 @@ export interface FetchHandlerOptions {
  * webhooks.on('charge.complete', async (event) => markPaid(event.data.id));
  *
  * export const POST = createFetchHandler(webhooks);
+ *
+ * // Elsewhere, keep the handler and give it the Request:
+ * const handler = createFetchHandler(webhooks);
  * // Hono: app.post('/omise/webhook', (c) => handler(c.req.raw)); Bun: Bun.serve({ fetch: handler })
  * ```
  */
@@ -40,7 +44,7 @@ export function createFetchHandler(
   webhooks: OmiseWebhooks,
   options: FetchHandlerOptions = {},
 ): (request: Request) => Promise<Response> {
-  const limit = getWebhooksInternals(webhooks)?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limit = maxBodyBytesOf(webhooks);
   const { path } = options;
 
   return async function omiseWebhookFetchHandler(request) {
@@ -93,14 +97,7 @@ async function readRequestBody(request: Request, limit: number): Promise<Uint8Ar
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
+  return concatBytes(chunks);
 }
 
 function json(status: number, body: unknown, extraHeaders: Record<string, string> = {}): Response {

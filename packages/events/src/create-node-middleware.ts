@@ -1,6 +1,6 @@
 import { bodyAlreadyParsedError, utf8Length } from './_body-errors.js';
 import { RequestAbortedError, readNodeBody } from './_read-node-body.js';
-import { DEFAULT_MAX_BODY_BYTES, getWebhooksInternals } from './_webhooks-internals.js';
+import { maxBodyBytesOf } from './_webhooks-internals.js';
 import type { OmiseWebhooks } from './create-omise-webhooks.js';
 import { handleOmiseWebhookRequest, type OmiseWebhookResponse } from './handle-omise-webhook-request.js';
 
@@ -107,7 +107,7 @@ export type NodeMiddleware = (
  * ```
  */
 export function createNodeMiddleware(webhooks: OmiseWebhooks, options: NodeMiddlewareOptions = {}): NodeMiddleware {
-  const limit = getWebhooksInternals(webhooks)?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limit = maxBodyBytesOf(webhooks);
   const { path, onUnhandledRequest } = options;
 
   return async function omiseWebhookMiddleware(request, response, next) {

@@ -1,4 +1,5 @@
 import { bodyAlreadyParsedError, bodyTooLargeError, utf8Length } from './_body-errors.js';
+import { describePayload } from './_not-raw-message.js';
 import {
   DEFAULT_API_TIMEOUT_MS,
   DEFAULT_OMISE_API_URL,
@@ -343,7 +344,7 @@ export function createOmiseWebhooks(options: OmiseWebhooksOptions): OmiseWebhook
     const { rawBody, headers } = (input ?? {}) as Partial<OmiseReceiveInput>;
     if (typeof rawBody !== 'string' && !(rawBody instanceof Uint8Array)) {
       throw bodyAlreadyParsedError(
-        `receive() got ${describeBody(rawBody)} as rawBody, not the raw request body`,
+        `receive() got ${describePayload(rawBody)} as rawBody, not the raw request body`,
         "Pass the body exactly as received, as a string or bytes: `await request.text()` in fetch-style handlers, or use createNodeMiddleware, which reads the request itself. A JSON body parser (express.json()) that ran first has replaced the raw bytes with an object; mount the webhook route before it, or use express.raw({ type: 'application/json' }) for this route.",
       );
     }
@@ -408,8 +409,8 @@ export function createOmiseWebhooks(options: OmiseWebhooksOptions): OmiseWebhook
       errorHandlers.push(handler);
     },
     removeListener(selector: string | readonly string[], handler: unknown) {
-      if (selector === '*') return removeFirst(anyHandlers, handler);
-      if (selector === 'error') return removeFirst(errorHandlers, handler);
+      if (selector === '*') return removeLast(anyHandlers, handler);
+      if (selector === 'error') return removeLast(errorHandlers, handler);
       const selectors = checkSelectors(selector);
       for (let i = registrations.length - 1; i >= 0; i--) {
         const registration = registrations[i] as Registration;
@@ -586,7 +587,8 @@ function checkHandler(method: string, handler: unknown): void {
   }
 }
 
-function removeFirst<T>(list: T[], item: unknown): void {
+/** Remove the most recently added `item`, as Node's `EventEmitter.removeListener` does. */
+function removeLast<T>(list: T[], item: unknown): void {
   const index = list.lastIndexOf(item as T);
   if (index !== -1) list.splice(index, 1);
 }
@@ -606,12 +608,4 @@ function describeMissing(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return value === '' ? 'an empty string' : 'only whitespace';
   return `a ${typeof value}, not a string`;
-}
-
-function describeBody(value: unknown): string {
-  if (value === undefined || value === null) return String(value);
-  if (value instanceof ArrayBuffer) return 'an ArrayBuffer (wrap it: new Uint8Array(buffer))';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object (a body that was already parsed as JSON)';
-  return `a ${typeof value}`;
 }

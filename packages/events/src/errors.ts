@@ -110,7 +110,7 @@ export class OmiseWebhookError extends Error {
   declare readonly hint?: string;
   /** For `signature_invalid`: the likely cause as a code, when one was found. */
   declare readonly diagnosis?: OmiseSignatureDiagnosis;
-  /** For `handler_failed`: what each failing handler threw, in registration order, then anything an `onError` handler threw. */
+  /** For `handler_failed`: what each failing handler threw, in registration order, then what the dedupe store's `release` threw (if it did), then anything an `onError` handler threw. */
   declare readonly errors?: readonly unknown[];
   /** For `handler_failed`: the (verified) event the handlers failed on. */
   declare readonly event?: OmiseEvent;

@@ -66,6 +66,25 @@ describe('handleOmiseWebhookRequest', () => {
     assert.match(body.hint, /re-serialised/);
   });
 
+  it('counts every failure in a handler_failed answer, not only the handlers that threw', async () => {
+    const webhooks = createOmiseWebhooks({ secret: SECRET, now: () => NOW_SEC * 1000 });
+    webhooks.on('charge.complete', () => {
+      throw new Error('the orders table is locked');
+    });
+    webhooks.onError(() => {
+      throw new Error('the log is full');
+    });
+    const answer = await handleOmiseWebhookRequest(webhooks, {
+      rawBody: CHARGE_COMPLETE,
+      headers: signedHeaders({ body: CHARGE_COMPLETE, secrets: [SECRET] }),
+    });
+    assert.equal(answer.status, 500);
+    const body = JSON.parse(answer.body);
+    assert.equal(body.code, 'handler_failed');
+    assert.match(body.message, /^2 failure\(s\) handling event evnt_test_5ygr5yxi8vd0mvv3pxp \(charge\.complete\);/);
+    assert.doesNotMatch(body.message, /orders table|log is full/);
+  });
+
   it("reports a reading failure to onError and answers it, and rethrows what is not the library's error", async () => {
     const webhooks = createOmiseWebhooks({ secret: SECRET });
     const reported: string[] = [];

@@ -118,7 +118,7 @@ function omiseWebhookErrorResponse(error: OmiseWebhookError): OmiseWebhookRespon
   const status = OMISE_WEBHOOK_ERROR_STATUS[error.code] ?? 500;
   const message =
     error.code === 'handler_failed'
-      ? `${error.errors?.length ?? 1} handler failure(s) for event ${error.event?.id ?? '(unknown)'} (${error.event?.key ?? '?'}); the details went to the receiver's onError handlers, not here. The event was not recorded as handled; send it again once the handler is fixed.`
+      ? `${error.errors?.length ?? 1} failure(s) handling event ${error.event?.id ?? '(unknown)'} (${error.event?.key ?? '?'}); the details went to the receiver's onError handlers, not here. The event was not recorded as handled; send it again once the handler is fixed.`
       : error.message;
   return {
     status,

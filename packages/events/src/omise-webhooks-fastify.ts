@@ -1,8 +1,9 @@
 import { bodyAlreadyParsedError } from './_body-errors.js';
 import { readNodeBody } from './_read-node-body.js';
-import { DEFAULT_MAX_BODY_BYTES, getWebhooksInternals } from './_webhooks-internals.js';
+import { maxBodyBytesOf } from './_webhooks-internals.js';
 import type { NodeIncomingRequest } from './create-node-middleware.js';
 import type { OmiseWebhooks } from './create-omise-webhooks.js';
+import { OmiseWebhookError } from './errors.js';
 import { handleOmiseWebhookRequest } from './handle-omise-webhook-request.js';
 
 /**
@@ -104,12 +105,13 @@ export async function omiseWebhooksFastify(
   options: OmiseWebhooksFastifyOptions,
 ): Promise<void> {
   const { webhooks, path = '/omise/webhook' } = options ?? ({} as Partial<OmiseWebhooksFastifyOptions>);
-  if (webhooks === undefined || typeof webhooks.receive !== 'function') {
-    throw new TypeError(
+  if (typeof webhooks?.receive !== 'function') {
+    throw new OmiseWebhookError(
+      'invalid_options',
       'omiseWebhooksFastify needs { webhooks }, the object from createOmiseWebhooks(): fastify.register(omiseWebhooksFastify, { webhooks }).',
     );
   }
-  const limit = getWebhooksInternals(webhooks)?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limit = maxBodyBytesOf(webhooks);
 
   // A parent scope may have its own JSON parser, which Fastify would refuse to shadow; this scope
   // is ours alone, so remove it here (the parent keeps it).
