@@ -352,6 +352,13 @@ describe('createOmiseWebhooks: dedupe', () => {
     const error = await rejection(webhooks.receive(delivery()));
     assert.equal(error.errors?.length, 2);
     assert.equal(error.errors?.[1], releaseFailure);
+    // The message counts handlers as handlers, and says what the failed release means.
+    assert.match(error.message, /^1 of 1 handler failed for event /);
+    assert.match(
+      error.message,
+      /Releasing its id in the dedupe store failed too, so a redelivery within the dedupe window will be skipped/,
+    );
+    assert.doesNotMatch(error.message, /will run the handlers again/);
   });
 
   it('answers dedupe_failed when the store throws, without running handlers', async () => {

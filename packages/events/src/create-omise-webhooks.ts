@@ -326,18 +326,25 @@ export function createOmiseWebhooks(options: OmiseWebhooksOptions): OmiseWebhook
     const settled = await Promise.allSettled(handlers.map(async (handler) => handler(event)));
     const failures = settled.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
     if (failures.length === 0) return;
+    let released = true;
     if (dedupe !== undefined) {
       try {
         await dedupe.store.release(event.id);
       } catch (releaseError) {
+        released = false;
         failures.push(releaseError);
       }
     }
-    throw new OmiseWebhookError('handler_failed', handlerFailedMessage(event, failures, handlers.length), {
-      errors: failures,
-      event,
-      cause: failures[0],
-    });
+    const handlerFailures = released ? failures : failures.slice(0, -1);
+    throw new OmiseWebhookError(
+      'handler_failed',
+      handlerFailedMessage(event, handlerFailures, handlers.length, released),
+      {
+        errors: failures,
+        event,
+        cause: failures[0],
+      },
+    );
   };
 
   const receiveOrThrow = async (input: OmiseReceiveInput): Promise<OmiseReceiveResult> => {
@@ -593,9 +600,17 @@ function removeLast<T>(list: T[], item: unknown): void {
   if (index !== -1) list.splice(index, 1);
 }
 
-function handlerFailedMessage(event: OmiseEvent, failures: readonly unknown[], handlerCount: number): string {
+function handlerFailedMessage(
+  event: OmiseEvent,
+  failures: readonly unknown[],
+  handlerCount: number,
+  released: boolean,
+): string {
   const lines = failures.map((failure, index) => `(${index + 1}) ${describeFailure(failure)}`).join(' ');
-  return `${failures.length} of ${handlerCount} handler${handlerCount === 1 ? '' : 's'} failed for event ${event.id} (${event.key}): ${lines}. The other handlers ran to the end. The event is not recorded as handled, so a redelivery of it will run the handlers again; every failure is in error.errors.`;
+  const redelivery = released
+    ? 'The event is not recorded as handled, so a redelivery of it will run the handlers again'
+    : 'Releasing its id in the dedupe store failed too, so a redelivery within the dedupe window will be skipped as a duplicate; release the id in the store to have it handled';
+  return `${failures.length} of ${handlerCount} handler${handlerCount === 1 ? '' : 's'} failed for event ${event.id} (${event.key}): ${lines}. The other handlers ran to the end. ${redelivery}; every failure is in error.errors.`;
 }
 
 function describeFailure(failure: unknown): string {
