@@ -118,7 +118,10 @@ function Changes({ changes }) {
   </table>`;
 }
 
-/** The object's story oldest first, with what changed between consecutive states of it. */
+/**
+ * The object's story oldest first, with what changed between consecutive states of it.
+ * `version` changes when any event is stored or updated (it may be one of this object's).
+ */
 function Timeline({ objectId, currentId, version, hrefFor, onSelect }) {
   const [story, setStory] = useState({ items: [], error: null, loading: true });
   useEffect(() => {
@@ -215,9 +218,10 @@ function Forwarding({ attempts }) {
 
 /**
  * One event: what it is, whether to trust it and why, its bytes and headers exactly as
- * received, copy and replay actions, and the story of its object.
+ * received, copy and replay actions, and the story of its object. `version` changes when this
+ * event changes (refetch the detail); `storyVersion` when the timeline may have.
  */
-export function EventDetail({ id, version, tab, status, hrefFor, onSelect, onTab, onClose, onSearchId }) {
+export function EventDetail({ id, version, storyVersion, tab, status, hrefFor, onSelect, onTab, onClose, onSearchId }) {
   const [state, setState] = useState({ detail: null, error: null });
   useEffect(() => {
     let stale = false;
@@ -275,7 +279,7 @@ export function EventDetail({ id, version, tab, status, hrefFor, onSelect, onTab
             html`<${Timeline}
               objectId=${detail.objectId}
               currentId=${detail.id}
-              version=${version}
+              version=${storyVersion}
               hrefFor=${hrefFor}
               onSelect=${onSelect}
             />`

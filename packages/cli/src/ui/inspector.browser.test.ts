@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { verifyOmiseSignature } from '@omise-webhook/events';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { launchTestBrowser, type TestBrowser } from '../testing/browser.js';
 import { rawRequest } from '../testing/http.js';
 import { fixtureBody, STORY_CHARGE_ID, STORY_CREATE_EVENT_ID, storyBodies } from '../testing/omise-fixtures.js';
@@ -240,12 +240,25 @@ describe('inspector page in Chromium', { skip }, () => {
     await screenshot(page, 'event-forwarding');
     await page.getByRole('tab', { name: 'Overview' }).click();
 
-    // A later event of the same object appears in the open timeline.
+    // A later event of the same object appears in the open timeline, and the open detail, whose
+    // own event did not change, is not fetched again.
+    const detailFetches: string[] = [];
+    const countDetailFetches = (request: Request) => {
+      if (new URL(request.url()).pathname === '/api/events/evnt_test_5ygr5yxi8vd0mvv3pxp') {
+        detailFetches.push(request.url());
+      }
+    };
+    page.on('request', countDetailFetches);
     const refundAgain = fixtureBody('refund.create')
       .replaceAll('evnt_test_5ygtcm1ho9qyhg6zmsw', 'evnt_test_5ygtcm1second001')
       .replaceAll('rfnd_test_5ygtclzq3e6cjqzl6wa', 'rfnd_test_5ygtclzsecond01');
     assert.equal((await postSigned(server, refundAgain)).status, 200);
     await page.waitForFunction(() => document.querySelectorAll('.timeline-entry').length === 5);
+    await page.locator('[data-event-id="evnt_test_5ygtcm1second001"]').waitFor();
+    // The refund's forward attempt arrives in a later batch of notifications: give it time.
+    await page.waitForTimeout(500);
+    page.off('request', countDetailFetches);
+    assert.deepEqual(detailFetches, [], 'another event arriving does not refetch the open detail');
   });
 
   it('lists rejected requests with their reasons', async () => {

@@ -63,6 +63,9 @@ function App() {
   const [rejected, setRejected] = useState({ items: [], nextCursor: null, loading: true, error: null });
   const [streamState, setStreamState] = useState('connecting');
   const [freshIds, setFreshIds] = useState(() => new Set());
+  // An open detail refetches when its own event changes (versions[id]); its object's timeline
+  // when any event is stored or updated, since a notification does not say which objects the
+  // event touches (a refund mentions its charge).
   const [versions, setVersions] = useState({});
   const [storyVersion, setStoryVersion] = useState(0);
   const [now, setNow] = useState(Date.now());
@@ -74,7 +77,7 @@ function App() {
   listRef.current = list;
   const listRequest = useRef(0);
   const stream = useRef(null);
-  const pending = useRef({ ids: new Set(), rejections: false, timer: null });
+  const pending = useRef({ ids: new Set(), stories: false, rejections: false, timer: null });
 
   const navigate = useCallback((next, options = {}) => {
     const url = routeUrl(next);
@@ -188,6 +191,8 @@ function App() {
     batch.ids.clear();
     const rejections = batch.rejections;
     batch.rejections = false;
+    const stories = batch.stories;
+    batch.stories = false;
     if (ids.length > 0) {
       refreshHead(ids).catch(() => {});
       setVersions((current) => {
@@ -195,8 +200,8 @@ function App() {
         for (const id of ids) next[id] = (next[id] ?? 0) + 1;
         return next;
       });
-      setStoryVersion((v) => v + 1);
     }
+    if (stories) setStoryVersion((v) => v + 1);
     if (rejections && routeRef.current.view === 'rejected') loadRejected();
     loadStats();
   }, [refreshHead, loadRejected, loadStats]);
@@ -206,7 +211,11 @@ function App() {
       onNotification: (notification) => {
         const batch = pending.current;
         if (notification.type === 'rejection.stored') batch.rejections = true;
-        else batch.ids.add(notification.id);
+        else {
+          batch.ids.add(notification.id);
+          // A forward attempt changes its event's detail, never an object's timeline.
+          if (notification.type !== 'forward.attempted') batch.stories = true;
+        }
         // A short pause gathers a burst into one request.
         batch.timer ??= setTimeout(flushNotifications, 100);
       },
@@ -371,7 +380,8 @@ function App() {
                 ? html`<section class="detail-pane" aria-label="Event detail">
                     <${EventDetail}
                       id=${route.event}
-                      version=${`${versions[route.event] ?? 0}-${storyVersion}`}
+                      version=${versions[route.event] ?? 0}
+                      storyVersion=${storyVersion}
                       tab=${route.tab}
                       status=${status}
                       hrefFor=${eventHref}
