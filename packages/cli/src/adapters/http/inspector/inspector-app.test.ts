@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Receiver } from '../../../app/receiver.js';
 import { Notifier } from '../../../core/notifier.js';
@@ -7,9 +9,11 @@ import type { EventStore, ForwardAttempt } from '../../../core/ports.js';
 import { makeDelivery } from '../../../testing/delivery-fixtures.js';
 import { fixtureBody, STORY_CHARGE_ID, STORY_CREATE_EVENT_ID, storyBodies } from '../../../testing/omise-fixtures.js';
 import { SseReader } from '../../../testing/sse-reader.js';
+import { temporaryDirectory } from '../../../testing/test-server.js';
 import { MemoryEventStore } from '../../store/memory-event-store.js';
 import { createInspectorApp, type InspectorApp } from './inspector-app.js';
 import type { InspectorContext, InspectorStatus } from './inspector-context.js';
+import { loadStaticAssets } from './static-assets.js';
 
 const STATUS: InspectorStatus = {
   webhookUrl: 'http://127.0.0.1:3000/omise/webhook',
@@ -277,7 +281,7 @@ describe('inspector API: events', () => {
     assert.equal(stats.rejected, 0);
   });
 
-  it('answers status without secrets', async () => {
+  it("answers the context's status with the stream position", async () => {
     const status = await h.json<Record<string, unknown>>('/api/status');
     assert.deepEqual(status, { ...STATUS, lastEventId: 'run1-11' });
   });
@@ -457,8 +461,7 @@ describe('inspector API: plug-in points', () => {
     assert.equal(response.status, 501);
     assert.deepEqual(await response.json(), {
       error: 'replay_unavailable',
-      message:
-        'replay is not available: this server has no forwarding target to replay to. Start serve with a forward target to enable it',
+      message: 'replay is not available in this inspector: it was started without the forwarder that replays events',
     });
   });
 
@@ -723,13 +726,42 @@ describe('inspector: the page and its modules', () => {
     const main = await h.get('/ui/main.js');
     assert.equal(main.status, 200);
     for (const path of [
-      '/ui/../server.ts',
       '/ui/%2e%2e%2fapp%2fserver.ts',
-      '/ui/main.test.ts',
+      // Would name a real file (ui/main.js) if the escaped traversal were decoded.
+      '/ui/%2e%2e%2fui%2fmain.js',
       '/vendor/preact/package.json',
       '/etc/passwd',
     ]) {
       assert.equal((await h.get(path)).status, 404, path);
+    }
+  });
+
+  it('never reads a file outside the UI folder, whatever name it is asked for', () => {
+    // The URL parser resolves `/ui/../x` before the app sees it, so ask the lookup directly, in
+    // a UI folder with real files beside and below it that a traversal would reach.
+    const root = temporaryDirectory();
+    const ui = join(root, 'ui');
+    mkdirSync(join(ui, 'sub'), { recursive: true });
+    writeFileSync(join(ui, 'index.html'), '<!-- import map -->');
+    writeFileSync(join(ui, 'main.js'), 'export {};');
+    writeFileSync(join(ui, 'main.test.js'), 'export {};');
+    writeFileSync(join(ui, 'sub', 'nested.js'), 'export {};');
+    writeFileSync(join(root, 'secret.js'), 'export const secret = 1;');
+    const assets = loadStaticAssets(ui);
+    assert.equal(assets.asset('/ui/main.js')?.body.toString('utf8'), 'export {};');
+    for (const path of [
+      '/ui/../secret.js',
+      '/ui/..%2fsecret.js',
+      '/ui/..\\secret.js',
+      '/ui/./main.js',
+      '/ui/sub/nested.js',
+      '/ui//main.js',
+      '/ui/main.test.js',
+      '/ui/.hidden.js',
+      '/ui/index.html',
+      '/secret.js',
+    ]) {
+      assert.equal(assets.asset(path), null, path);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { EventQuery, VerificationStatus } from '../../../core/ports.js';
 import { looksLikeOmiseId, MAX_PAGE_SIZE } from '../../store/query-helpers.js';
-import { type AccessRules, decideAccess } from './access-guard.js';
+import { type AccessRules, decideAccess, tokenCookieName } from './access-guard.js';
 import { EventStream } from './event-stream.js';
 import {
   buildTimeline,
@@ -165,7 +165,7 @@ export function createInspectorApp(context: InspectorContext, options: Inspector
   const rules: AccessRules = {
     token: options.token,
     loopbackOnly: options.loopbackOnly,
-    cookieName: `omise_webhook_ui_${options.port}`,
+    cookieName: tokenCookieName(options.port),
   };
   const app = new Hono();
 
@@ -246,7 +246,7 @@ export function createInspectorApp(context: InspectorContext, options: Inspector
       return c.json(
         errorBody(
           'replay_unavailable',
-          'replay is not available: this server has no forwarding target to replay to. Start serve with a forward target to enable it',
+          'replay is not available in this inspector: it was started without the forwarder that replays events',
         ),
         501,
       );

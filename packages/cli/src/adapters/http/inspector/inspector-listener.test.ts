@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../../app/server.js';
 import { rawRequest } from '../../../testing/http.js';
 import { fixtureBody } from '../../../testing/omise-fixtures.js';
+import { TEST_WEBHOOK_SECRET } from '../../../testing/signing.js';
 import { SseReader } from '../../../testing/sse-reader.js';
 import { startTestServer, type TestServer } from '../../../testing/test-server.js';
 
@@ -77,6 +78,27 @@ describe('inspector listener beside the webhook listener', () => {
     await stream.waitFor((m) => m.event === 'ready');
     await other.close();
     await stream.untilClosed();
+  });
+});
+
+describe('inspector status from the running server', () => {
+  it('reports the secret key masked and the webhook secret only as configured', async () => {
+    const secretKey = 'skey_test_5abcdefghijklmnop';
+    const server = await startTestServer({ ui: true, secretKey, webhookSecrets: [TEST_WEBHOOK_SECRET] });
+    try {
+      const response = await fetch(`${server.inspector?.url}api/status`);
+      assert.equal(response.status, 200);
+      const text = await response.text();
+      assert.equal(text.includes(secretKey), false, 'the secret key is not in the status');
+      assert.equal(text.includes('abcdefghijkl'), false, 'nor is its middle');
+      assert.equal(text.includes(TEST_WEBHOOK_SECRET), false, 'the webhook secret is not in the status');
+      const status = JSON.parse(text) as Record<string, unknown>;
+      assert.equal(status.secretKeyMasked, 'skey_test_••••mnop');
+      assert.match(status.secretKeyMasked as string, /••••/);
+      assert.equal(status.verificationConfigured, true);
+    } finally {
+      await server.close();
+    }
   });
 });
 

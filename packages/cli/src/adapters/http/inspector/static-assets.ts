@@ -42,7 +42,10 @@ const CONTENT_TYPES: Record<string, string> = {
   png: 'image/png',
 };
 
-/** Flat names only: no directories, so nothing outside the UI folder can be asked for. */
+/**
+ * Flat names only: no directories, so nothing outside the UI folder can be asked for; no dot
+ * before the extension, so test files (`*.test.ts`) and the like are never served either.
+ */
 const UI_FILE = /^[a-z0-9][a-z0-9-]*\.(js|css|svg|png)$/;
 
 export interface Asset {
@@ -95,7 +98,7 @@ export function loadStaticAssets(uiDirectory: string = UI_DIRECTORY): StaticAsse
       if (!path.startsWith('/ui/')) return null;
       const name = path.slice('/ui/'.length);
       const match = UI_FILE.exec(name);
-      if (!match || name.includes('.test.')) return null;
+      if (!match) return null;
       try {
         return {
           body: readFileSync(join(uiDirectory, name)),
