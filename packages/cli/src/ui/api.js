@@ -2,7 +2,7 @@
 // is needed, travels in the HttpOnly cookie set when the page was opened).
 
 /** An API answer that was not 2xx, with the API's own message. */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
     this.status = status;
@@ -48,7 +48,7 @@ export function eventsQuery(filters, extra = {}) {
   return text ? `?${text}` : '';
 }
 
-export const STREAM_EVENTS = ['event.stored', 'event.updated', 'forward.attempted', 'rejection.stored'];
+const STREAM_EVENTS = ['event.stored', 'event.updated', 'forward.attempted', 'rejection.stored'];
 
 /**
  * Opens the live stream from a position (the `lastEventId` of the list just loaded). The

@@ -5,19 +5,11 @@ import { copyText } from './copy-text.js';
 
 export const html = htm.bind(h);
 
-const VERIFICATION_LABELS = {
-  verified: 'verified',
-  unverified: 'unverified',
-  pending: 'pending',
-  failed: 'failed',
-};
-
 /** The verification outcome as a coloured badge; the word is always there, not just the colour. */
 export function VerificationBadge({ status, mode }) {
-  const label = VERIFICATION_LABELS[status] ?? status;
   const icon = status === 'verified' ? '✔' : status === 'failed' ? '✖' : status === 'pending' ? '…' : '?';
-  return html`<span class="badge badge-${status}" title=${mode ? `${label} (${mode})` : label}>
-    <span aria-hidden="true">${icon}</span> ${label}
+  return html`<span class="badge badge-${status}" title=${mode ? `${status} (${mode})` : status}>
+    <span aria-hidden="true">${icon}</span> ${status}
   </span>`;
 }
 

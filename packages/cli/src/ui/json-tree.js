@@ -1,9 +1,6 @@
-import htm from 'htm';
-import { h } from 'preact';
 import { useState } from 'preact/hooks';
+import { html } from './common.js';
 import { looksLikeOmiseId } from './format.js';
-
-const html = htm.bind(h);
 
 function Scalar({ value, onId }) {
   if (value === null) return html`<span class="json-null">null</span>`;

@@ -90,10 +90,6 @@ export class EventStream {
     );
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
