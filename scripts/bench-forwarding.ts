@@ -11,12 +11,20 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_SECRET_KEY, benchEventBody, log, percentile, root, startServe, stop, waitForLine } from './bench-kit.js';
+import {
+  benchEventBody,
+  benchSignatureHeaders,
+  log,
+  percentile,
+  root,
+  startServe,
+  stop,
+  waitForLine,
+} from './bench-kit.js';
 
 const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;
 const connections = 50;
@@ -60,8 +68,6 @@ interface Sample {
 }
 
 function post(agent: Agent, url: URL, text: string): Promise<number> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', BENCH_SECRET_KEY).update(`${timestamp}.${text}`).digest('hex');
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -73,8 +79,7 @@ function post(agent: Agent, url: URL, text: string): Promise<number> {
         headers: {
           'Content-Type': 'application/json',
           'Content-Length': Buffer.byteLength(text),
-          'Omise-Signature-Timestamp': timestamp,
-          'Omise-Signature': signature,
+          ...benchSignatureHeaders(text),
         },
       },
       (res) => {

@@ -9,7 +9,6 @@
  * under 50 ms, lookup by any object id under 20 ms, a new event on the page within 1 s.
  */
 
-import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { SqliteEventStore } from '../packages/cli/src/adapters/store/sqlite-even
 import { fixtureBody } from '../packages/cli/src/testing/omise-fixtures.js';
 import { realisticDeliveries } from '../packages/cli/src/testing/realistic-events.js';
 import { SseReader } from '../packages/cli/src/testing/sse-reader.js';
-import { BENCH_SECRET_KEY, log, percentile, startServe } from './bench-kit.js';
+import { benchSignatureHeaders, log, percentile, root, startServe, stop } from './bench-kit.js';
 
 const EVENT_COUNT = Number(process.env.BENCH_INSPECTOR_EVENTS ?? 100_000);
 const REQUESTS = Number(process.env.BENCH_INSPECTOR_REQUESTS ?? 200);
@@ -118,15 +117,9 @@ async function timeRequests(
 }
 
 function signedPost(webhookUrl: string, body: string): Promise<Response> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', BENCH_SECRET_KEY).update(`${timestamp}.${body}`).digest('hex');
   return fetch(webhookUrl, {
     method: 'POST',
-    headers: {
-      'Content-Type': 'application/json',
-      'Omise-Signature': signature,
-      'Omise-Signature-Timestamp': timestamp,
-    },
+    headers: { 'Content-Type': 'application/json', ...benchSignatureHeaders(body) },
     body,
   });
 }
@@ -174,7 +167,7 @@ function table(timings: Timing[]): string {
   return lines.join('\n');
 }
 
-export async function reportInspectorBench(root: string): Promise<void> {
+export async function reportInspectorBench(): Promise<void> {
   const logDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-inspector-'));
   log(`bench: filling a store with ${EVENT_COUNT} events in ${logDir}...`);
   const { ids, fillMs, indexMs } = await fillStore(join(logDir, 'omise-webhook.sqlite'));
@@ -271,11 +264,7 @@ export async function reportInspectorBench(root: string): Promise<void> {
       JSON.stringify({ events: EVENT_COUNT, fillMs, indexMs, timings }, null, 2),
     );
   } finally {
-    await new Promise<void>((resolve) => {
-      if (serve.exitCode !== null) return resolve();
-      serve.once('exit', () => resolve());
-      serve.kill('SIGTERM');
-    });
+    await stop(serve);
     rmSync(logDir, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,7 @@
  * process to say it is ready, starting `omise-webhook serve`, and stopping children.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -145,6 +146,18 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** The signature headers for a body signed now with BENCH_SECRET, as Omise sends them. */
+export function benchSignatureHeaders(body: string): {
+  'Omise-Signature': string;
+  'Omise-Signature-Timestamp': string;
+} {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return {
+    'Omise-Signature': createHmac('sha256', BENCH_SECRET_KEY).update(`${timestamp}.${body}`).digest('hex'),
+    'Omise-Signature-Timestamp': timestamp,
+  };
 }
 
 /** CPU time used so far by a child process, the load generator (this process) and the machine. */

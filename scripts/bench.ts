@@ -10,7 +10,6 @@
  */
 
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +18,8 @@ import Database from 'better-sqlite3';
 import { forwardingSection } from './bench-forwarding.js';
 import { reportInspectorBench } from './bench-inspector.js';
 import {
-  BENCH_SECRET_KEY,
   benchEventBody,
+  benchSignatureHeaders,
   type CpuPerRequest,
   cpuPerRequest,
   cpuSnapshot,
@@ -72,17 +71,11 @@ async function load(
       {
         setupRequest: (request: Record<string, unknown>) => {
           const body = benchEventBody(`evnt_test_${runId}${(n++).toString(36)}`);
-          const timestamp = String(Math.floor(Date.now() / 1000));
-          const signature = createHmac('sha256', BENCH_SECRET_KEY).update(`${timestamp}.${body}`).digest('hex');
           return {
             ...request,
             method: 'POST',
             body,
-            headers: {
-              'content-type': 'application/json',
-              'omise-signature': signature,
-              'omise-signature-timestamp': timestamp,
-            },
+            headers: { 'Content-Type': 'application/json', ...benchSignatureHeaders(body) },
           };
         },
       },
@@ -211,4 +204,4 @@ if (unknownSection !== undefined) {
 }
 if (only.includes('ingest')) await ingestSection();
 if (only.includes('forwarding')) await forwardingSection();
-if (only.includes('inspector')) await reportInspectorBench(root);
+if (only.includes('inspector')) await reportInspectorBench();
