@@ -162,9 +162,6 @@ export class SqliteForwardQueue {
          VALUES (?, ?, ?, (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM forward_jobs), ?, ?)
          RETURNING id, queue_seq`,
       ),
-      pendingAhead: db.prepare<[string, number], { n: number }>(
-        "SELECT COUNT(*) AS n FROM forward_jobs WHERE state = 'pending' AND target = ? AND queue_seq < ?",
-      ),
       pendingForTarget: db.prepare<[string], { n: number }>(
         "SELECT COUNT(*) AS n FROM forward_jobs WHERE state = 'pending' AND target = ?",
       ),
@@ -271,7 +268,7 @@ export class SqliteForwardQueue {
         this.#window !== null &&
         claimed.ids.size < this.#window &&
         claimed.retries === 0 &&
-        (this.#s.pendingAhead.get(fresh.target, fresh.queueSeq) as { n: number }).n === claimed.ids.size;
+        (this.#s.pendingUpTo.get(fresh.target, fresh.queueSeq - 1) as { n: number }).n === claimed.ids.size;
       if (!sendable) {
         this.#mayHaveUnclaimed = true;
         continue;
@@ -347,9 +344,10 @@ export class SqliteForwardQueue {
     const busy = claimed?.ids.size ?? 0;
     const view = (row: JobRow) => ({ ...row, attemptsInPlan: row.attempts_in_plan, dueAt: row.due_at });
     if (claimed && busy > 0 && this.#s.pendingUpTo.get(target, claimed.lastSeq)?.n === busy) {
+      // Everything up to the latest claim is in flight: with the window full, nothing can go.
+      if (busy >= window) return { send: [], nextDueAt: null };
       const [head] = this.#s.targetQueue.all(target, 1);
       if (!head) return { send: [], nextDueAt: null };
-      if (busy >= window) return { send: [], nextDueAt: null };
       const behind = this.#s.targetQueueAfter.all(target, claimed.lastSeq, window - busy);
       return selectSendableJobs({
         queue: [head, ...behind].map(view),
