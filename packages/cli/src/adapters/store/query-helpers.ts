@@ -28,7 +28,7 @@ export function parseCursor(cursor: string | undefined): number | null {
  * SQL condition on the `key` column. Returns null when the pattern matches every key.
  * The semantics match `matchesEventKeyPattern` from the library.
  */
-export function keyPatternToSql(pattern: string): { sql: string; params: string[] } | null {
+export function keyPatternToSql(pattern: string): { sql: string; params: string[]; exactKey: boolean } | null {
   const parts = pattern
     .split(',')
     .map((part) => part.trim())
@@ -49,7 +49,9 @@ export function keyPatternToSql(pattern: string): { sql: string; params: string[
       params.push(part);
     }
   }
-  return { sql: `(${clauses.join(' OR ')})`, params };
+  // One exact key is an equality the (key, seq) index answers in order.
+  const exactKey = parts.length === 1 && !parts[0]?.endsWith('.*');
+  return { sql: `(${clauses.join(' OR ')})`, params, exactKey };
 }
 
 /** What a new event's record copies straight from its first delivery (both stores build on it). */

@@ -238,7 +238,7 @@ function listingFilter(query: EventQuery): ListingFilter {
     if (keyFilter) {
       where.push(keyFilter.sql);
       params.push(...keyFilter.params);
-      if (keyFilter.sql === '(key = ?)') equalities.push('events_by_key');
+      if (keyFilter.exactKey) equalities.push('events_by_key');
       else ranges += 1;
     }
   }
