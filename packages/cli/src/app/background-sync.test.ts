@@ -104,7 +104,7 @@ describe('serve --sync', () => {
       await server.sync?.idle();
       assert.match(
         server.stderr.text,
-        /^omise-webhook: sync failed: could not reach the Omise API at http:\/\/127\.0\.0\.1:1 .*; trying again in 60s\n$/,
+        /^omise-webhook: sync failed: could not reach the Omise API at http:\/\/127\.0\.0\.1:1 .*; trying again in 1m\n$/,
       );
     } finally {
       await server.close();

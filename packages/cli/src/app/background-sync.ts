@@ -1,4 +1,5 @@
 import { explainOmiseApiError } from '../adapters/omise-api/explain-api-error.js';
+import { formatDuration } from '../core/format-duration.js';
 import { type EventSyncer, SyncFailed, type SyncResult } from './event-syncer.js';
 
 export interface BackgroundSyncOptions {
@@ -76,7 +77,7 @@ export class BackgroundSync {
           ? ` (${error.partial.newEvents.length} stored before it)`
           : '';
       this.#options.report(
-        `omise-webhook: sync failed: ${reason}${kept}; trying again in ${Math.round(this.#options.intervalMs / 1000)}s`,
+        `omise-webhook: sync failed: ${reason}${kept}; trying again in ${formatDuration(this.#options.intervalMs)}`,
       );
       return null;
     } finally {

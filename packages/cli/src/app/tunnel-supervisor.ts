@@ -341,6 +341,7 @@ export function sentence(text: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
+/** A backoff delay (jittered, so rarely whole seconds) to a tenth of a second. */
 function formatDelay(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${Math.round(ms / 100) / 10}s`;
 }

@@ -3,6 +3,7 @@ import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { isLoopbackHost } from '../../adapters/http/inspector/index.js';
 import { forwardRoutesOf, type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
+import { formatDuration } from '../../core/format-duration.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
 import {
@@ -298,13 +299,6 @@ function describeVerification(server: RunningServer): string[] {
 }
 
 /** `300000` -> `5m`: the shortest exact way to write a duration. */
-function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
-
 function describeForwarding(server: RunningServer): string[] {
   const { config } = server;
   const routes = forwardRoutesOf(config);
