@@ -1,4 +1,4 @@
-import type { NewDelivery, NewRejection } from '../core/ports.js';
+import type { NewDelivery, NewForwardAttempt, NewRejection } from '../core/ports.js';
 
 let counter = 0;
 
@@ -69,6 +69,33 @@ export function makeRejection(overrides: Partial<NewRejection> = {}): NewRejecti
     reason: 'body is not valid JSON: Unexpected end of JSON input at line 1, column 42',
     hint: null,
     eventId: null,
+    ...overrides,
+  };
+}
+
+/**
+ * A recorded forward attempt for a claimed job: delivered with a 200 by default; override the
+ * outcome, status and reason for a retry or a failure.
+ */
+export function makeForwardAttempt(
+  job: { id: number; eventId: string; target: string; attempts: number },
+  overrides: Partial<NewForwardAttempt> = {},
+): NewForwardAttempt {
+  return {
+    jobId: job.id,
+    eventId: job.eventId,
+    target: job.target,
+    kind: 'forward',
+    attempt: job.attempts + 1,
+    startedAt: '2026-11-26T07:00:00.000Z',
+    latencyMs: 1.5,
+    status: 200,
+    responseExcerpt: Buffer.from('{"ok":true}'),
+    responseTruncated: false,
+    error: null,
+    outcome: 'delivered',
+    reason: null,
+    nextAttemptAt: null,
     ...overrides,
   };
 }

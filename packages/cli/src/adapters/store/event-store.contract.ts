@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EventStore, ForwardJob, NewForwardAttempt, RecordDeliveryResult } from '../../core/ports.js';
-import { makeDelivery, makeRejection } from '../../testing/delivery-fixtures.js';
+import type { EventStore, ForwardJob, RecordDeliveryResult } from '../../core/ports.js';
+import { makeDelivery, makeForwardAttempt, makeRejection } from '../../testing/delivery-fixtures.js';
 
 export interface StoreFactory {
   /** A new, empty store. */
@@ -343,29 +343,6 @@ const T0 = Date.UTC(2026, 10, 26, 7, 0, 0);
 const A = 'http://127.0.0.1:8081/a';
 const B = 'http://127.0.0.1:8082/b';
 
-function attemptFor(
-  job: { id: number; eventId: string; target: string; attempts: number },
-  overrides: Partial<NewForwardAttempt> = {},
-): NewForwardAttempt {
-  return {
-    jobId: job.id,
-    eventId: job.eventId,
-    target: job.target,
-    kind: 'forward',
-    attempt: job.attempts + 1,
-    startedAt: new Date(T0).toISOString(),
-    latencyMs: 1.5,
-    status: 200,
-    responseExcerpt: Buffer.from('{"ok":true}'),
-    responseTruncated: false,
-    error: null,
-    outcome: 'delivered',
-    reason: null,
-    nextAttemptAt: null,
-    ...overrides,
-  };
-}
-
 /** The forward queue: jobs queued with their event, claimed in order per target, retried, failed, re-queued. */
 function describeForwardQueueContract(factory: StoreFactory): void {
   describe('forward queue', () => {
@@ -394,7 +371,7 @@ function describeForwardQueueContract(factory: StoreFactory): void {
       // In flight: not claimed twice; the window is full until one is recorded.
       assert.deepEqual((await claim(store, T0, 2)).jobs, []);
       const firstA = claimed.jobs[0] as (typeof claimed.jobs)[number];
-      const recorded = await store.recordForwardAttempt(attemptFor(firstA));
+      const recorded = await store.recordForwardAttempt(makeForwardAttempt(firstA));
       assert.equal(recorded.outcome, 'delivered');
       assert.deepEqual(ids((await claim(store, T0, 2)).jobs), [`${third}>${A}`]);
       assert.equal((await store.listForwardJobs(first))[0]?.state, 'delivered');
@@ -412,7 +389,7 @@ function describeForwardQueueContract(factory: StoreFactory): void {
       const [head] = (await claim(store, T0, 1)).jobs;
       assert.ok(head && head.target === A);
       const retry = await store.recordForwardAttempt(
-        attemptFor(head, {
+        makeForwardAttempt(head, {
           status: 503,
           outcome: 'retry',
           reason: '503 from the target',
@@ -433,7 +410,7 @@ function describeForwardQueueContract(factory: StoreFactory): void {
       const probeJob = probe.jobs[0] as (typeof probe.jobs)[number];
       assert.equal(probeJob.attempts, 1);
       assert.equal(probeJob.attemptsInPlan, 1);
-      await store.recordForwardAttempt(attemptFor(probeJob));
+      await store.recordForwardAttempt(makeForwardAttempt(probeJob));
       assert.deepEqual(ids((await claim(store, T0 + 5000, 10)).jobs), [
         `${deliveries[1]?.eventId}>${A}`,
         `${deliveries[2]?.eventId}>${A}`,
@@ -457,13 +434,13 @@ function describeForwardQueueContract(factory: StoreFactory): void {
       const [first, second, third] = (await claim(store, T0, 3)).jobs;
       assert.ok(first && second && third);
       await store.recordForwardAttempt(
-        attemptFor(first, { status: 503, outcome: 'retry', reason: '503', nextAttemptAt: T0 + 5000 }),
+        makeForwardAttempt(first, { status: 503, outcome: 'retry', reason: '503', nextAttemptAt: T0 + 5000 }),
       );
       const late = makeDelivery({ receivedAt: new Date(T0).toISOString(), forwardTargets: [A] });
       await store.recordDelivery(late);
       assert.deepEqual(await claim(store, T0, 3), { jobs: [], nextDueAt: T0 + 5000 });
-      await store.recordForwardAttempt(attemptFor(second));
-      await store.recordForwardAttempt(attemptFor(third));
+      await store.recordForwardAttempt(makeForwardAttempt(second));
+      await store.recordForwardAttempt(makeForwardAttempt(third));
       assert.deepEqual(await claim(store, T0 + 4999, 3), { jobs: [], nextDueAt: T0 + 5000 });
       assert.deepEqual(ids((await claim(store, T0 + 5000, 3)).jobs), [`${queue[0]?.eventId}>${A}`]);
       await store.close();
@@ -478,7 +455,7 @@ function describeForwardQueueContract(factory: StoreFactory): void {
       const [job] = (await claim(store, T0, 1)).jobs;
       assert.ok(job);
       await store.recordForwardAttempt(
-        attemptFor(job, {
+        makeForwardAttempt(job, {
           status: null,
           responseExcerpt: null,
           error: 'connect ECONNREFUSED 127.0.0.1:8081',
@@ -533,7 +510,7 @@ function describeForwardQueueContract(factory: StoreFactory): void {
         const full = await recordWithListener(store, [A]);
         assert.deepEqual(full.handed, [], 'the window of 1 is taken by the first job');
         await store.recordForwardAttempt(
-          attemptFor(job, { status: 503, outcome: 'retry', reason: '503', nextAttemptAt: T0 + 5_000 }),
+          makeForwardAttempt(job, { status: 503, outcome: 'retry', reason: '503', nextAttemptAt: T0 + 5_000 }),
         );
         const behindRetry = await recordWithListener(store, [A]);
         assert.deepEqual(behindRetry.handed, [], 'nothing overtakes the job waiting for its retry');
@@ -573,7 +550,7 @@ function describeForwardQueueContract(factory: StoreFactory): void {
       assert.equal(job?.state, 'pending');
       assert.deepEqual(ids((await claim(store)).jobs), [`${d.eventId}>${B}`]);
       const replay = await store.recordForwardAttempt({
-        ...attemptFor({ id: 0, eventId: d.eventId, target: A, attempts: 0 }),
+        ...makeForwardAttempt({ id: 0, eventId: d.eventId, target: A, attempts: 0 }),
         jobId: null,
         kind: 'replay',
         replayMode: 'resigned',
@@ -603,7 +580,7 @@ function describeForwardQueueContract(factory: StoreFactory): void {
         const jobA = claimed.find((j) => j.target === A);
         assert.ok(jobA);
         await store.recordForwardAttempt(
-          attemptFor(jobA, { status: 500, outcome: 'retry', reason: '500', nextAttemptAt: T0 + 30_000 }),
+          makeForwardAttempt(jobA, { status: 500, outcome: 'retry', reason: '500', nextAttemptAt: T0 + 30_000 }),
         );
         store = await reopen(store);
         const after = await claim(store, T0 + 1);

@@ -5,7 +5,7 @@ import { afterEach, describe, it } from 'node:test';
 import { verifyOmiseSignature } from '@omise-webhook/events';
 import { SqliteEventStore } from '../../adapters/store/sqlite-event-store.js';
 import type { NewDelivery } from '../../core/ports.js';
-import { eventBody, makeDelivery } from '../../testing/delivery-fixtures.js';
+import { eventBody, makeDelivery, makeForwardAttempt } from '../../testing/delivery-fixtures.js';
 import { omiseHeaders } from '../../testing/forwarding.js';
 import { TEST_WEBHOOK_SECRET } from '../../testing/signing.js';
 import { headerValue, startTargetServer, type TargetServer } from '../../testing/target-server.js';
@@ -239,22 +239,14 @@ describe('omise-webhook forwards', () => {
     await store.recordDelivery(delivery);
     const [job] = (await store.claimDueForwards({ now: Date.now(), maxInFlightPerTarget: 1 })).jobs;
     assert.ok(job);
-    await store.recordForwardAttempt({
-      jobId: job.id,
-      eventId: job.eventId,
-      target: job.target,
-      kind: 'forward',
-      attempt: 1,
-      startedAt: new Date().toISOString(),
-      latencyMs: 0.4,
-      status: 410,
-      responseExcerpt: Buffer.from('gone'),
-      responseTruncated: false,
-      error: null,
-      outcome: 'failed',
-      reason: '410 from the target: the handler refused it',
-      nextAttemptAt: null,
-    });
+    await store.recordForwardAttempt(
+      makeForwardAttempt(job, {
+        status: 410,
+        responseExcerpt: Buffer.from('gone'),
+        outcome: 'failed',
+        reason: '410 from the target: the handler refused it',
+      }),
+    );
     await store.close();
     const listed = await run(['forwards', 'failed', '--log-dir', logDir]);
     assert.match(
@@ -282,22 +274,9 @@ describe('omise-webhook forwards', () => {
     const { jobs } = await store.claimDueForwards({ now: Date.now(), maxInFlightPerTarget: count });
     assert.equal(jobs.length, count);
     for (const job of jobs) {
-      await store.recordForwardAttempt({
-        jobId: job.id,
-        eventId: job.eventId,
-        target: job.target,
-        kind: 'forward',
-        attempt: 1,
-        startedAt: new Date().toISOString(),
-        latencyMs: 1,
-        status: 410,
-        responseExcerpt: null,
-        responseTruncated: false,
-        error: null,
-        outcome: 'failed',
-        reason: '410 from the target',
-        nextAttemptAt: null,
-      });
+      await store.recordForwardAttempt(
+        makeForwardAttempt(job, { status: 410, outcome: 'failed', reason: '410 from the target' }),
+      );
     }
     await store.close();
     const retried = await run(['forwards', 'retry', '--all', '--log-dir', logDir]);
