@@ -251,7 +251,6 @@ describe('NgrokTunnelProvider', () => {
       });
     });
     const provider = new NgrokTunnelProvider({ serverAddr: `127.0.0.1:${closedPort}` });
-    const started = Date.now();
     const outcome = await Promise.race([
       provider.open({ host: '127.0.0.1', port: 3000, authtoken: 'bogus_5x_token_for_tests', onStatus: () => {} }).then(
         () => 'opened' as const,
@@ -268,6 +267,5 @@ describe('NgrokTunnelProvider', () => {
     assert.equal(outcome.retryable, true);
     assert.match(outcome.message, /^could not reach ngrok \(/);
     assert.doesNotMatch(outcome.message, /bogus_5x_token_for_tests/);
-    assert.ok(Date.now() - started < 5000);
   });
 });
