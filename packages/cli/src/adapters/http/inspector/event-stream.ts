@@ -16,6 +16,18 @@ function message(id: string, event: string, data: unknown): Uint8Array {
   return encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
+/** Each notification's message, encoded once however many pages are open (never mutated). */
+const encodedNotifications = new WeakMap<FeedNotification, Uint8Array>();
+
+function notificationMessage(notification: FeedNotification): Uint8Array {
+  let bytes = encodedNotifications.get(notification);
+  if (bytes === undefined) {
+    bytes = message(notification.id, notification.type, notificationData(notification));
+    encodedNotifications.set(notification, bytes);
+  }
+  return bytes;
+}
+
 /** The thin payload of a notification: the page fetches the record itself. */
 export function notificationData(notification: FeedNotification): Record<string, unknown> {
   return {
@@ -63,15 +75,11 @@ export class EventStream {
             const missed = feed.since(options.lastEventId);
             if (missed.kind === 'reset') send(message(feed.lastId, 'reset', { reason: missed.reason }));
             else {
-              for (const notification of missed.notifications) {
-                send(message(notification.id, notification.type, notificationData(notification)));
-              }
+              for (const notification of missed.notifications) send(notificationMessage(notification));
               send(message(feed.lastId, 'ready', { lastEventId: feed.lastId, resumed: missed.notifications.length }));
             }
           }
-          const unsubscribe = feed.subscribe((notification) =>
-            send(message(notification.id, notification.type, notificationData(notification))),
-          );
+          const unsubscribe = feed.subscribe((notification) => send(notificationMessage(notification)));
           const heartbeat = setInterval(() => send(encoder.encode(': keep-alive\n\n')), options.heartbeatMs ?? 15_000);
           heartbeat.unref();
           this.#cleanup = () => {
