@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { Receiver } from '../../../app/receiver.js';
 import { Notifier } from '../../../core/notifier.js';
 import type { EventStore, ForwardAttempt } from '../../../core/ports.js';
-import { makeDelivery } from '../../../testing/delivery-fixtures.js';
+import { makeDelivery, makeForwardAttempt } from '../../../testing/delivery-fixtures.js';
 import { fixtureBody, STORY_CHARGE_ID, STORY_CREATE_EVENT_ID, storyBodies } from '../../../testing/omise-fixtures.js';
 import { SseReader } from '../../../testing/sse-reader.js';
 import { temporaryDirectory } from '../../../testing/test-server.js';
@@ -786,21 +786,11 @@ describe('inspector: with many events', () => {
 
 /** A realistic recorded attempt; the answer's bytes are UTF-8 with Thai text. */
 function forwardAttempt(overrides: Partial<ForwardAttempt> = {}): ForwardAttempt {
+  const job = { id: 1, eventId: 'evnt_test_5yhn1x9e0u2v8q4m6k0', target: 'http://localhost:4000/hook', attempts: 0 };
   return {
     seq: 1,
-    jobId: 1,
-    eventId: 'evnt_test_5yhn1x9e0u2v8q4m6k0',
-    target: 'http://localhost:4000/hook',
-    kind: 'forward',
-    attempt: 1,
-    startedAt: '2026-11-26T07:00:00.000Z',
-    latencyMs: 12,
-    status: 200,
-    responseExcerpt: Buffer.from('{"ok":true,"note":"ข้อความ"}'),
-    responseTruncated: false,
-    error: null,
-    outcome: 'delivered',
-    reason: null,
+    ...makeForwardAttempt(job, { latencyMs: 12, responseExcerpt: Buffer.from('{"ok":true,"note":"ข้อความ"}') }),
+    // A recorded attempt keeps the next attempt's time as text.
     nextAttemptAt: null,
     ...overrides,
   };
