@@ -1,6 +1,6 @@
 import htm from 'htm';
 import { h } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { copyText } from './copy-text.js';
 
 export const html = htm.bind(h);
@@ -34,4 +34,47 @@ export function CopyButton({ label, text, testId }) {
 export function ErrorNote({ error }) {
   if (!error) return null;
   return html`<p class="error-note" role="alert">${error.message ?? String(error)}</p>`;
+}
+
+/**
+ * Runs `load()` (a promise) whenever `deps` change and returns `{ data, error, loading }`.
+ * While reloading, the previous data and error stay; an answer that arrives after `deps`
+ * changed again (or after unmount) is ignored. A failure clears `data`.
+ */
+export function useFetched(load, deps) {
+  const [state, setState] = useState({ data: null, error: null, loading: true });
+  useEffect(() => {
+    let stale = false;
+    setState((previous) => (previous.loading ? previous : { ...previous, loading: true }));
+    load()
+      .then((data) => !stale && setState({ data, error: null, loading: false }))
+      .catch((error) => !stale && setState({ data: null, error, loading: false }));
+    return () => {
+      stale = true;
+    };
+  }, deps);
+  return state;
+}
+
+/** An onClick for a link: a plain left click calls `fn` instead of following it; modified or middle clicks keep the browser's behaviour. */
+export function onPlainClick(fn) {
+  return (e) => {
+    if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    fn(e);
+  };
+}
+
+/** Request headers exactly as received, in order, numbered. */
+export function Headers({ headers }) {
+  return html`<table class="headers-table">
+    <thead><tr><th scope="col">#</th><th scope="col">name</th><th scope="col">value</th></tr></thead>
+    <tbody>
+      ${headers.map(
+        ([name, value], index) => html`<tr key=${index}>
+          <td>${index + 1}</td><th scope="row"><code>${name}</code></th><td><code>${value}</code></td>
+        </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }

@@ -1,6 +1,15 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { getJson, postJson } from './api.js';
-import { CopyButton, ErrorNote, html, StatusChip, VerificationBadge } from './common.js';
+import {
+  CopyButton,
+  ErrorNote,
+  Headers,
+  html,
+  onPlainClick,
+  StatusChip,
+  useFetched,
+  VerificationBadge,
+} from './common.js';
 import { curlCommand } from './copy-text.js';
 import { formatAmount, formatBytes, formatTime, preview } from './format.js';
 import { JsonTree } from './json-tree.js';
@@ -123,31 +132,18 @@ function Changes({ changes }) {
  * `version` changes when any event is stored or updated (it may be one of this object's).
  */
 function Timeline({ objectId, currentId, version, hrefFor, onSelect }) {
-  const [story, setStory] = useState({ items: [], error: null, loading: true });
-  useEffect(() => {
-    let stale = false;
-    setStory((previous) => ({ ...previous, loading: true }));
-    getJson(`/api/objects/${encodeURIComponent(objectId)}/events`)
-      .then((body) => !stale && setStory({ items: body.items, error: null, loading: false }))
-      .catch((error) => !stale && setStory({ items: [], error, loading: false }));
-    return () => {
-      stale = true;
-    };
-  }, [objectId, version]);
+  const story = useFetched(() => getJson(`/api/objects/${encodeURIComponent(objectId)}/events`), [objectId, version]);
+  const items = story.data?.items ?? [];
   return html`<section class="timeline" aria-label=${`Timeline of ${objectId}`}>
     <h3>Timeline of <code>${objectId}</code></h3>
     <${ErrorNote} error=${story.error} />
     <ol>
-      ${story.items.map(
+      ${items.map(
         (entry) => html`<li key=${entry.id} class=${`timeline-entry${entry.id === currentId ? ' current' : ''}`}>
           <div class="timeline-head">
             <a
               href=${hrefFor(entry.id)}
-              onClick=${(e) => {
-                if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-                e.preventDefault();
-                onSelect(entry.id);
-              }}
+              onClick=${onPlainClick(() => onSelect(entry.id))}
             >
               <strong>${entry.key}</strong>
             </a>
@@ -160,19 +156,6 @@ function Timeline({ objectId, currentId, version, hrefFor, onSelect }) {
       )}
     </ol>
   </section>`;
-}
-
-function Headers({ headers }) {
-  return html`<table class="headers-table">
-    <thead><tr><th scope="col">#</th><th scope="col">name</th><th scope="col">value</th></tr></thead>
-    <tbody>
-      ${headers.map(
-        ([name, value], index) => html`<tr key=${index}>
-          <td>${index + 1}</td><th scope="row"><code>${name}</code></th><td><code>${value}</code></td>
-        </tr>`,
-      )}
-    </tbody>
-  </table>`;
 }
 
 /** `5.963` -> `6.0 ms`, `123.4` -> `123 ms`. */
@@ -222,17 +205,7 @@ function Forwarding({ attempts }) {
  * event changes (refetch the detail); `storyVersion` when the timeline may have.
  */
 export function EventDetail({ id, version, storyVersion, tab, status, hrefFor, onSelect, onTab, onClose, onSearchId }) {
-  const [state, setState] = useState({ detail: null, error: null });
-  useEffect(() => {
-    let stale = false;
-    getJson(`/api/events/${encodeURIComponent(id)}`)
-      .then((detail) => !stale && setState({ detail, error: null }))
-      .catch((error) => !stale && setState({ detail: null, error }));
-    return () => {
-      stale = true;
-    };
-  }, [id, version]);
-  const { detail, error } = state;
+  const { data: detail, error } = useFetched(() => getJson(`/api/events/${encodeURIComponent(id)}`), [id, version]);
   if (error) {
     return html`<article class="detail"><${ErrorNote} error=${error} /><button type="button" class="button" onClick=${onClose}>Close</button></article>`;
   }

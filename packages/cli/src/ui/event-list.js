@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { html, StatusChip, VerificationBadge } from './common.js';
+import { html, onPlainClick, StatusChip, VerificationBadge } from './common.js';
 import { formatAmount, formatRelative, formatTime } from './format.js';
 
 const VERIFICATIONS = ['verified', 'unverified', 'pending', 'failed'];
@@ -120,11 +120,7 @@ function Row({ event, selected, fresh, href, onSelect, now }) {
       href=${href}
       data-event-id=${event.id}
       aria-current=${selected ? 'true' : undefined}
-      onClick=${(e) => {
-        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-        e.preventDefault();
-        onSelect(event.id);
-      }}
+      onClick=${onPlainClick(() => onSelect(event.id))}
     >
       <span class="cell key">${event.key}</span>
       <span class="cell object-id">${event.objectId ?? '—'}</span>

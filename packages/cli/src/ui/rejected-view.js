@@ -1,6 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
 import { getJson } from './api.js';
-import { CopyButton, ErrorNote, html } from './common.js';
+import { CopyButton, ErrorNote, Headers, html, onPlainClick, useFetched } from './common.js';
 import { formatBytes, formatRelative, formatTime } from './format.js';
 
 /** Refused requests, newest first, each with its reason. */
@@ -21,11 +20,7 @@ export function RejectedList({ list, selectedId, hrefFor, onSelect, onLoadMore, 
             href=${hrefFor(rejection.id)}
             data-rejection-id=${rejection.id}
             aria-current=${String(rejection.id) === selectedId ? 'true' : undefined}
-            onClick=${(e) => {
-              if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-              e.preventDefault();
-              onSelect(String(rejection.id));
-            }}
+            onClick=${onPlainClick(() => onSelect(String(rejection.id)))}
           >
             <span class="cell"><span class="http-status">${rejection.status}</span></span>
             <span class="cell code-name">${rejection.code}</span>
@@ -43,17 +38,7 @@ export function RejectedList({ list, selectedId, hrefFor, onSelect, onLoadMore, 
 }
 
 export function RejectionDetail({ id, onClose }) {
-  const [state, setState] = useState({ detail: null, error: null });
-  useEffect(() => {
-    let stale = false;
-    getJson(`/api/rejected/${encodeURIComponent(id)}`)
-      .then((detail) => !stale && setState({ detail, error: null }))
-      .catch((error) => !stale && setState({ detail: null, error }));
-    return () => {
-      stale = true;
-    };
-  }, [id]);
-  const { detail, error } = state;
+  const { data: detail, error } = useFetched(() => getJson(`/api/rejected/${encodeURIComponent(id)}`), [id]);
   if (error) return html`<article class="detail"><${ErrorNote} error=${error} /></article>`;
   if (!detail || String(detail.id) !== String(id))
     return html`<article class="detail"><p class="muted">Loading…</p></article>`;
@@ -72,14 +57,7 @@ export function RejectionDetail({ id, onClose }) {
     </section>
     <div class="actions"><${CopyButton} label="Copy raw" text=${detail.body} /></div>
     <h3>Headers</h3>
-    <table class="headers-table">
-      <tbody>
-        ${detail.headers.map(
-          ([name, value], index) =>
-            html`<tr key=${index}><th scope="row"><code>${name}</code></th><td><code>${value}</code></td></tr>`,
-        )}
-      </tbody>
-    </table>
+    <${Headers} headers=${detail.headers} />
     <h3>Body (${formatBytes(detail.bodySize)}${detail.bodyEncoding === 'base64' ? ', not UTF-8: base64' : ''})</h3>
     <pre class="code raw">${detail.body || '(empty: the body was not read)'}</pre>
   </article>`;
