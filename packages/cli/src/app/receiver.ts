@@ -65,13 +65,15 @@ export class Receiver {
       if (decision.hint) body.hint = decision.hint;
       return { status: decision.status, body };
     }
-    const { event, duplicate } = await recordEvent(this.options, decision.delivery);
+    const { event, duplicate, bodyDiffers } = await recordEvent(this.options, decision.delivery);
     return {
       status: 200,
       body: {
         received: true,
         id: event.eventId,
         duplicate,
+        // Still 200 (a retry would not help), but the sender's tooling can see it was not a plain redelivery.
+        ...(bodyDiffers ? { body_differs: true } : {}),
         deliveries: event.deliveryCount,
         verification: event.verification.status,
       },

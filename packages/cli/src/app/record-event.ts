@@ -36,6 +36,11 @@ export async function recordEvent(
     delivery,
     dependencies.onCommitted ? { onCommitted: dependencies.onCommitted } : {},
   );
-  dependencies.notifier?.publish({ type: 'event.stored', event: result.event, duplicate: result.duplicate });
+  dependencies.notifier?.publish({
+    type: 'event.stored',
+    event: result.event,
+    duplicate: result.duplicate,
+    ...(result.bodyDiffers ? { bodyDiffers: true } : {}),
+  });
   return result;
 }

@@ -58,6 +58,8 @@ export interface ServerConfig {
   allowLive: boolean;
   maxBodyBytes: number;
   maxRejected: number;
+  /** `--max-rejected-bytes`: the bytes kept rejections may take together (64 MiB when absent). */
+  maxRejectedBytes?: number | undefined;
   requestTimeoutMs: number;
   files: boolean;
   json: boolean;
@@ -191,12 +193,15 @@ export function storeFile(logDir: string): string {
   return join(resolve(logDir), 'omise-webhook.sqlite');
 }
 
-export function openStore(config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected'>): EventStore {
-  if (config.store === 'memory') return new MemoryEventStore({ maxRejections: config.maxRejected });
-  return new SqliteEventStore({
-    filename: storeFile(config.logDir),
+export function openStore(
+  config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected' | 'maxRejectedBytes'>,
+): EventStore {
+  const bounds = {
     maxRejections: config.maxRejected,
-  });
+    ...(config.maxRejectedBytes !== undefined ? { maxRejectedBytes: config.maxRejectedBytes } : {}),
+  };
+  if (config.store === 'memory') return new MemoryEventStore(bounds);
+  return new SqliteEventStore({ filename: storeFile(config.logDir), ...bounds });
 }
 
 /** Says why a listener could not start, naming the flag that changes it. */

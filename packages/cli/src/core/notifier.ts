@@ -2,7 +2,8 @@ import type { ForwardAttempt, StoredEvent, StoredRejection } from './ports.js';
 
 /** What the receiver tells the rest of the application after a commit. */
 export type ReceiverNotification =
-  | { type: 'event.stored'; event: StoredEvent; duplicate: boolean }
+  /** `bodyDiffers`: a duplicate whose body is not the first copy's bytes. */
+  | { type: 'event.stored'; event: StoredEvent; duplicate: boolean; bodyDiffers?: boolean }
   | { type: 'event.updated'; event: StoredEvent }
   | { type: 'rejection.stored'; rejection: StoredRejection }
   /** A forward or replay send was made and recorded (the attempt has the target, status, latency, error). */

@@ -89,12 +89,40 @@ export interface StoredEvent {
   verification: VerificationOutcome;
   omiseCopy: OmiseCopy | null;
   origin: EventOrigin;
+  /**
+   * Later deliveries (webhook or simulated, not sync's API copy) whose body was not the first
+   * copy's bytes: the same id with other content, which Omise never sends on its own.
+   */
+  differingDeliveries: number;
+}
+
+/**
+ * A body that came later under an already stored id and differed from the first copy. Kept
+ * bounded: the first 64 KiB, with the full size and hash, at most a few per event.
+ */
+export interface DifferingBody {
+  /** SHA-256 of the whole body, lowercase hex. */
+  sha256: string;
+  /** The whole body's size in bytes. */
+  size: number;
+  /** The first bytes of the body (all of it unless `truncated`). */
+  excerpt: Uint8Array;
+  truncated: boolean;
+  /** The headers of the first delivery that carried this body. */
+  headers: HeaderList;
+  origin: EventOrigin;
+  firstReceivedAt: string;
+  lastReceivedAt: string;
+  /** How many deliveries carried exactly this body. */
+  deliveries: number;
 }
 
 export interface RecordDeliveryResult {
   event: StoredEvent;
   /** True when the event id was already stored: this request was counted as another delivery. */
   duplicate: boolean;
+  /** For a duplicate: its body was not the first copy's bytes (see `StoredEvent.differingDeliveries`). */
+  bodyDiffers?: boolean;
   /**
    * Only when `onCommitted` was given: forward jobs of this event that the store already
    * marked in flight at commit, for the caller to send now instead of claiming them (a store
@@ -110,7 +138,10 @@ export interface NewRejection {
   path: string;
   remoteAddress: string | null;
   headers: HeaderList;
-  /** The bytes that were read (empty when the body was too large to read). */
+  /**
+   * The bytes that were read (empty when the body was too large to read). A store keeps only
+   * the first 64 KiB of them (see `StoredRejection.bodyTruncated`).
+   */
   body: Uint8Array;
   /** The size the request declared or that was read, whichever is known. */
   bodySize: number;
@@ -127,6 +158,10 @@ export interface NewRejection {
 
 export interface StoredRejection extends NewRejection {
   seq: number;
+  /** `body` holds only the first bytes of what was read: strangers must not fill the disk. */
+  bodyTruncated: boolean;
+  /** SHA-256 (lowercase hex) of every byte that was read; null when nothing was read. */
+  bodySha256: string | null;
 }
 
 export interface EventQuery {
@@ -183,6 +218,8 @@ export interface EventStore {
   updateVerification(eventId: string, verification: VerificationOutcome, omiseCopy?: OmiseCopy): Promise<void>;
   /** Events whose API check is still to be done, oldest first. */
   pendingVerifications(limit?: number): Promise<StoredEvent[]>;
+  /** The bodies that differed from the first copy, in the order they first came (empty for none). */
+  listDifferingBodies(eventId: string): Promise<DifferingBody[]>;
   /** Newest first. */
   listRejections(options?: { limit?: number; cursor?: string }): Promise<RejectionPage>;
   getRejection(seq: number): Promise<StoredRejection | undefined>;

@@ -46,7 +46,7 @@ export class ConsoleReporter {
     const c = this.#c;
     switch (notification.type) {
       case 'event.stored': {
-        const { event, duplicate } = notification;
+        const { event, duplicate, bodyDiffers = false } = notification;
         if (this.#json) {
           return JSON.stringify({
             type: 'event',
@@ -59,6 +59,7 @@ export class ConsoleReporter {
             duplicate,
             deliveries: event.deliveryCount,
             origin: event.origin,
+            ...(bodyDiffers ? { bodyDiffers: true } : {}),
           });
         }
         const status = event.verification.status;
@@ -69,9 +70,11 @@ export class ConsoleReporter {
               ? c.red(BADGE[status])
               : c.yellow(BADGE[status]);
         const dup = duplicate ? c.yellow(` duplicate, delivery #${event.deliveryCount}`) : '';
+        // The same id with other content is never a plain redelivery: say so where it is seen first.
+        const differs = bodyDiffers ? c.red(', body differs from the first') : '';
         const origin =
           event.origin === 'webhook' ? '' : c.magenta(event.origin === 'trigger' ? ' simulated' : ' from sync');
-        return `${c.dim(clock(event.lastReceivedAt))}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${badge} ${c.dim(`(${event.verification.mode})`)}${origin}${dup}`;
+        return `${c.dim(clock(event.lastReceivedAt))}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${badge} ${c.dim(`(${event.verification.mode})`)}${origin}${dup}${differs}`;
       }
       case 'event.updated': {
         const { event } = notification;

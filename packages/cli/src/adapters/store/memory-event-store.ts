@@ -1,6 +1,7 @@
 import { matchesEventKeyPattern } from '@omise-webhook/events';
 import { selectSendableJobs } from '../../core/forwarding.js';
 import type {
+  DifferingBody,
   EventPage,
   EventQuery,
   EventStore,
@@ -19,10 +20,12 @@ import type {
   StoreStats,
   VerificationOutcome,
 } from '../../core/ports.js';
+import { comparableOrigins, keepBody, keptRejection, MAX_DIFFERING_BODIES } from './kept-body.js';
 import { firstDeliveryFields, looksLikeOmiseId, normaliseLimit, parseCursor } from './query-helpers.js';
 
 interface MemoryEvent extends StoredEvent {
   omiseIds: Set<string>;
+  differingBodies: DifferingBody[];
 }
 
 /** Binary order, as SQLite's ORDER BY sorts text. */
@@ -42,7 +45,7 @@ function publicJob(job: QueuedJob): ForwardJob {
 }
 
 function snapshot(event: MemoryEvent): StoredEvent {
-  const { omiseIds: _omiseIds, ...rest } = event;
+  const { omiseIds: _omiseIds, differingBodies: _differingBodies, ...rest } = event;
   return structuredClone(rest);
 }
 
@@ -53,16 +56,20 @@ function snapshot(event: MemoryEvent): StoredEvent {
 export class MemoryEventStore implements EventStore {
   readonly #events: MemoryEvent[] = [];
   readonly #byId = new Map<string, MemoryEvent>();
-  #rejections: StoredRejection[] = [];
+  readonly #rejections: Array<{ rejection: StoredRejection; keptBytes: number }> = [];
+  /** The bytes of every kept rejection together, kept with every write as SQLite's totals are. */
+  #rejectedBytes = 0;
   #nextRejectionSeq = 1;
   readonly #maxRejections: number;
+  readonly #maxRejectedBytes: number;
   readonly #forwardJobs: QueuedJob[] = [];
   readonly #forwardAttempts: ForwardAttempt[] = [];
   readonly #inFlight = new Set<number>();
   #nextQueueSeq = 1;
 
-  constructor(options: { maxRejections?: number } = {}) {
+  constructor(options: { maxRejections?: number; maxRejectedBytes?: number } = {}) {
     this.#maxRejections = options.maxRejections ?? 1000;
+    this.#maxRejectedBytes = options.maxRejectedBytes ?? 64 * 1024 * 1024;
   }
 
   async recordDelivery(delivery: NewDelivery, options: RecordDeliveryOptions = {}): Promise<RecordDeliveryResult> {
@@ -76,7 +83,10 @@ export class MemoryEventStore implements EventStore {
     if (existing) {
       existing.deliveryCount += 1;
       existing.lastReceivedAt = delivery.receivedAt;
-      return { event: snapshot(existing), duplicate: true };
+      const bodyDiffers =
+        !Buffer.from(delivery.body).equals(existing.body) && comparableOrigins(existing.origin, delivery.origin);
+      if (bodyDiffers) this.#keepDifferingBody(existing, delivery);
+      return { event: snapshot(existing), duplicate: true, bodyDiffers };
     }
     // Copies, not references: what the caller holds must not change what is stored.
     const event: MemoryEvent = {
@@ -87,6 +97,7 @@ export class MemoryEventStore implements EventStore {
       verification: { ...delivery.verification },
       omiseCopy: delivery.omiseCopy ? structuredClone(delivery.omiseCopy) : null,
       omiseIds: new Set([...(delivery.objectId ? [delivery.objectId] : []), ...delivery.relatedIds]),
+      differingBodies: [],
     };
     this.#events.push(event);
     this.#byId.set(event.eventId, event);
@@ -100,11 +111,43 @@ export class MemoryEventStore implements EventStore {
     return { event: snapshot(event), duplicate: false };
   }
 
+  #keepDifferingBody(event: MemoryEvent, delivery: NewDelivery): void {
+    event.differingDeliveries += 1;
+    const kept = keepBody(delivery.body);
+    const known = event.differingBodies.find((body) => body.sha256 === kept.sha256);
+    if (known) {
+      known.deliveries += 1;
+      known.lastReceivedAt = delivery.receivedAt;
+    } else if (event.differingBodies.length < MAX_DIFFERING_BODIES) {
+      event.differingBodies.push({
+        sha256: kept.sha256,
+        size: delivery.body.byteLength,
+        excerpt: new Uint8Array(kept.excerpt),
+        truncated: kept.truncated,
+        headers: delivery.headers.map(([name, value]) => [name, value] as const),
+        origin: delivery.origin,
+        firstReceivedAt: delivery.receivedAt,
+        lastReceivedAt: delivery.receivedAt,
+        deliveries: 1,
+      });
+    }
+  }
+
+  async listDifferingBodies(eventId: string): Promise<DifferingBody[]> {
+    return structuredClone(this.#byId.get(eventId)?.differingBodies ?? []);
+  }
+
   async recordRejection(rejection: NewRejection): Promise<StoredRejection> {
-    const stored: StoredRejection = { ...structuredClone(rejection), seq: this.#nextRejectionSeq++ };
-    this.#rejections.push(stored);
-    if (this.#rejections.length > this.#maxRejections) {
-      this.#rejections = this.#rejections.slice(-this.#maxRejections);
+    const kept = keptRejection(rejection);
+    const stored: StoredRejection = { ...kept.stored, body: new Uint8Array(kept.stored.body), seq: this.#nextRejectionSeq++ };
+    this.#rejections.push({ rejection: stored, keptBytes: kept.keptBytes });
+    this.#rejectedBytes += kept.keptBytes;
+    // Oldest first until both bounds hold again; the newest always stays.
+    while (
+      this.#rejections.length > 1 &&
+      (this.#rejections.length > this.#maxRejections || this.#rejectedBytes > this.#maxRejectedBytes)
+    ) {
+      this.#rejectedBytes -= (this.#rejections.shift() as { keptBytes: number }).keptBytes;
     }
     return structuredClone(stored);
   }
@@ -166,15 +209,18 @@ export class MemoryEventStore implements EventStore {
   async listRejections(options: { limit?: number; cursor?: string } = {}): Promise<RejectionPage> {
     const before = parseCursor(options.cursor);
     const limit = normaliseLimit(options.limit);
-    const newestFirst = [...this.#rejections].reverse().filter((r) => before === null || r.seq < before);
+    const newestFirst = this.#rejections
+      .map((kept) => kept.rejection)
+      .reverse()
+      .filter((r) => before === null || r.seq < before);
     const items = newestFirst.slice(0, limit).map((r) => structuredClone(r));
     const last = items.at(-1);
     return { items, nextCursor: newestFirst.length > limit && last ? String(last.seq) : null };
   }
 
   async getRejection(seq: number): Promise<StoredRejection | undefined> {
-    const found = this.#rejections.find((r) => r.seq === seq);
-    return found ? structuredClone(found) : undefined;
+    const found = this.#rejections.find((kept) => kept.rejection.seq === seq);
+    return found ? structuredClone(found.rejection) : undefined;
   }
 
   async stats(): Promise<StoreStats> {

@@ -67,5 +67,6 @@ export function firstDeliveryFields(delivery: NewDelivery) {
     lastReceivedAt: delivery.receivedAt,
     deliveryCount: 1,
     origin: delivery.origin,
+    differingDeliveries: 0,
   };
 }

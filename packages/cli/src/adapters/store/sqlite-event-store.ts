@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type {
+  DifferingBody,
   EventOrigin,
   EventPage,
   EventQuery,
@@ -32,6 +33,13 @@ import {
   normaliseLimit,
   parseCursor,
 } from './query-helpers.js';
+import {
+  comparableOrigins,
+  keepBody,
+  keptRejection,
+  MAX_DIFFERING_BODIES,
+  rejectionKeptBytes,
+} from './kept-body.js';
 import { type FreshJob, SqliteForwardQueue } from './sqlite-forward-queue.js';
 import { SqliteTextSearch, trigramMatchQuery } from './sqlite-text-search.js';
 
@@ -40,6 +48,11 @@ export interface SqliteEventStoreOptions {
   filename: string;
   /** How many rejected requests to keep; older ones are deleted so a flood cannot fill the disk. */
   maxRejections?: number;
+  /**
+   * How many bytes kept rejections may hold together (default 64 MiB; see `rejectionKeptBytes`);
+   * the oldest rejections are deleted to stay within it. Accepted events never count against it.
+   */
+  maxRejectedBytes?: number;
   /** How long writes must pause before bodies are added to the text-search index (default 250 ms). */
   textSearchIdleMs?: number;
   /**
@@ -76,7 +89,8 @@ CREATE TABLE IF NOT EXISTS events (
   verification_reason TEXT NOT NULL,
   api_attempts INTEGER,
   omise_copy TEXT,
-  origin TEXT NOT NULL
+  origin TEXT NOT NULL,
+  differing_deliveries INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS events_by_key ON events (key, seq);
 CREATE INDEX IF NOT EXISTS events_by_object_type ON events (object_type, seq);
@@ -119,12 +133,38 @@ CREATE TABLE IF NOT EXISTS rejections (
   code TEXT NOT NULL,
   reason TEXT NOT NULL,
   hint TEXT,
-  event_id TEXT
+  event_id TEXT,
+  body_truncated INTEGER NOT NULL DEFAULT 0,
+  body_sha256 TEXT,
+  -- What the row counts against --max-rejected-bytes (see rejectionKeptBytes).
+  kept_bytes INTEGER NOT NULL DEFAULT 0
+);
+-- The number and bytes of kept rejections, kept with every write so that pruning to the
+-- bounds costs a few rows per refused request, never a SUM over the table.
+CREATE TABLE IF NOT EXISTS rejection_totals (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  n INTEGER NOT NULL,
+  bytes INTEGER NOT NULL
+);
+-- Bodies of later copies that differed from the first copy's (at most a few per event).
+CREATE TABLE IF NOT EXISTS differing_bodies (
+  seq INTEGER PRIMARY KEY,
+  event_seq INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  truncated INTEGER NOT NULL,
+  headers TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  first_received_at TEXT NOT NULL,
+  last_received_at TEXT NOT NULL,
+  deliveries INTEGER NOT NULL,
+  excerpt BLOB NOT NULL,
+  UNIQUE (event_seq, sha256)
 );
 `;
 
 /** The layout this code writes; see #upgrade for what each version changed. */
-const STORE_VERSION = 1;
+const STORE_VERSION = 2;
 
 interface EventRow {
   seq: number;
@@ -145,6 +185,19 @@ interface EventRow {
   api_attempts: number | null;
   omise_copy: string | null;
   origin: string;
+  differing_deliveries: number;
+}
+
+interface DifferingBodyRow {
+  sha256: string;
+  size: number;
+  truncated: number;
+  headers: string;
+  origin: string;
+  first_received_at: string;
+  last_received_at: string;
+  deliveries: number;
+  excerpt: Buffer;
 }
 
 interface RejectionRow {
@@ -161,6 +214,8 @@ interface RejectionRow {
   reason: string;
   hint: string | null;
   event_id: string | null;
+  body_truncated: number;
+  body_sha256: string | null;
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
@@ -186,6 +241,21 @@ function toStoredEvent(row: EventRow): StoredEvent {
     verification,
     omiseCopy: row.omise_copy === null ? null : (JSON.parse(row.omise_copy) as OmiseCopy),
     origin: row.origin as EventOrigin,
+    differingDeliveries: row.differing_deliveries,
+  };
+}
+
+function toDifferingBody(row: DifferingBodyRow): DifferingBody {
+  return {
+    sha256: row.sha256,
+    size: row.size,
+    excerpt: row.excerpt,
+    truncated: row.truncated === 1,
+    headers: JSON.parse(row.headers) as HeaderList,
+    origin: row.origin as EventOrigin,
+    firstReceivedAt: row.first_received_at,
+    lastReceivedAt: row.last_received_at,
+    deliveries: row.deliveries,
   };
 }
 
@@ -204,6 +274,8 @@ function toStoredRejection(row: RejectionRow): StoredRejection {
     reason: row.reason,
     hint: row.hint,
     eventId: row.event_id,
+    bodyTruncated: row.body_truncated === 1,
+    bodySha256: row.body_sha256,
   };
 }
 
@@ -299,6 +371,7 @@ interface QueuedWrite {
 export class SqliteEventStore implements EventStore {
   readonly #db: Database.Database;
   readonly #maxRejections: number;
+  readonly #maxRejectedBytes: number;
   #queue: QueuedWrite[] = [];
   #flushScheduled = false;
   #closed = false;
@@ -335,6 +408,7 @@ export class SqliteEventStore implements EventStore {
     this.#db.exec(SCHEMA);
     this.#upgrade();
     this.#maxRejections = options.maxRejections ?? 1000;
+    this.#maxRejectedBytes = options.maxRejectedBytes ?? 64 * 1024 * 1024;
     this.#syncFile = options.syncFile ?? fdatasync;
     this.#walPath = options.filename === ':memory:' ? null : `${options.filename}-wal`;
     const checkpointIntervalMs = options.checkpointIntervalMs ?? 200;
@@ -378,12 +452,37 @@ export class SqliteEventStore implements EventStore {
       insertRedelivery: db.prepare(
         'INSERT INTO redeliveries (event_seq, received_at, headers, same_body, origin) VALUES (?, ?, ?, ?, ?)',
       ),
+      countDifferingDelivery: db.prepare(
+        'UPDATE events SET differing_deliveries = differing_deliveries + 1 WHERE seq = ?',
+      ),
+      bumpDifferingBody: db.prepare(
+        `UPDATE differing_bodies SET deliveries = deliveries + 1, last_received_at = ?
+           WHERE event_seq = ? AND sha256 = ?`,
+      ),
+      differingBodyCount: db.prepare<[number], { n: number }>(
+        'SELECT COUNT(*) AS n FROM differing_bodies WHERE event_seq = ?',
+      ),
+      insertDifferingBody: db.prepare(
+        `INSERT INTO differing_bodies (event_seq, sha256, size, truncated, headers, origin, first_received_at,
+           last_received_at, deliveries, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+      ),
+      differingBodies: db.prepare<[string], DifferingBodyRow>(
+        `SELECT d.* FROM differing_bodies d JOIN events e ON e.seq = d.event_seq
+           WHERE e.event_id = ? ORDER BY d.seq`,
+      ),
       insertOmiseId: db.prepare('INSERT OR IGNORE INTO event_omise_ids (omise_id, event_seq) VALUES (?, ?)'),
       insertRejection: db.prepare(
-        `INSERT INTO rejections (received_at, method, path, remote_address, headers, body, body_size, status, code, reason, hint, event_id)
-         VALUES (@receivedAt, @method, @path, @remoteAddress, @headers, @body, @bodySize, @status, @code, @reason, @hint, @eventId)`,
+        `INSERT INTO rejections (received_at, method, path, remote_address, headers, body, body_size, status, code,
+           reason, hint, event_id, body_truncated, body_sha256, kept_bytes)
+         VALUES (@receivedAt, @method, @path, @remoteAddress, @headers, @body, @bodySize, @status, @code, @reason,
+           @hint, @eventId, @bodyTruncated, @bodySha256, @keptBytes)`,
       ),
-      pruneRejections: db.prepare('DELETE FROM rejections WHERE seq <= ?'),
+      addToRejectionTotals: db.prepare<[number, number], { n: number; bytes: number }>(
+        'UPDATE rejection_totals SET n = n + ?, bytes = bytes + ? WHERE id = 1 RETURNING n, bytes',
+      ),
+      deleteOldestRejection: db.prepare<[], { kept_bytes: number }>(
+        'DELETE FROM rejections WHERE seq = (SELECT MIN(seq) FROM rejections) RETURNING kept_bytes',
+      ),
       rejectionBySeq: db.prepare<[number], RejectionRow>('SELECT * FROM rejections WHERE seq = ?'),
       countEvent: db.prepare(
         `INSERT INTO event_counts (key, verification_status, n) VALUES (?, ?, ?)
@@ -395,7 +494,7 @@ export class SqliteEventStore implements EventStore {
       counts: db.prepare<[], { key: string; verification_status: string; n: number }>(
         'SELECT key, verification_status, n FROM event_counts WHERE n > 0 ORDER BY key, verification_status',
       ),
-      countRejections: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM rejections'),
+      countRejections: db.prepare<[], { n: number }>('SELECT n FROM rejection_totals WHERE id = 1'),
       updateVerification: db.prepare(
         `UPDATE events SET verification_mode = ?, verification_status = ?, verification_reason = ?, api_attempts = ?,
            omise_copy = COALESCE(?, omise_copy) WHERE event_id = ?`,
@@ -416,22 +515,78 @@ export class SqliteEventStore implements EventStore {
    * anything under the write lock, which at 100,000 events held it for about 350 ms.
    * Version 1: the counts behind stats(), kept with every write from then on; and every copy after
    * the first moved from the old `deliveries` table (which also had the first) to `redeliveries`.
+   * Version 2: rejections keep only the first 64 KiB of their body with its size and hash, and
+   * their number and bytes are kept in `rejection_totals`; events count their later copies whose
+   * body differed (`differing_deliveries`; those copies' bodies were not kept before).
    */
   #upgrade(): void {
     const db = this.#db;
-    if ((db.pragma('user_version', { simple: true }) as number) >= STORE_VERSION) return;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version >= STORE_VERSION) return;
     db.transaction(() => {
-      if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get()) {
-        db.exec(`INSERT INTO redeliveries (event_seq, received_at, headers, same_body, origin)
-            SELECT event_seq, received_at, headers, same_body, origin FROM deliveries
-            WHERE seq NOT IN (SELECT MIN(seq) FROM deliveries GROUP BY event_seq) ORDER BY seq;
-          DROP TABLE deliveries;`);
+      if (version < 1) {
+        if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get()) {
+          db.exec(`INSERT INTO redeliveries (event_seq, received_at, headers, same_body, origin)
+              SELECT event_seq, received_at, headers, same_body, origin FROM deliveries
+              WHERE seq NOT IN (SELECT MIN(seq) FROM deliveries GROUP BY event_seq) ORDER BY seq;
+            DROP TABLE deliveries;`);
+        }
+        db.exec(`DELETE FROM event_counts;
+          INSERT INTO event_counts (key, verification_status, n)
+            SELECT key, verification_status, COUNT(*) FROM events GROUP BY key, verification_status;`);
       }
-      db.exec(`DELETE FROM event_counts;
-        INSERT INTO event_counts (key, verification_status, n)
-          SELECT key, verification_status, COUNT(*) FROM events GROUP BY key, verification_status;`);
+      if (version < 2) this.#upgradeToVersion2();
       db.pragma(`user_version = ${STORE_VERSION}`);
     })();
+  }
+
+  #upgradeToVersion2(): void {
+    const db = this.#db;
+    const columns = (table: string) =>
+      new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name));
+    // A new file already has the columns (SCHEMA); a file of version 1 gets them here.
+    const eventColumns = columns('events');
+    if (!eventColumns.has('differing_deliveries')) {
+      db.exec('ALTER TABLE events ADD COLUMN differing_deliveries INTEGER NOT NULL DEFAULT 0');
+    }
+    const rejectionColumns = columns('rejections');
+    for (const [name, type] of [
+      ['body_truncated', 'INTEGER NOT NULL DEFAULT 0'],
+      ['body_sha256', 'TEXT'],
+      ['kept_bytes', 'INTEGER NOT NULL DEFAULT 0'],
+    ] as const) {
+      if (!rejectionColumns.has(name)) db.exec(`ALTER TABLE rejections ADD COLUMN ${name} ${type}`);
+    }
+    // Copies whose body differed were only marked in redeliveries; count them so the event says so.
+    db.exec(`UPDATE events SET differing_deliveries = (
+        SELECT COUNT(*) FROM redeliveries r WHERE r.event_seq = events.seq AND r.same_body = 0 AND r.origin <> 'sync')
+      WHERE origin <> 'sync'
+        AND EXISTS (SELECT 1 FROM redeliveries r WHERE r.event_seq = events.seq AND r.same_body = 0 AND r.origin <> 'sync')`);
+    // Kept rejections shrink to the new cut, one at a time (a file of 1,000 of them can hold 1 GB).
+    const seqs = db.prepare<[], { seq: number }>('SELECT seq FROM rejections ORDER BY seq').all();
+    const read = db.prepare<[number], RejectionRow>('SELECT * FROM rejections WHERE seq = ?');
+    const update = db.prepare(
+      'UPDATE rejections SET body = ?, body_truncated = ?, body_sha256 = ?, kept_bytes = ? WHERE seq = ?',
+    );
+    for (const { seq } of seqs) {
+      const row = read.get(seq) as RejectionRow;
+      const kept = keepBody(row.body);
+      update.run(
+        kept.excerpt,
+        kept.truncated ? 1 : 0,
+        row.body.byteLength === 0 && row.body_size > 0 ? null : kept.sha256,
+        rejectionKeptBytes({
+          excerptBytes: kept.excerpt.byteLength,
+          headersJson: row.headers,
+          path: row.path,
+          reason: row.reason,
+          hint: row.hint,
+        }),
+        seq,
+      );
+    }
+    db.exec(`INSERT OR REPLACE INTO rejection_totals (id, n, bytes)
+      SELECT 1, COUNT(*), COALESCE(SUM(kept_bytes), 0) FROM rejections`);
   }
 
   /**
@@ -628,11 +783,35 @@ export class SqliteEventStore implements EventStore {
           // The id is already stored: count this request as another delivery of it.
           const existing = s.eventById.get(delivery.eventId) as EventRow;
           s.countDelivery.run(delivery.receivedAt, existing.seq);
-          const sameBody = Buffer.from(delivery.body).equals(existing.body) ? 1 : 0;
-          s.insertRedelivery.run(existing.seq, delivery.receivedAt, headers, sameBody, delivery.origin);
+          const incoming = Buffer.from(delivery.body.buffer, delivery.body.byteOffset, delivery.body.byteLength);
+          const sameBody = incoming.equals(existing.body);
+          s.insertRedelivery.run(existing.seq, delivery.receivedAt, headers, sameBody ? 1 : 0, delivery.origin);
           existing.delivery_count += 1;
           existing.last_received_at = delivery.receivedAt;
-          return { event: toStoredEvent(existing), duplicate: true };
+          const bodyDiffers = !sameBody && comparableOrigins(existing.origin as EventOrigin, delivery.origin);
+          if (bodyDiffers) {
+            s.countDifferingDelivery.run(existing.seq);
+            existing.differing_deliveries += 1;
+            const kept = keepBody(incoming);
+            const bumped = s.bumpDifferingBody.run(delivery.receivedAt, existing.seq, kept.sha256);
+            if (
+              bumped.changes === 0 &&
+              (s.differingBodyCount.get(existing.seq) as { n: number }).n < MAX_DIFFERING_BODIES
+            ) {
+              s.insertDifferingBody.run(
+                existing.seq,
+                kept.sha256,
+                incoming.byteLength,
+                kept.truncated ? 1 : 0,
+                headers,
+                delivery.origin,
+                delivery.receivedAt,
+                delivery.receivedAt,
+                kept.excerpt,
+              );
+            }
+          }
+          return { event: toStoredEvent(existing), duplicate: true, bodyDiffers };
         }
         const seq = Number(info.lastInsertRowid);
         const ids = new Set(delivery.relatedIds);
@@ -666,20 +845,37 @@ export class SqliteEventStore implements EventStore {
   recordRejection(rejection: NewRejection): Promise<StoredRejection> {
     return this.#write(() => {
       const s = this.#statements;
+      const kept = keptRejection(rejection);
       const info = s.insertRejection.run({
         ...rejection,
-        headers: JSON.stringify(rejection.headers),
-        body: Buffer.from(rejection.body.buffer, rejection.body.byteOffset, rejection.body.byteLength),
+        headers: kept.headersJson,
+        body: kept.stored.body,
+        bodyTruncated: kept.stored.bodyTruncated ? 1 : 0,
+        bodySha256: kept.stored.bodySha256,
+        keptBytes: kept.keptBytes,
       });
-      const seq = Number(info.lastInsertRowid);
-      if (seq > this.#maxRejections) s.pruneRejections.run(seq - this.#maxRejections);
-      return toStoredRejection(s.rejectionBySeq.get(seq) as RejectionRow);
+      // The oldest rejections go until both bounds hold again (the newest always stays):
+      // usually one row, found through the primary key, with the totals kept alongside.
+      const totals = s.addToRejectionTotals.get(1, kept.keptBytes) as { n: number; bytes: number };
+      let { n, bytes } = totals;
+      while (n > 1 && (n > this.#maxRejections || bytes > this.#maxRejectedBytes)) {
+        const deleted = s.deleteOldestRejection.get();
+        if (!deleted) break;
+        n -= 1;
+        bytes -= deleted.kept_bytes;
+      }
+      if (n !== totals.n) s.addToRejectionTotals.get(n - totals.n, bytes - totals.bytes);
+      return { ...kept.stored, seq: Number(info.lastInsertRowid) };
     });
   }
 
   async getEvent(eventId: string): Promise<StoredEvent | undefined> {
     const row = this.#statements.eventById.get(eventId);
     return row ? toStoredEvent(row) : undefined;
+  }
+
+  async listDifferingBodies(eventId: string): Promise<DifferingBody[]> {
+    return this.#statements.differingBodies.all(eventId).map(toDifferingBody);
   }
 
   async listEvents(query: EventQuery = {}): Promise<EventPage> {

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { openStore, storeFile } from '../../app/server.js';
-import type { EventStore, StoredEvent } from '../../core/ports.js';
+import { describeEvent } from '../../adapters/http/inspector/event-views.js';
+import type { DifferingBody, EventStore, StoredEvent } from '../../core/ports.js';
 import { type CliContext, useColor } from '../context.js';
 import { parseChoice, parsePositiveInt, UsageError } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
@@ -88,6 +89,7 @@ export function eventToJson(event: StoredEvent): Record<string, unknown> {
     lastReceivedAt: event.lastReceivedAt,
     deliveryCount: event.deliveryCount,
     origin: event.origin,
+    bodyDiffers: event.differingDeliveries > 0,
     verification: event.verification,
     headers: event.headers,
     body: Buffer.from(event.body).toString('utf8'),
@@ -131,8 +133,9 @@ export function registerEvents(program: Command, context: CliContext): void {
       }
       for (const event of page.items) {
         const dup = event.deliveryCount > 1 ? c.yellow(` ×${event.deliveryCount}`) : '';
+        const differs = event.differingDeliveries > 0 ? c.red(' body differs') : '';
         context.stdout.write(
-          `${c.dim(event.receivedAt)}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${event.verification.status}${dup}\n`,
+          `${c.dim(event.receivedAt)}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${event.verification.status}${dup}${differs}\n`,
         );
       }
       if (page.nextCursor) context.stdout.write(c.dim(`(more: raise --limit)\n`));
@@ -160,8 +163,14 @@ export function registerEvents(program: Command, context: CliContext): void {
         context.stdout.write(Buffer.from(event.body));
         return;
       }
+      const differing = event.differingDeliveries > 0 ? await store.listDifferingBodies(event.eventId) : [];
       if (options.json) {
-        context.stdout.write(`${JSON.stringify(eventToJson(event), null, 2)}\n`);
+        const record = eventToJson(event);
+        if (event.differingDeliveries > 0) {
+          record.differingDeliveries = event.differingDeliveries;
+          record.differingBodies = describeEvent(event, [], differing).differingBodies;
+        }
+        context.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
         return;
       }
       const lines = [
@@ -175,6 +184,7 @@ export function registerEvents(program: Command, context: CliContext): void {
           `omise copy:   fetched ${event.omiseCopy.fetchedAt}; ${event.omiseCopy.differences.length === 0 ? 'same as received' : `differs at ${event.omiseCopy.differences.join(', ')}`}`,
         );
       }
+      if (event.differingDeliveries > 0) lines.push(...describeDiffering(event, differing));
       lines.push('headers:');
       for (const [name, value] of event.headers) lines.push(`  ${name}: ${value}`);
       lines.push('body:', Buffer.from(event.body).toString('utf8'));
@@ -183,4 +193,29 @@ export function registerEvents(program: Command, context: CliContext): void {
       await store.close();
     }
   });
+}
+
+/**
+ * `events show` lines for an id delivered again with another body: how many times, and for each
+ * kept body what differs from the first copy (shown below as `body:`).
+ */
+function describeDiffering(event: StoredEvent, differing: DifferingBody[]): string[] {
+  const n = event.differingDeliveries;
+  const lines = [
+    `BODY DIFFERS: ${n} later deliver${n === 1 ? 'y' : 'ies'} of this id carried a different body than the first copy (shown under body:)`,
+  ];
+  if (differing.length === 0) {
+    lines.push('  their bodies were not kept (received by a version that did not keep them)');
+    return lines;
+  }
+  for (const [index, view] of describeEvent(event, [], differing).differingBodies.entries()) {
+    lines.push(
+      `  #${index + 1}: ${view.size} bytes, sha256 ${view.sha256}, ${view.deliveries} deliver${view.deliveries === 1 ? 'y' : 'ies'}, first ${view.firstReceivedAt}${view.truncated ? ' (only the first 64 KiB kept)' : ''}`,
+    );
+    if (view.differences) lines.push(`     differs at ${view.differences.join(', ') || '(formatting only)'}`);
+    if (view.diff !== null) for (const line of view.diff.split('\n')) lines.push(`     ${line}`);
+  }
+  const kept = differing.reduce((sum, body) => sum + body.deliveries, 0);
+  if (kept < n) lines.push(`  ${n - kept} more carried other bodies, not kept (at most 5 distinct bodies are kept per event)`);
+  return lines;
 }

@@ -97,6 +97,15 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     parse: parsePositiveInt,
   },
   {
+    name: 'maxRejectedBytes',
+    flags: '--max-rejected-bytes <size>',
+    env: 'OMISE_WEBHOOK_MAX_REJECTED_BYTES',
+    description: 'how many bytes kept rejected requests may take together (each keeps at most 64 KiB of its body)',
+    default: 64 * 1024 * 1024,
+    defaultDescription: '64MiB',
+    parse: parseByteSize,
+  },
+  {
     name: 'requestTimeoutMs',
     flags: '--request-timeout <duration>',
     env: 'OMISE_WEBHOOK_REQUEST_TIMEOUT',

@@ -1,5 +1,7 @@
-import { diffJsonValues, type ValueChange } from '../../../core/compare-events.js';
+import { describeDifferences, diffJsonValues, type ValueChange } from '../../../core/compare-events.js';
+import { lineDiff } from '../../../core/line-diff.js';
 import type {
+  DifferingBody,
   ForwardAttempt,
   HeaderList,
   StoredEvent,
@@ -26,6 +28,28 @@ export interface EventSummary {
   lastReceivedAt: string;
   deliveryCount: number;
   origin: string;
+  /** A later delivery of this id carried a body other than the first copy's. */
+  bodyDiffers: boolean;
+}
+
+/** A later body that differed from the first copy, with how it differs. */
+export interface DifferingBodyView {
+  sha256: string;
+  size: number;
+  /** The kept first 64 KiB as text (base64 when not UTF-8). */
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  /** Only the first 64 KiB were kept, so the comparison covers only those. */
+  truncated: boolean;
+  headers: HeaderList;
+  origin: string;
+  firstReceivedAt: string;
+  lastReceivedAt: string;
+  deliveries: number;
+  /** Paths whose values differ from the first copy's; null when the kept bytes are not whole JSON. */
+  differences: string[] | null;
+  /** A line diff against the first copy (`- ` first only, `+ ` this one only); null when too large to align. */
+  diff: string | null;
 }
 
 export interface EventDetail extends EventSummary {
@@ -37,6 +61,10 @@ export interface EventDetail extends EventSummary {
   bodySize: number;
   omiseCopy: StoredEvent['omiseCopy'];
   forwardAttempts: ForwardAttemptView[];
+  /** Later deliveries whose body differed from this one (see `differingBodies`). */
+  differingDeliveries: number;
+  /** The distinct differing bodies that were kept (at most 5), oldest first. */
+  differingBodies: DifferingBodyView[];
 }
 
 /** A forward or replay attempt as the page shows it: the answer's excerpt as text. */
@@ -88,6 +116,7 @@ export function summariseEvent(event: StoredEvent, data: ParsedData | null = eve
     lastReceivedAt: event.lastReceivedAt,
     deliveryCount: event.deliveryCount,
     origin: event.origin,
+    bodyDiffers: event.differingDeliveries > 0,
   };
 }
 
@@ -132,15 +161,53 @@ export function diagnoseVerification(verification: VerificationOutcome): string 
   }
 }
 
-export function describeEvent(event: StoredEvent, forwardAttempts: ForwardAttempt[] = []): EventDetail {
+export function describeEvent(
+  event: StoredEvent,
+  forwardAttempts: ForwardAttempt[] = [],
+  differingBodies: DifferingBody[] = [],
+): EventDetail {
+  const first = bodyText(event.body);
   return {
     ...summariseEvent(event),
     verification: { ...event.verification, diagnosis: diagnoseVerification(event.verification) },
     headers: event.headers,
-    ...bodyText(event.body),
+    ...first,
     bodySize: event.body.byteLength,
     omiseCopy: event.omiseCopy,
     forwardAttempts: forwardAttempts.map(describeForwardAttempt),
+    differingDeliveries: event.differingDeliveries,
+    differingBodies: differingBodies.map((body) => describeDifferingBody(first, body)),
+  };
+}
+
+/** A differing body beside the first copy: the paths that differ (whole JSON only) and a line diff. */
+function describeDifferingBody(
+  first: { body: string; bodyEncoding: 'utf8' | 'base64' },
+  differing: DifferingBody,
+): DifferingBodyView {
+  const text = bodyText(differing.excerpt);
+  let differences: string[] | null = null;
+  if (!differing.truncated && text.bodyEncoding === 'utf8' && first.bodyEncoding === 'utf8') {
+    try {
+      JSON.parse(text.body);
+      // Both sides are read the same way, so only real differences show (not Omise's delivery log).
+      differences = describeDifferences(JSON.parse(first.body), text.body);
+    } catch {
+      differences = null;
+    }
+  }
+  return {
+    sha256: differing.sha256,
+    size: differing.size,
+    ...text,
+    truncated: differing.truncated,
+    headers: differing.headers,
+    origin: differing.origin,
+    firstReceivedAt: differing.firstReceivedAt,
+    lastReceivedAt: differing.lastReceivedAt,
+    deliveries: differing.deliveries,
+    differences,
+    diff: text.bodyEncoding === 'utf8' && first.bodyEncoding === 'utf8' ? lineDiff(first.body, text.body) : null,
   };
 }
 
@@ -180,10 +247,15 @@ export interface RejectionSummary {
   diagnosis: string;
   eventId: string | null;
   bodySize: number;
+  /** Only the first 64 KiB of the body were kept (`bodySize` is the whole size). */
+  bodyTruncated: boolean;
+  /** SHA-256 of the whole body that was read, lowercase hex; null when none was read. */
+  bodySha256: string | null;
 }
 
 export interface RejectionDetail extends RejectionSummary {
   headers: HeaderList;
+  /** The kept bytes: the whole body, or its first 64 KiB when `bodyTruncated`. */
   body: string;
   bodyEncoding: 'utf8' | 'base64';
 }
@@ -202,6 +274,8 @@ export function summariseRejection(rejection: StoredRejection): RejectionSummary
     diagnosis: rejection.hint ?? REJECTION_EXPLANATIONS[rejection.code] ?? rejection.reason,
     eventId: rejection.eventId,
     bodySize: rejection.bodySize,
+    bodyTruncated: rejection.bodyTruncated,
+    bodySha256: rejection.bodySha256,
   };
 }
 

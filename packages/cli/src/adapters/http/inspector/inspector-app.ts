@@ -215,7 +215,8 @@ export function createInspectorApp(context: InspectorContext, options: Inspector
     const event = await context.store.getEvent(id);
     if (!event) return c.json(errorBody('not_found', unknownEventMessage(id)), 404);
     const attempts = context.forwardAttemptsFor ? await context.forwardAttemptsFor(event.eventId) : [];
-    return c.json(describeEvent(event, attempts));
+    const differing = event.differingDeliveries > 0 ? await context.store.listDifferingBodies(event.eventId) : [];
+    return c.json(describeEvent(event, attempts, differing));
   });
 
   app.post('/api/events/:id/replay', async (c) => {
