@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -499,6 +499,78 @@ describe('event files', () => {
       'evnt_test_1\0',
     ]) {
       assert.equal(eventFilePath('/logs', unsafe), null, unsafe);
+    }
+  });
+});
+
+describe('serve: what strangers and changed redeliveries can make it keep', () => {
+  it('keeps a flood of large refused bodies within --max-rejected-bytes on disk, and every accepted event', async () => {
+    const server = await startTestServer({ webhookSecrets: [TEST_WEBHOOK_SECRET], maxRejectedBytes: 1024 * 1024 });
+    const before = nextEventId();
+    const beforeBody = eventBody({ eventId: before });
+    assert.equal((await post(server, beforeBody, signedHeaders(beforeBody))).status, 200);
+    // 60 unsigned posts of almost 1 MiB: about 60 MB kept before the byte bound.
+    const flood = Buffer.alloc(1000 * 1000, 0x20);
+    for (let i = 0; i < 60; i++) {
+      flood.write(`{"object": "event", "n": ${i}`, 0);
+      const response = await rawRequest({
+        url: server.webhookUrl,
+        headers: [['Content-Type', 'application/json']],
+        body: flood,
+      });
+      assert.equal(response.status, 400);
+    }
+    const afterId = nextEventId();
+    const afterBody = eventBody({ eventId: afterId });
+    assert.equal((await post(server, afterBody, signedHeaders(afterBody))).status, 200);
+    const newest = (await server.store.listRejections({ limit: 1 })).items[0];
+    assert.equal(newest?.bodySize, 1000 * 1000);
+    assert.equal(newest?.bodyTruncated, true);
+    assert.equal(newest?.body.byteLength, 64 * 1024);
+    const kept = (await server.store.stats()).rejected;
+    assert.ok(kept >= 10 && kept <= 16, `${kept} rejections of 64 KiB and their headers fit in 1 MiB`);
+    assert.ok(await server.store.getEvent(before), 'the event accepted before the flood is kept');
+    assert.ok(await server.store.getEvent(afterId));
+    const file = join(server.config.logDir, 'omise-webhook.sqlite');
+    await server.close();
+    let size = statSync(file).size;
+    if (existsSync(`${file}-wal`)) size += statSync(`${file}-wal`).size;
+    assert.ok(size < 4 * 1024 * 1024, `the store takes ${size} bytes on disk after 60 MB of refused posts`);
+  });
+
+  it('answers 200 to a signed redelivery with another body, says body_differs, and prints it', async () => {
+    const server = await startTestServer({ webhookSecrets: [TEST_WEBHOOK_SECRET] });
+    try {
+      const eventId = nextEventId();
+      const body = eventBody({ eventId });
+      assert.equal((await post(server, body, signedHeaders(body))).status, 200);
+      const again = await post(server, body, signedHeaders(body));
+      assert.deepEqual(again.json, {
+        received: true,
+        id: eventId,
+        duplicate: true,
+        deliveries: 2,
+        verification: 'verified',
+      });
+      const changed = eventBody({ eventId, extra: '9999' });
+      const differing = await post(server, changed, signedHeaders(changed));
+      assert.equal(differing.status, 200);
+      assert.deepEqual(differing.json, {
+        received: true,
+        id: eventId,
+        duplicate: true,
+        body_differs: true,
+        deliveries: 3,
+        verification: 'verified',
+      });
+      const [kept] = await server.store.listDifferingBodies(eventId);
+      assert.equal(Buffer.from(kept?.excerpt as Uint8Array).toString('utf8'), changed);
+      await new Promise((resolve) => setImmediate(resolve));
+      const lines = server.stdout.lines.filter((line) => line.includes(eventId));
+      assert.match(lines[1] ?? '', /duplicate, delivery #2$/);
+      assert.match(lines[2] ?? '', /duplicate, delivery #3, body differs from the first$/);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -6,7 +6,10 @@ describe('lineDiff', () => {
   it('marks a changed line with a few lines of context and elides the rest', () => {
     const before = ['{', '  "a": 1,', '  "b": 2,', '  "c": 3,', '  "d": 4,', '  "e": 5,', '  "f": 6', '}'].join('\n');
     const after = before.replace('"d": 4', '"d": 40');
-    assert.equal(lineDiff(before, after, { context: 1 }), ['…', '    "c": 3,', '-   "d": 4,', '+   "d": 40,', '    "e": 5,', '…'].join('\n'));
+    assert.equal(
+      lineDiff(before, after, { context: 1 }),
+      ['…', '    "c": 3,', '-   "d": 4,', '+   "d": 40,', '    "e": 5,', '…'].join('\n'),
+    );
   });
 
   it('shows added and removed lines, and nothing for equal texts', () => {

@@ -38,7 +38,10 @@ describe('ConsoleReporter', () => {
       '07:08:09.123  charge.create        evnt_test_5xconsole1  chrg_test_5xconsole1  ✔ verified (signature) simulated',
     );
     assert.equal(
-      reporter.format({ type: 'rejection.stored', rejection: { ...makeRejection(), seq: 1, bodyTruncated: false, bodySha256: null } }),
+      reporter.format({
+        type: 'rejection.stored',
+        rejection: { ...makeRejection(), seq: 1, bodyTruncated: false, bodySha256: null },
+      }),
       '07:00:00.000  ✖ 400 invalid_json     body is not valid JSON: Unexpected end of JSON input at line 1, column 42',
     );
   });
@@ -62,7 +65,10 @@ describe('ConsoleReporter', () => {
     };
     const reporter = new ConsoleReporter({ out: counting, json: true, color: false });
     reporter.report({ type: 'event.stored', event: storedEvent(), duplicate: false });
-    reporter.report({ type: 'rejection.stored', rejection: { ...makeRejection(), seq: 2, bodyTruncated: false, bodySha256: null } });
+    reporter.report({
+      type: 'rejection.stored',
+      rejection: { ...makeRejection(), seq: 2, bodyTruncated: false, bodySha256: null },
+    });
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(writes, 1);
     const [event, rejection] = out.lines.map((line) => JSON.parse(line));

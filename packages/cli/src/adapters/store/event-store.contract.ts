@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { EventStore, ForwardJob, RecordDeliveryResult } from '../../core/ports.js';
 import { makeDelivery, makeForwardAttempt, makeRejection } from '../../testing/delivery-fixtures.js';
 
 export interface StoreFactory {
   /** A new, empty store. */
-  open(options?: { maxRejections?: number }): Promise<EventStore>;
+  open(options?: { maxRejections?: number; maxRejectedBytes?: number }): Promise<EventStore>;
   /** Close and open the same store again, as a restart would (omit for stores that forget). */
   reopen?(store: EventStore): Promise<EventStore>;
   cleanup?(): Promise<void>;
@@ -13,6 +14,17 @@ export interface StoreFactory {
 
 function bytes(value: Uint8Array): Buffer {
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function sha256(value: Uint8Array): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** A body of `size` bytes that differs from every other one made with another `seed`. */
+function bigBody(size: number, seed: number): Buffer {
+  const body = Buffer.alloc(size, 0x61 + (seed % 26));
+  body.write(`{"seed": ${seed}, "pad": "`, 0);
+  return body;
 }
 
 /**
@@ -303,6 +315,104 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
         rest.items.map((r) => r.reason),
         ['reason 2'],
       );
+      await store.close();
+    });
+
+    it('keeps only the first 64 KiB of a refused body, with its whole size and hash', async () => {
+      const store = await factory.open();
+      const big = bigBody(200 * 1024, 1);
+      const kept = await store.recordRejection(makeRejection({ body: big, bodySize: big.byteLength }));
+      const small = await store.recordRejection(makeRejection());
+      const unread = await store.recordRejection(
+        makeRejection({ body: new Uint8Array(0), bodySize: 2 * 1024 * 1024, status: 413, code: 'body_too_large' }),
+      );
+      for (const rejection of [kept, await store.getRejection(kept.seq)]) {
+        assert.equal(rejection?.bodyTruncated, true);
+        assert.equal(rejection?.bodySize, 200 * 1024);
+        assert.equal(rejection?.bodySha256, sha256(big));
+        assert.ok(bytes(rejection?.body as Uint8Array).equals(big.subarray(0, 64 * 1024)));
+      }
+      const smallStored = await store.getRejection(small.seq);
+      assert.equal(smallStored?.bodyTruncated, false);
+      assert.equal(smallStored?.bodySha256, sha256(Buffer.from('{"object": "event", "id": "evnt_test_bad"')));
+      assert.equal((await store.getRejection(unread.seq))?.bodySha256, null, 'nothing was read, so nothing is hashed');
+      await store.close();
+    });
+
+    it('keeps rejections within a byte bound, oldest deleted first, and never an accepted event', async () => {
+      // Each refusal keeps 64 KiB of body plus its headers, path and reason: four fit in 300 KiB.
+      const store = await factory.open({ maxRejections: 1000, maxRejectedBytes: 300 * 1024 });
+      const accepted = makeDelivery();
+      await store.recordDelivery(accepted);
+      const seqs: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const body = bigBody(1024 * 1024, i);
+        seqs.push((await store.recordRejection(makeRejection({ body, bodySize: body.byteLength }))).seq);
+      }
+      const kept = await store.listRejections();
+      assert.deepEqual(
+        kept.items.map((r) => r.seq),
+        seqs.slice(-4).reverse(),
+      );
+      assert.equal((await store.stats()).rejected, 4);
+      assert.equal((await store.stats()).total, 1);
+      assert.ok(await store.getEvent(accepted.eventId), 'the accepted event is still there');
+      await store.close();
+    });
+
+    it('keeps a later body that differs from the first copy, bounded, and flags the duplicate', async () => {
+      const store = await factory.open();
+      const first = makeDelivery();
+      await store.recordDelivery(first);
+      const same = await store.recordDelivery({ ...first, receivedAt: '2026-11-26T08:00:00.000Z' });
+      assert.equal(same.bodyDiffers, false, 'byte-identical redeliveries stay plain duplicates');
+      assert.equal(same.event.differingDeliveries, 0);
+      assert.deepEqual(await store.listDifferingBodies(first.eventId), []);
+
+      const changed = Buffer.from(bytes(first.body).toString('utf8').replace('"amount": 100000', '"amount": 1'));
+      const other = await store.recordDelivery({
+        ...first,
+        body: changed,
+        headers: [['Omise-Signature', 'c'.repeat(64)]],
+        receivedAt: '2026-11-26T08:01:00.000Z',
+      });
+      assert.equal(other.duplicate, true);
+      assert.equal(other.bodyDiffers, true);
+      assert.equal(other.event.differingDeliveries, 1);
+      assert.ok(bytes(other.event.body).equals(bytes(first.body)), 'the first copy stays the event');
+      await store.recordDelivery({ ...first, body: changed, receivedAt: '2026-11-26T08:02:00.000Z' });
+      // Omise's API copy fetched by sync always differs (its delivery log): not flagged.
+      const synced = await store.recordDelivery({ ...first, body: Buffer.from('{"api": "copy"}'), origin: 'sync' });
+      assert.equal(synced.bodyDiffers, false);
+      for (let i = 0; i < 6; i++) {
+        await store.recordDelivery({ ...first, body: bigBody(i === 0 ? 100 * 1024 : 10, i) });
+      }
+      const event = await store.getEvent(first.eventId);
+      assert.equal(event?.deliveryCount, 11);
+      assert.equal(event?.differingDeliveries, 8);
+      const kept = await store.listDifferingBodies(first.eventId);
+      assert.equal(kept.length, 5, 'at most 5 distinct differing bodies are kept');
+      assert.deepEqual(
+        { ...kept[0], excerpt: bytes(kept[0]?.excerpt as Uint8Array).toString('utf8') },
+        {
+          sha256: sha256(changed),
+          size: changed.byteLength,
+          excerpt: changed.toString('utf8'),
+          truncated: false,
+          headers: [['Omise-Signature', 'c'.repeat(64)]],
+          origin: 'webhook',
+          firstReceivedAt: '2026-11-26T08:01:00.000Z',
+          lastReceivedAt: '2026-11-26T08:02:00.000Z',
+          deliveries: 2,
+        },
+      );
+      const large = kept[1];
+      assert.equal(large?.truncated, true);
+      assert.equal(large?.size, 100 * 1024);
+      assert.equal(large?.sha256, sha256(bigBody(100 * 1024, 0)));
+      assert.equal(large?.excerpt.byteLength, 64 * 1024);
+      assert.equal((await store.listEvents()).items[0]?.differingDeliveries, 8);
+      assert.deepEqual(await store.listDifferingBodies('evnt_test_5xnosuchevent'), []);
       await store.close();
     });
 

@@ -284,7 +284,16 @@ describe('SqliteEventStore: a file from an earlier version', () => {
     assert.deepEqual((await upgraded.stats()).byKey, { 'charge.create': 1, 'refund.create': 1 });
     await upgraded.close();
     const after = new Database(filename, { readonly: true });
-    assert.equal(after.pragma('user_version', { simple: true }), 1);
+    assert.equal(after.pragma('user_version', { simple: true }), 2);
+    assert.equal(
+      (
+        after.prepare('SELECT differing_deliveries FROM events WHERE seq = ?').get(seq) as {
+          differing_deliveries: number;
+        }
+      ).differing_deliveries,
+      1,
+      'the copy marked with another body is counted',
+    );
     assert.equal(after.prepare("SELECT name FROM sqlite_master WHERE name = 'deliveries'").get(), undefined);
     assert.deepEqual(after.prepare('SELECT event_seq, received_at, headers, same_body FROM redeliveries').all(), [
       { event_seq: seq, received_at: '2026-01-01T00:05:00.000Z', headers: '[["X-Retry","1"]]', same_body: 0 },

@@ -139,7 +139,11 @@ export class MemoryEventStore implements EventStore {
 
   async recordRejection(rejection: NewRejection): Promise<StoredRejection> {
     const kept = keptRejection(rejection);
-    const stored: StoredRejection = { ...kept.stored, body: new Uint8Array(kept.stored.body), seq: this.#nextRejectionSeq++ };
+    const stored: StoredRejection = {
+      ...kept.stored,
+      body: new Uint8Array(kept.stored.body),
+      seq: this.#nextRejectionSeq++,
+    };
     this.#rejections.push({ rejection: stored, keptBytes: kept.keptBytes });
     this.#rejectedBytes += kept.keptBytes;
     // Oldest first until both bounds hold again; the newest always stays.

@@ -26,6 +26,7 @@ import type {
   VerificationOutcome,
   VerificationStatus,
 } from '../../core/ports.js';
+import { comparableOrigins, keepBody, keptRejection, MAX_DIFFERING_BODIES, rejectionKeptBytes } from './kept-body.js';
 import {
   firstDeliveryFields,
   keyPatternToSql,
@@ -33,13 +34,6 @@ import {
   normaliseLimit,
   parseCursor,
 } from './query-helpers.js';
-import {
-  comparableOrigins,
-  keepBody,
-  keptRejection,
-  MAX_DIFFERING_BODIES,
-  rejectionKeptBytes,
-} from './kept-body.js';
 import { type FreshJob, SqliteForwardQueue } from './sqlite-forward-queue.js';
 import { SqliteTextSearch, trigramMatchQuery } from './sqlite-text-search.js';
 
@@ -543,7 +537,12 @@ export class SqliteEventStore implements EventStore {
   #upgradeToVersion2(): void {
     const db = this.#db;
     const columns = (table: string) =>
-      new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name));
+      new Set(
+        db
+          .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`)
+          .all()
+          .map((c) => c.name),
+      );
     // A new file already has the columns (SCHEMA); a file of version 1 gets them here.
     const eventColumns = columns('events');
     if (!eventColumns.has('differing_deliveries')) {

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { openStore, storeFile } from '../../app/server.js';
 import { describeEvent } from '../../adapters/http/inspector/event-views.js';
+import { openStore, storeFile } from '../../app/server.js';
 import type { DifferingBody, EventStore, StoredEvent } from '../../core/ports.js';
 import { type CliContext, useColor } from '../context.js';
 import { parseChoice, parsePositiveInt, UsageError } from '../option-parsers.js';
@@ -216,6 +216,7 @@ function describeDiffering(event: StoredEvent, differing: DifferingBody[]): stri
     if (view.diff !== null) for (const line of view.diff.split('\n')) lines.push(`     ${line}`);
   }
   const kept = differing.reduce((sum, body) => sum + body.deliveries, 0);
-  if (kept < n) lines.push(`  ${n - kept} more carried other bodies, not kept (at most 5 distinct bodies are kept per event)`);
+  if (kept < n)
+    lines.push(`  ${n - kept} more carried other bodies, not kept (at most 5 distinct bodies are kept per event)`);
   return lines;
 }
