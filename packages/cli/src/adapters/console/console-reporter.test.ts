@@ -34,6 +34,15 @@ describe('ConsoleReporter', () => {
       '07:08:09.123  charge.create        evnt_test_5xconsole1  chrg_test_5xconsole1  ✔ verified (signature) duplicate, delivery #3',
     );
     assert.equal(
+      reporter.format({
+        type: 'event.stored',
+        event: storedEvent({ deliveryCount: 4, differingDeliveries: 1 }),
+        duplicate: true,
+        bodyDiffers: true,
+      }),
+      '07:08:09.123  charge.create        evnt_test_5xconsole1  chrg_test_5xconsole1  ✔ verified (signature) duplicate, delivery #4, body differs from the first',
+    );
+    assert.equal(
       reporter.format({ type: 'event.stored', event: storedEvent({ origin: 'trigger' }), duplicate: false }),
       '07:08:09.123  charge.create        evnt_test_5xconsole1  chrg_test_5xconsole1  ✔ verified (signature) simulated',
     );

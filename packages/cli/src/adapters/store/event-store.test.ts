@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { EventStore } from '../../core/ports.js';
-import { makeDelivery } from '../../testing/delivery-fixtures.js';
+import { makeDelivery, makeRejection } from '../../testing/delivery-fixtures.js';
 import { realisticDeliveries } from '../../testing/realistic-events.js';
 import { temporaryDirectory } from '../../testing/test-server.js';
 import { describeEventStoreContract } from './event-store.contract.js';
@@ -298,6 +299,45 @@ describe('SqliteEventStore: a file from an earlier version', () => {
     assert.deepEqual(after.prepare('SELECT event_seq, received_at, headers, same_body FROM redeliveries').all(), [
       { event_seq: seq, received_at: '2026-01-01T00:05:00.000Z', headers: '[["X-Retry","1"]]', same_body: 0 },
     ]);
+    after.close();
+  });
+
+  it('from version 1 cuts kept rejection bodies to 64 KiB with their hash, and counts them for the byte bound', async () => {
+    const filename = join(temporaryDirectory('omise-webhook-upgrade-'), 'store.sqlite');
+    const store = new SqliteEventStore({ filename });
+    const event = makeDelivery();
+    await store.recordDelivery(event);
+    for (let i = 0; i < 3; i++) await store.recordRejection(makeRejection({ reason: `old ${i}` }));
+    await store.close();
+    // What version 1 left: whole bodies of any size, none of the new columns or tables.
+    const big = Buffer.alloc(300 * 1024, 0x78);
+    const raw = new Database(filename);
+    raw.exec(`ALTER TABLE rejections DROP COLUMN body_truncated; ALTER TABLE rejections DROP COLUMN body_sha256;
+      ALTER TABLE rejections DROP COLUMN kept_bytes; ALTER TABLE events DROP COLUMN differing_deliveries;
+      DROP TABLE rejection_totals; DROP TABLE differing_bodies; PRAGMA user_version = 1;`);
+    raw.prepare('UPDATE rejections SET body = ?, body_size = ? WHERE reason = ?').run(big, big.byteLength, 'old 1');
+    raw.close();
+
+    const upgraded = new SqliteEventStore({ filename, maxRejectedBytes: 200 * 1024 });
+    const old = (await upgraded.listRejections()).items.find((r) => r.reason === 'old 1');
+    assert.equal(old?.bodyTruncated, true);
+    assert.equal(old?.body.byteLength, 64 * 1024);
+    assert.equal(old?.bodySize, 300 * 1024);
+    assert.equal(old?.bodySha256, createHash('sha256').update(big).digest('hex'));
+    assert.equal((await upgraded.stats()).rejected, 3, 'counted from the upgraded rows');
+    assert.equal((await upgraded.getEvent(event.eventId))?.differingDeliveries, 0);
+    // The totals are right: three more refusals of 64 KiB push out the oldest two (one of them the
+    // upgraded 64 KiB); the small 'old 2' still fits under 200 KiB.
+    for (let i = 0; i < 3; i++) {
+      await upgraded.recordRejection(makeRejection({ reason: `new ${i}`, body: big, bodySize: big.byteLength }));
+    }
+    assert.deepEqual(
+      (await upgraded.listRejections()).items.map((r) => r.reason),
+      ['new 2', 'new 1', 'new 0', 'old 2'],
+    );
+    await upgraded.close();
+    const after = new Database(filename, { readonly: true });
+    assert.equal(after.pragma('user_version', { simple: true }), 2);
     after.close();
   });
 
