@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { Receiver } from '../../../app/receiver.js';
 import { Notifier } from '../../../core/notifier.js';
 import type { EventStore, ForwardAttempt } from '../../../core/ports.js';
-import { makeDelivery, makeForwardAttempt } from '../../../testing/delivery-fixtures.js';
+import { eventBody, makeDelivery, makeForwardAttempt } from '../../../testing/delivery-fixtures.js';
 import { fixtureBody, STORY_CHARGE_ID, STORY_CREATE_EVENT_ID, storyBodies } from '../../../testing/omise-fixtures.js';
 import { SseReader } from '../../../testing/sse-reader.js';
 import { temporaryDirectory } from '../../../testing/test-server.js';
@@ -139,6 +139,7 @@ describe('inspector API: events', () => {
       lastReceivedAt: '2026-11-26T07:00:02.000Z',
       deliveryCount: 1,
       origin: 'webhook',
+      bodyDiffers: false,
     });
     const destroyed = page.items.find((e) => e.key === 'customer.destroy');
     assert.equal(destroyed?.status, 'deleted');
@@ -287,6 +288,65 @@ describe('inspector API: events', () => {
   });
 });
 
+describe('inspector API: the same id delivered with another body', () => {
+  const h = harness();
+  const eventId = 'evnt_test_5xdiffers01';
+  const first = eventBody({ eventId });
+  const changed = first.replace('"amount": 100000', '"amount": 1').replace('"currency": "thb"', '"currency": "usd"');
+  before(async () => {
+    assert.equal(await h.post(first), 200);
+    assert.equal(await h.post(first), 200);
+    assert.equal(await h.post(changed), 200);
+  });
+
+  it('flags the event in the list and shows the differing body with what differs', async () => {
+    const page = await h.json<{ items: Array<Record<string, unknown>> }>('/api/events');
+    assert.equal(page.items[0]?.bodyDiffers, true);
+    const detail = await h.json<Record<string, unknown>>(`/api/events/${eventId}`);
+    assert.equal(detail.body, first, 'the event is still the first copy');
+    assert.equal(detail.deliveryCount, 3);
+    assert.equal(detail.differingDeliveries, 1);
+    assert.deepEqual(detail.differingBodies, [
+      {
+        sha256: createHash('sha256').update(changed).digest('hex'),
+        size: Buffer.byteLength(changed),
+        body: changed,
+        bodyEncoding: 'utf8',
+        truncated: false,
+        headers: [['Content-Type', 'application/json']],
+        origin: 'webhook',
+        firstReceivedAt: '2026-11-26T07:00:03.000Z',
+        lastReceivedAt: '2026-11-26T07:00:03.000Z',
+        deliveries: 1,
+        differences: ['data.amount', 'data.currency'],
+        diff: [
+          '…',
+          '      "id": "chrg_test_5xfixture0001",',
+          '      "livemode": false,',
+          '      "description": "ค่าสินค้า order 3947 — テスト",',
+          '-     "amount": 100000,',
+          '-     "currency": "thb"',
+          '+     "amount": 1,',
+          '+     "currency": "usd"',
+          '    },',
+          '    "key": "charge.create",',
+          '    "created_at": "2026-11-26T07:00:00Z"',
+          '…',
+        ].join('\n'),
+      },
+    ]);
+  });
+
+  it('keeps a plain redelivery unflagged', async () => {
+    const other = 'evnt_test_5xdiffers02';
+    assert.equal(await h.post(eventBody({ eventId: other })), 200);
+    assert.equal(await h.post(eventBody({ eventId: other })), 200);
+    const detail = await h.json<Record<string, unknown>>(`/api/events/${other}`);
+    assert.equal(detail.bodyDiffers, false);
+    assert.deepEqual(detail.differingBodies, []);
+  });
+});
+
 describe('inspector API: errors say what was wrong', () => {
   const h = harness();
   const cases: Array<[string, number, string, RegExp]> = [
@@ -425,6 +485,20 @@ describe('inspector API: rejected requests', () => {
     const detail = await h.json<Record<string, unknown>>('/api/rejected/4');
     assert.equal(detail.bodyEncoding, 'base64');
     assert.equal(detail.body, Buffer.from([0xff, 0xfe, 0x7b]).toString('base64'));
+  });
+
+  it('says when only the first 64 KiB of a large body were kept, with the whole size and hash', async () => {
+    const large = Buffer.alloc(100 * 1024, 0x7a);
+    assert.equal(await h.post(large.toString('utf8')), 400);
+    const summary = (await h.json<{ items: Array<Record<string, unknown>> }>('/api/rejected?limit=1')).items[0];
+    assert.equal(summary?.bodyTruncated, true);
+    assert.equal(summary?.bodySize, 100 * 1024);
+    assert.equal(summary?.bodySha256, createHash('sha256').update(large).digest('hex'));
+    const detail = await h.json<Record<string, unknown>>(`/api/rejected/${summary?.id}`);
+    assert.equal(detail.body, 'z'.repeat(64 * 1024));
+    assert.equal(detail.bodyTruncated, true);
+    const small = await h.json<Record<string, unknown>>('/api/rejected/1');
+    assert.equal(small.bodyTruncated, false);
   });
 });
 
