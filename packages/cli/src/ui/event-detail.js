@@ -40,7 +40,9 @@ function Facts({ detail }) {
     ['Received', `${formatTime(detail.receivedAt)} (${detail.receivedAt})`],
     [
       'Deliveries',
-      detail.deliveryCount > 1 ? `${detail.deliveryCount} — last ${formatTime(detail.lastReceivedAt)}` : '1',
+      detail.deliveryCount > 1
+        ? `${detail.deliveryCount} — last ${formatTime(detail.lastReceivedAt)}${detail.differingDeliveries > 0 ? ` (${detail.differingDeliveries} with another body)` : ''}`
+        : '1',
     ],
     [
       'Came from',
@@ -70,6 +72,36 @@ function Verification({ verification, omiseCopy }) {
         Omise's copy fetched ${formatTime(omiseCopy.fetchedAt)}:
         ${omiseCopy.differences.length === 0 ? ' the same as received.' : ` differs at ${omiseCopy.differences.join(', ')}.`}
       </p>`
+    }
+  </section>`;
+}
+
+/**
+ * Later deliveries of this id whose body was not the first copy's: Omise does not do that on
+ * its own, so each kept body is shown with the paths that differ and a line diff.
+ */
+function DifferingBodies({ detail }) {
+  const n = detail.differingDeliveries;
+  const kept = detail.differingBodies;
+  const keptDeliveries = kept.reduce((sum, body) => sum + body.deliveries, 0);
+  return html`<section class="verification verification-failed differing" aria-label="Bodies that differ" data-testid="differing-bodies">
+    <h3>Body differs: ${n} later deliver${n === 1 ? 'y' : 'ies'} of this id carried another body</h3>
+    <p>The event shown is the first copy. Omise sends the same bytes when it delivers an event again, so a different body under the same id came from something else, or was changed on the way.</p>
+    ${kept.map(
+      (body, index) => html`<div key=${body.sha256} class="differing-body">
+        <h4>#${index + 1}: ${formatBytes(body.size)}, ${body.deliveries} deliver${body.deliveries === 1 ? 'y' : 'ies'}, first ${formatTime(body.firstReceivedAt)}${body.truncated ? ' (only the first 64 KiB kept)' : ''}</h4>
+        <p class="muted">SHA-256 <code>${body.sha256}</code></p>
+        ${body.differences && html`<p>Differs at: ${body.differences.length === 0 ? 'formatting only' : body.differences.join(', ')}</p>`}
+        ${
+          body.diff === null
+            ? html`<pre class="code raw">${body.body}</pre>`
+            : html`<pre class="code raw line-diff" data-testid="differing-diff">${body.diff}</pre>`
+        }
+      </div>`,
+    )}
+    ${
+      keptDeliveries < n &&
+      html`<p class="muted">${n - keptDeliveries} more carried bodies that were not kept (at most 5 distinct bodies are kept per event, and none before this version).</p>`
     }
   </section>`;
 }
@@ -245,6 +277,7 @@ export function EventDetail({ id, version, storyVersion, tab, status, hrefFor, o
       ${
         activeTab === 'overview' &&
         html`<${Verification} verification=${detail.verification} omiseCopy=${detail.omiseCopy} />
+          ${detail.differingDeliveries > 0 && html`<${DifferingBodies} detail=${detail} />`}
           <${Facts} detail=${detail} />
           <${Replay} eventId=${detail.id} />
           ${

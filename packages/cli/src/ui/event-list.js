@@ -128,8 +128,8 @@ function Row({ event, selected, fresh, href, onSelect, now }) {
       <span class="cell"><${StatusChip} status=${event.status} /></span>
       <span class="cell"><${VerificationBadge} status=${event.verification.status} mode=${event.verification.mode} />${event.origin === 'trigger' ? html` <span class="origin-tag" title="sent by omise-webhook trigger, not by Omise">simulated</span>` : ''}</span>
       <span class="cell time" title=${formatTime(event.receivedAt)}>${formatRelative(event.receivedAt, now)}</span>
-      <span class="cell deliveries" title=${`delivered ${event.deliveryCount} time${event.deliveryCount === 1 ? '' : 's'}`}>
-        ${event.deliveryCount > 1 ? `×${event.deliveryCount}` : ''}
+      <span class="cell deliveries" title=${`delivered ${event.deliveryCount} time${event.deliveryCount === 1 ? '' : 's'}${event.bodyDiffers ? ', not always with the same body' : ''}`}>
+        ${event.deliveryCount > 1 ? `×${event.deliveryCount}` : ''}${event.bodyDiffers ? html`<span class="body-differs" data-testid="body-differs" aria-label="body differs">≠</span>` : ''}
       </span>
     </a>
   </li>`;

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { verifyOmiseSignature } from '@omise-webhook/events';
 import type { Page, Request } from 'playwright-core';
 import { launchTestBrowser, type TestBrowser } from '../testing/browser.js';
+import { eventBody } from '../testing/delivery-fixtures.js';
 import { rawRequest } from '../testing/http.js';
 import { fixtureBody, STORY_CHARGE_ID, STORY_CREATE_EVENT_ID, storyBodies } from '../testing/omise-fixtures.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
@@ -331,6 +332,23 @@ describe('inspector page in Chromium', { skip }, () => {
     await page.getByTestId('event-detail').waitFor();
     await page.waitForFunction(() => document.querySelectorAll('.timeline-entry').length === 5);
     await screenshot(page, 'event-detail-dark');
+  });
+
+  it('flags an event delivered again with another body and shows the line diff', async () => {
+    const eventId = 'evnt_test_5yhdiffers0001';
+    const first = eventBody({ eventId });
+    assert.equal((await postSigned(server, first)).status, 200);
+    const changed = first.replace('"amount": 100000', '"amount": 1');
+    assert.equal((await postSigned(server, changed)).status, 200);
+    await page.goto(`${base}?event=${eventId}`);
+    const section = page.getByTestId('differing-bodies');
+    await section.waitFor();
+    assert.match((await section.textContent()) ?? '', /Body differs: 1 later delivery of this id carried another body/);
+    const diff = (await page.getByTestId('differing-diff').textContent()) ?? '';
+    assert.match(diff, /^- {5}"amount": 100000,$/m);
+    assert.match(diff, /^\+ {5}"amount": 1,$/m);
+    await page.locator(`[data-event-id="${eventId}"] [data-testid="body-differs"]`).waitFor();
+    await screenshot(page, 'body-differs');
   });
 });
 

@@ -436,6 +436,7 @@ const SUMMARY_FIELDS = [
   'lastReceivedAt',
   'deliveryCount',
   'origin',
+  'bodyDiffers',
 ];
 
 function pickSummary(detail) {

@@ -59,6 +59,10 @@ export function RejectionDetail({ id, onClose }) {
     <h3>Headers</h3>
     <${Headers} headers=${detail.headers} />
     <h3>Body (${formatBytes(detail.bodySize)}${detail.bodyEncoding === 'base64' ? ', not UTF-8: base64' : ''})</h3>
+    ${
+      detail.bodyTruncated &&
+      html`<p class="muted" data-testid="rejection-truncated">Only the first 64 KiB are kept: refused requests come from anyone, so they must not fill the disk. SHA-256 of the whole body: <code>${detail.bodySha256}</code></p>`
+    }
     <pre class="code raw">${detail.body || '(empty: the body was not read)'}</pre>
   </article>`;
 }
