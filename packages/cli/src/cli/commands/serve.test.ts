@@ -98,6 +98,21 @@ describe('serve: tunnel options', () => {
   });
 });
 
+describe('serve: --max-rejected-bytes', () => {
+  it('reads a size from the flag or the environment, 64 MiB by default, and names a bad value', async () => {
+    assert.equal(parseServeConfig([]).maxRejectedBytes, 64 * 1024 * 1024);
+    assert.equal(parseServeConfig(['--max-rejected-bytes', '512KiB']).maxRejectedBytes, 512 * 1024);
+    assert.equal(parseServeConfig(['--max-rejected-bytes', '2000000']).maxRejectedBytes, 2_000_000);
+    assert.equal(parseServeConfig([], { OMISE_WEBHOOK_MAX_REJECTED_BYTES: '8MiB' }).maxRejectedBytes, 8 * 1024 * 1024);
+    const bad = await runCli(['serve', '--max-rejected-bytes', 'lots']);
+    assert.equal(bad.code, 2);
+    assert.equal(
+      bad.stderr,
+      'omise-webhook: --max-rejected-bytes (OMISE_WEBHOOK_MAX_REJECTED_BYTES) got "lots"; expected a size like 1048576, 512kb or 1mb\n',
+    );
+  });
+});
+
 describe('serve: the public URL in the banner', () => {
   it('prints the exact URL to paste and the dashboard page when the tunnel opens', async () => {
     const provider = new LocalTunnelProvider();
