@@ -104,6 +104,24 @@ describe('serve: hostile requests (signature mode)', () => {
     await assertValidEventAccepted(server);
   });
 
+  it('stores an event whose data holds over-long ids, without indexing them', async () => {
+    const eventId = nextEventId();
+    const longId = `chrg_test_${'a'.repeat(1_000)}`;
+    const body = eventBody({ eventId, objectId: longId }).replace(
+      '"currency": "thb"',
+      `"currency": "thb", "customer": "cust_test_${'b'.repeat(500)}", "card": "card_test_5xshort1"`,
+    );
+    const response = await post(server, body, signedHeaders(body));
+    assert.equal(response.status, 200, response.body);
+    const stored = await server.store.getEvent(eventId);
+    assert.equal(stored?.objectId, null);
+    assert.deepEqual(
+      (await server.store.eventsForObject('card_test_5xshort1')).map((event) => event.eventId),
+      [eventId],
+    );
+    assert.deepEqual(await server.store.eventsForObject(longId), []);
+  });
+
   it('checks the signature before parsing: an unsigned body that is not JSON is a 401 that says so', async () => {
     const body = '{"object": "event", "id": "evnt_test_5xnotjson1", "key": }';
     const response = await post(server, body, [['Content-Type', 'application/json']]);
