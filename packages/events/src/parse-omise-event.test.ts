@@ -294,7 +294,7 @@ describe('parseOmiseEvent: nesting depth', () => {
     // The note is `"` + 300 `[` + `\`: in JSON `\"[[[...\\`, an escaped quote first and an escaped backslash last.
     const note = `"${'['.repeat(300)}\\`;
     const parsed = parseOmiseEvent(JSON.stringify(event({ data: { object: 'charge', note } })));
-    assert.equal((parsed.data as { note: string }).note, note);
+    assert.equal((parsed.data as unknown as { note: string }).note, note);
   });
 });
 
