@@ -8,6 +8,7 @@ import type { OmiseEvent } from './types.js';
  * Parsing and signing:
  * - `invalid_json`: the body is empty, not UTF-8, has a byte order mark, or is not JSON.
  * - `invalid_event`: the body is JSON but not an Omise event (see `field`).
+ * - `too_deep`: the body nests arrays and objects more than 256 levels deep; refused before it is parsed.
  * - `payload_not_raw`: the payload was not a string or bytes, usually because a JSON body parser ran first.
  * - `missing_secret`: no secret was given, or it was empty.
  * - `invalid_secret`: the secret is not base64 text.
@@ -31,6 +32,7 @@ import type { OmiseEvent } from './types.js';
 export type OmiseWebhookErrorCode =
   | 'invalid_json'
   | 'invalid_event'
+  | 'too_deep'
   | 'payload_not_raw'
   | 'missing_secret'
   | 'invalid_secret'
@@ -102,7 +104,7 @@ export class OmiseWebhookError extends Error {
   // as `undefined`, so `'field' in error` and object spreads would claim a field that is not there.
   /** For `invalid_event`: the first field that is wrong, as a dotted path (`id`, `data.object`). Absent when the body as a whole is wrong. */
   declare readonly field?: string;
-  /** For `invalid_json`: where the parser gave up. */
+  /** For `invalid_json`: where the parser gave up. For `too_deep`: where the nesting passed the limit. */
   declare readonly position?: OmiseJsonPosition;
   /** For `signature_invalid`: which check failed, as {@link verifyOmiseSignature} reports it. */
   declare readonly reason?: OmiseSignatureFailureCode;

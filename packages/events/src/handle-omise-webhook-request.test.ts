@@ -25,6 +25,7 @@ describe('handleOmiseWebhookRequest', () => {
     const codes: OmiseWebhookErrorCode[] = [
       'invalid_json',
       'invalid_event',
+      'too_deep',
       'payload_not_raw',
       'missing_secret',
       'invalid_secret',

@@ -44,6 +44,7 @@ export interface OmiseWebhookResponse {
 export const OMISE_WEBHOOK_ERROR_STATUS: Readonly<Record<OmiseWebhookErrorCode, number>> = Object.freeze({
   invalid_json: 400,
   invalid_event: 422,
+  too_deep: 422,
   body_too_large: 413,
   signature_invalid: 401,
   api_verification_failed: 401,
@@ -70,7 +71,7 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
  * | `invalid_json` | 400 |
  * | `signature_invalid`, `api_verification_failed` | 401 |
  * | `body_too_large` | 413 |
- * | `invalid_event` | 422 |
+ * | `invalid_event`, `too_deep` | 422 |
  * | `handler_failed`, `body_already_parsed` | 500 |
  * | `api_unavailable`, `dedupe_failed` | 503 |
  *

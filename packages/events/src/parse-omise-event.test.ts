@@ -190,12 +190,25 @@ describe('parseOmiseEvent: JSON that is not an event', () => {
     ['id in capitals', event({ id: 'evnt_TEST_5xyz' }), 'id', /expected an event id/],
     ['id with no body', event({ id: 'evnt_' }), 'id', /expected an event id/],
     ['id not a string', event({ id: 5 }), 'id', /"id" is 5 \(a number\)/],
+    [
+      'id longer than 64 characters',
+      event({ id: `evnt_test_${'a'.repeat(55)}` }),
+      'id',
+      /^"id" is 65 characters long \("evnt_test_a+\.\.\." \(a string\)\); Omise event ids are about 30 characters, and at most 64 are accepted\.$/,
+    ],
+    ['id of 100,000 characters', event({ id: `evnt_${'a'.repeat(100_000)}` }), 'id', /"id" is 100005 characters long/],
     ['key missing', without('key'), 'key', /"key" is missing; expected the event key/],
     ['key empty', event({ key: '' }), 'key', /"key" is an empty string/],
     ['key one word', event({ key: 'charge' }), 'key', /lowercase dotted words/],
     ['key with capitals', event({ key: 'Charge.Create' }), 'key', /lowercase dotted words/],
     ['key ending in a dot', event({ key: 'charge.' }), 'key', /lowercase dotted words/],
     ['key not a string', event({ key: ['charge.create'] }), 'key', /"key" is an array/],
+    [
+      'key longer than 64 characters',
+      event({ key: `charge.${'a'.repeat(58)}` }),
+      'key',
+      /"key" is 65 characters long .*at most 64 characters are accepted\.$/,
+    ],
     ['livemode missing', without('livemode'), 'livemode', /"livemode" is missing; expected true or false/],
     ['livemode a string', event({ livemode: 'false' }), 'livemode', /"livemode" is "false" \(a string\)/],
     ['livemode a number', event({ livemode: 0 }), 'livemode', /"livemode" is 0 \(a number\)/],
@@ -242,6 +255,46 @@ describe('parseOmiseEvent: JSON that is not an event', () => {
       body[field] = event()[field];
     }
     assert.doesNotThrow(() => parseOmiseEvent(JSON.stringify(body)));
+  });
+});
+
+describe('parseOmiseEvent: nesting depth', () => {
+  const nestedInData = (levels: number, open = '[', close = ']'): string =>
+    JSON.stringify(event({ data: { object: 'charge', deep: 'HOLE' } })).replace(
+      '"HOLE"',
+      `${open.repeat(levels)}${close.repeat(levels)}`,
+    );
+
+  it('accepts 256 levels, counting the event itself as the first', () => {
+    // The event is level 1 and data level 2, so 254 more arrays inside data make 256.
+    const parsed = parseOmiseEvent(nestedInData(254));
+    assert.equal(parsed.id, 'evnt_test_5xyz1');
+  });
+
+  it('refuses level 257 with too_deep, saying where, before parsing', () => {
+    const body = nestedInData(255);
+    const error = parseError(body);
+    assert.equal(error.code, 'too_deep');
+    const offset = body.indexOf('[') + 254;
+    assert.deepEqual(error.position, { offset, line: 1, column: offset + 1 });
+    assert.equal(
+      error.message,
+      `body nests arrays and objects more than 256 levels deep (level 257 opens at line 1, column ${offset + 1}); an Omise event nests a few levels. It was refused without being parsed; check what produced it.`,
+    );
+  });
+
+  it('refuses 100,000 levels of [ or {, even when the body never closes them', () => {
+    assert.equal(parseError(nestedInData(100_000)).code, 'too_deep');
+    assert.equal(parseError(nestedInData(100_000, '{"a":', '}')).code, 'too_deep');
+    assert.equal(parseError(`{"data": ${'['.repeat(100_000)}`).code, 'too_deep');
+    assert.equal(safeParseOmiseEvent(new TextEncoder().encode('['.repeat(1_000_000))).ok, false);
+  });
+
+  it('does not count brackets inside strings, escaped quotes and backslashes included', () => {
+    // The note is `"` + 300 `[` + `\`: in JSON `\"[[[...\\`, an escaped quote first and an escaped backslash last.
+    const note = `"${'['.repeat(300)}\\`;
+    const parsed = parseOmiseEvent(JSON.stringify(event({ data: { object: 'charge', note } })));
+    assert.equal((parsed.data as unknown as { note: string }).note, note);
   });
 });
 

@@ -4,6 +4,18 @@ import { type OmiseJsonPosition, OmiseWebhookError } from './errors.js';
 import type { OmiseEvent, OmiseEventEnvelope } from './types.js';
 
 const EVENT_ID = /^evnt_(test_)?[0-9a-z]+$/;
+/**
+ * Omise's event ids are about 30 characters and its keys at most 28; these caps leave room for
+ * growth while keeping a hostile 100,000-character id out of file names, logs and indexes.
+ */
+const MAX_ID_LENGTH = 64;
+const MAX_KEY_LENGTH = 64;
+/**
+ * Omise events nest a handful of levels. A body nested far deeper is refused before `JSON.parse`
+ * sees it: every recursive walk of the parsed value (JSON.stringify, a structured clone, a diff)
+ * would overflow the call stack on it.
+ */
+const MAX_DEPTH = 256;
 const EVENT_KEY = /^[a-z_]+(\.[a-z_]+)+$/;
 const OMISE_ID =
   /^(evnt|chrg|card|cust|trxn|rfnd|dspt|docu|trsf|recp|schd|occu|link|src|tokn|paym|whdl|acct|bacc)_(test_)?[0-9a-z]+$/;
@@ -20,8 +32,11 @@ const OMISE_ID =
  * An event with a key this library does not know parses fine; {@link isKnownOmiseEvent} tells
  * them apart.
  *
- * @throws {OmiseWebhookError} `payload_not_raw`, `invalid_json` (with `position`) or
- * `invalid_event` (with `field`).
+ * Arrays and objects nested more than 256 levels deep are refused with `too_deep` before the
+ * text is parsed, and `id` and `key` may be at most 64 characters long.
+ *
+ * @throws {OmiseWebhookError} `payload_not_raw`, `invalid_json` (with `position`), `too_deep`
+ * (with `position`) or `invalid_event` (with `field`).
  *
  * @example
  * ```ts
@@ -53,6 +68,16 @@ export function parseOmiseEvent(raw: string | Uint8Array): OmiseEvent {
     throw new OmiseWebhookError(
       'invalid_json',
       'body is the text "[object Object]": an already-parsed object was turned into a string somewhere. Pass the raw request body (a string or bytes) instead.',
+    );
+  }
+
+  const tooDeepAt = nestingLimitPassedAt(text, MAX_DEPTH);
+  if (tooDeepAt !== -1) {
+    const position = positionAt(text, tooDeepAt);
+    throw new OmiseWebhookError(
+      'too_deep',
+      `body nests arrays and objects more than ${MAX_DEPTH} levels deep (level ${MAX_DEPTH + 1} opens at line ${position.line}, column ${position.column}); an Omise event nests a few levels. It was refused without being parsed; check what produced it.`,
+      { position },
     );
   }
 
@@ -199,6 +224,32 @@ function engineSyntaxError(text: string, cause: unknown): { offset: number; desc
   };
 }
 
+/**
+ * The offset of the bracket that opens level `limit + 1`, or -1 when nothing nests that deep.
+ * One pass over the text, no recursion and no allocation: brackets inside strings (escapes
+ * included) do not count. It does not check the grammar; `JSON.parse` does that afterwards.
+ */
+function nestingLimitPassedAt(text: string, limit: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c)
+        i++; // backslash: the next character is escaped, whatever it is
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      depth++;
+      if (depth > limit) return i;
+    } else if ((code === 0x5d || code === 0x7d) && depth > 0) {
+      depth--;
+    }
+  }
+  return -1;
+}
+
 function positionAt(text: string, offset: number): OmiseJsonPosition {
   let line = 1;
   let lineStart = 0;
@@ -223,6 +274,12 @@ function checkEnvelope(value: unknown): void {
         : '';
     throw invalid('object', `"object" is ${describe(value.object)}; expected "event".${what}`);
   }
+  if (typeof value.id === 'string' && value.id.length > MAX_ID_LENGTH) {
+    throw invalid(
+      'id',
+      `"id" is ${value.id.length} characters long (${describe(value.id)}); Omise event ids are about 30 characters, and at most ${MAX_ID_LENGTH} are accepted.`,
+    );
+  }
   if (typeof value.id !== 'string' || !EVENT_ID.test(value.id)) {
     throw invalid(
       'id',
@@ -233,6 +290,12 @@ function checkEnvelope(value: unknown): void {
     throw invalid(
       'key',
       `"key" is ${describe(value.key)}; expected the event key, a non-empty string like "charge.create".`,
+    );
+  }
+  if (value.key.length > MAX_KEY_LENGTH) {
+    throw invalid(
+      'key',
+      `"key" is ${value.key.length} characters long (${describe(value.key)}); Omise event keys are a few dotted words, and at most ${MAX_KEY_LENGTH} characters are accepted.`,
     );
   }
   if (!EVENT_KEY.test(value.key)) {

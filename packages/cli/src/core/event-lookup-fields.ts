@@ -7,6 +7,12 @@ export type EventLookupFields = Pick<
 >;
 
 /**
+ * Longest id kept for lookups. Omise's ids are about 30 characters; `data` is not checked by
+ * the library, so a longer "id" there is not indexed (the event is still stored whole).
+ */
+export const MAX_LOOKUP_ID_LENGTH = 64;
+
+/**
  * The parsed fields the store keeps beside the raw bytes so an event can be found by key,
  * object type, or any Omise id it mentions. Every path that stores an event (webhook, sync)
  * derives them here, so lookups behave the same whatever the origin.
@@ -18,8 +24,8 @@ export function eventLookupFields(event: OmiseEvent): EventLookupFields {
     key: event.key,
     livemode: event.livemode,
     objectType: typeof data.object === 'string' ? data.object : 'unknown',
-    objectId: typeof data.id === 'string' ? data.id : null,
-    relatedIds: collectOmiseIds(event.data).filter((id) => id !== event.id),
+    objectId: typeof data.id === 'string' && data.id.length <= MAX_LOOKUP_ID_LENGTH ? data.id : null,
+    relatedIds: collectOmiseIds(event.data).filter((id) => id !== event.id && id.length <= MAX_LOOKUP_ID_LENGTH),
     createdAt: eventCreatedAt(event) ?? null,
   };
 }

@@ -51,19 +51,30 @@ export type IngestDecision =
       eventId: string | null;
     };
 
+type IngestRejection = Extract<IngestDecision, { kind: 'reject' }>;
+
 function reject(
   status: number,
   code: string,
   message: string,
   options: { hint?: string | null; eventId?: string | null } = {},
-): IngestDecision {
+): IngestRejection {
   return { kind: 'reject', status, code, message, hint: options.hint ?? null, eventId: options.eventId ?? null };
 }
 
 /**
- * Decides what one webhook request means: parse, validate the envelope, refuse live mode
- * unless allowed, and verify it by signature and/or the Omise API. It stores nothing and
- * answers nothing; the receiver does both with the decision.
+ * A failed signature is diagnosed (re-tried with known mistakes undone, which re-parses and
+ * re-serialises the body) and described (is the body even an event?) only up to this size:
+ * Omise's events are a few KiB, and a stranger's large forged body must cost one HMAC, no more.
+ */
+export const DIAGNOSIS_MAX_BYTES = 64 * 1024;
+
+/**
+ * Decides what one webhook request means: verify the signature over the raw bytes (when the
+ * mode asks for it), then parse and validate the envelope, refuse live mode unless allowed,
+ * and look the event up in the Omise API (when the mode asks for it). The signature comes
+ * first so a forged request never pays for a parse. It stores nothing and answers nothing;
+ * the receiver does both with the decision.
  *
  * @example
  * const decision = await ingestWebhook({ body, headers, receivedAt: new Date() }, policy, {});
@@ -74,6 +85,13 @@ export async function ingestWebhook(
   policy: IngestPolicy,
   dependencies: IngestDependencies,
 ): Promise<IngestDecision> {
+  const checks: string[] = [];
+  if (policy.mode === 'signature' || policy.mode === 'both') {
+    const verified = await verifySignature(request, policy);
+    if (verified.kind === 'reject') return verified;
+    checks.push(verified.check);
+  }
+
   const parsed = safeParseOmiseEvent(request.body);
   if (!parsed.ok) {
     const { error } = parsed;
@@ -89,31 +107,6 @@ export async function ingestWebhook(
       `event ${event.id} is a live-mode event and live mode is refused by default; ` +
         'point only your test-mode webhook here, or start with --allow-live (OMISE_WEBHOOK_ALLOW_LIVE=true) if you mean to receive live events',
       { eventId: event.id },
-    );
-  }
-
-  const checks: string[] = [];
-  if (policy.mode === 'signature' || policy.mode === 'both') {
-    const headers = readOmiseSignatureHeaders(request.headers);
-    const result = await verifyOmiseSignature({
-      payload: request.body,
-      signature: headers.signature,
-      timestamp: headers.timestamp,
-      secrets: policy.webhookSecrets,
-      toleranceSec: policy.toleranceSec,
-      now: request.receivedAt.getTime(),
-    });
-    if (!result.ok) {
-      let hint = result.hint ?? null;
-      if (result.code === 'missing_signature' && headers.misnamedSignatureHeader !== undefined) {
-        hint = `the request has a "${headers.misnamedSignatureHeader}" header, which Omise never sends; the header is "Omise-Signature"`;
-      }
-      return reject(401, result.code, result.message, { hint, eventId: event.id });
-    }
-    checks.push(
-      policy.webhookSecrets.length > 1
-        ? `signature matched secret #${result.matchedSecretIndex + 1}`
-        : 'signature matched the webhook secret',
     );
   }
 
@@ -182,14 +175,71 @@ export async function ingestWebhook(
   return { kind: 'accept', delivery, event };
 }
 
+/**
+ * Checks `Omise-Signature` over the exact bytes, before anything parses them. The first check
+ * never diagnoses; only a small body that failed is checked again with the diagnosis, and
+ * parsed (bounded by the library's depth limit) to say whether it is an event at all.
+ */
+async function verifySignature(
+  request: IngestRequest,
+  policy: IngestPolicy,
+): Promise<{ kind: 'verified'; check: string } | IngestRejection> {
+  const headers = readOmiseSignatureHeaders(request.headers);
+  const options = {
+    payload: request.body,
+    signature: headers.signature,
+    timestamp: headers.timestamp,
+    secrets: policy.webhookSecrets,
+    toleranceSec: policy.toleranceSec,
+    now: request.receivedAt.getTime(),
+  };
+  let result = await verifyOmiseSignature({ ...options, diagnose: false });
+  if (result.ok) {
+    return {
+      kind: 'verified',
+      check:
+        policy.webhookSecrets.length > 1
+          ? `signature matched secret #${result.matchedSecretIndex + 1}`
+          : 'signature matched the webhook secret',
+    };
+  }
+
+  const asEvent = request.body.byteLength <= DIAGNOSIS_MAX_BYTES ? safeParseOmiseEvent(request.body) : undefined;
+  // A body nested too deep is not diagnosed: re-serialising it is what would overflow the stack.
+  const diagnosable = asEvent !== undefined && (asEvent.ok || asEvent.error.code !== 'too_deep');
+  if (result.code === 'no_signature_matched' && diagnosable) {
+    try {
+      const diagnosed = await verifyOmiseSignature({ ...options, diagnose: true });
+      if (!diagnosed.ok) result = diagnosed;
+    } catch {
+      // The diagnosis only adds a hint; whatever it tripped over, the answer stays the 401.
+    }
+  }
+  let hint = result.hint ?? null;
+  if (result.code === 'missing_signature' && headers.misnamedSignatureHeader !== undefined) {
+    hint = `the request has a "${headers.misnamedSignatureHeader}" header, which Omise never sends; the header is "Omise-Signature"`;
+  }
+  if (hint === null && asEvent !== undefined && !asEvent.ok) {
+    hint = `the body is not an Omise event either (${asEvent.error.code}): ${asEvent.error.message}`;
+  }
+  return reject(401, result.code, result.message, {
+    hint,
+    eventId: asEvent?.ok ? asEvent.event.id : guessEventId(request.body),
+  });
+}
+
 function simulatedOrigin(headers: IngestRequest['headers']): boolean {
   const wanted = SIMULATED_ORIGIN_HEADER.toLowerCase();
   return headers.some(([name, value]) => name.toLowerCase() === wanted && value.trim() === 'trigger');
 }
 
-const EVENT_ID_IN_TEXT = /"id"\s*:\s*"(evnt_(?:test_)?[0-9a-z]+)"/;
+// At most 64 characters in all, as the library allows: a longer "id" is not taken for one.
+const EVENT_ID_IN_TEXT = /"id"\s*:\s*"(evnt_(?:test_[0-9a-z]{1,54}|[0-9a-z]{1,59}))"/;
 
-/** For a body that failed to parse, still find its event id so a rejection can be looked up by it. */
+/**
+ * For a body that was refused unparsed, still find its event id so a rejection can be looked up
+ * by it. Only the first 4 KiB are read, so it costs the same whatever the body.
+ */
 function guessEventId(body: Uint8Array): string | null {
   const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, 4096)).toString('utf8');
   return EVENT_ID_IN_TEXT.exec(head)?.[1] ?? null;

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -47,5 +48,20 @@ export function rawRequest(options: {
     req.on('error', reject);
     if (body) req.write(body);
     req.end();
+  });
+}
+
+/**
+ * Writes `text` as is on a new TCP connection and resolves with everything the server sent once
+ * it closes the connection; for requests node:http cannot send (HTTP/1.0 without Host).
+ */
+export function rawSocketExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(text));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { StoredEvent } from '../../core/ports.js';
 import { makeDelivery, makeRejection } from '../../testing/delivery-fixtures.js';
 import { CapturedOutput } from '../../testing/test-server.js';
-import { ConsoleReporter, maskSecret } from './console-reporter.js';
+import { ConsoleReporter, MAX_PRINTED_ID, maskSecret } from './console-reporter.js';
 
 function storedEvent(overrides: Partial<StoredEvent> = {}): StoredEvent {
   const delivery = makeDelivery({
@@ -53,6 +53,34 @@ describe('ConsoleReporter', () => {
       }),
       '07:00:00.000  ✖ 400 invalid_json     body is not valid JSON: Unexpected end of JSON input at line 1, column 42',
     );
+  });
+
+  it('cuts ids and keys longer than 64 characters with an ellipsis, in text and JSON lines', () => {
+    // Such ids are refused now, but rows stored before that can still be printed.
+    const longId = `evnt_test_${'a'.repeat(100_000)}`;
+    const longObject = `chrg_test_${'b'.repeat(1_000)}`;
+    const longKey = `charge.${'c'.repeat(500)}`;
+    const event = storedEvent({ eventId: longId, objectId: longObject, key: longKey });
+    const shown = (id: string) => `${id.slice(0, MAX_PRINTED_ID - 1)}…`;
+    const text = new ConsoleReporter({ out: new CapturedOutput(), json: false, color: false });
+    assert.equal(
+      text.format({ type: 'event.stored', event, duplicate: false }),
+      `07:08:09.123  ${shown(longKey)} ${shown(longId)}  ${shown(longObject)}  ✔ verified (signature)`,
+    );
+    assert.equal(
+      text.format({
+        type: 'rejection.stored',
+        rejection: { ...makeRejection({ eventId: longId }), seq: 1, bodyTruncated: false, bodySha256: null },
+      }),
+      `07:00:00.000  ✖ 400 invalid_json   ${shown(longId)}  body is not valid JSON: Unexpected end of JSON input at line 1, column 42`,
+    );
+    const json = new ConsoleReporter({ out: new CapturedOutput(), json: true, color: false });
+    const line = JSON.parse(json.format({ type: 'event.stored', event, duplicate: false }) ?? '') as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual([line.id, line.objectId, line.key], [shown(longId), shown(longObject), shown(longKey)]);
+    assert.equal(shown(longId).length, 64);
   });
 
   it('colours only when asked', () => {

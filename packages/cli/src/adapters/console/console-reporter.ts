@@ -20,6 +20,21 @@ const BADGE: Record<VerificationStatus, string> = {
   failed: '✖ failed',
 };
 
+/** Longest id or key printed whole; Omise's ids are about 30 characters. */
+export const MAX_PRINTED_ID = 64;
+
+/**
+ * An id (or key) as printed: whole up to {@link MAX_PRINTED_ID} characters, else cut with an
+ * ellipsis, so a stored 100,000-character id (from before ids were capped) cannot flood a line.
+ *
+ * @example
+ * printableId('evnt_test_5xyz'); // 'evnt_test_5xyz'
+ */
+export function printableId<T extends string | null>(id: T): T {
+  if (id === null || id.length <= MAX_PRINTED_ID) return id;
+  return `${id.slice(0, MAX_PRINTED_ID - 1)}…` as T;
+}
+
 function clock(iso: string): string {
   return iso.slice(11, 23);
 }
@@ -51,9 +66,9 @@ export class ConsoleReporter {
           return JSON.stringify({
             type: 'event',
             receivedAt: event.lastReceivedAt,
-            key: event.key,
-            id: event.eventId,
-            objectId: event.objectId,
+            key: printableId(event.key),
+            id: printableId(event.eventId),
+            objectId: printableId(event.objectId),
             verification: event.verification.status,
             verificationMode: event.verification.mode,
             duplicate,
@@ -74,19 +89,19 @@ export class ConsoleReporter {
         const differs = bodyDiffers ? c.red(', body differs from the first') : '';
         const origin =
           event.origin === 'webhook' ? '' : c.magenta(event.origin === 'trigger' ? ' simulated' : ' from sync');
-        return `${c.dim(clock(event.lastReceivedAt))}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${badge} ${c.dim(`(${event.verification.mode})`)}${origin}${dup}${differs}`;
+        return `${c.dim(clock(event.lastReceivedAt))}  ${c.bold(printableId(event.key).padEnd(20))} ${printableId(event.eventId)}  ${c.cyan(printableId(event.objectId) ?? '-')}  ${badge} ${c.dim(`(${event.verification.mode})`)}${origin}${dup}${differs}`;
       }
       case 'event.updated': {
         const { event } = notification;
         if (this.#json) {
           return JSON.stringify({
             type: 'event.updated',
-            id: event.eventId,
+            id: printableId(event.eventId),
             verification: event.verification.status,
             reason: event.verification.reason,
           });
         }
-        return `${c.dim(clock(new Date().toISOString()))}  ${c.bold('verification'.padEnd(20))} ${event.eventId}  now ${event.verification.status}: ${event.verification.reason}`;
+        return `${c.dim(clock(new Date().toISOString()))}  ${c.bold('verification'.padEnd(20))} ${printableId(event.eventId)}  now ${event.verification.status}: ${event.verification.reason}`;
       }
       case 'forward.attempted':
         return this.#formatAttempt(notification.attempt);
@@ -100,11 +115,11 @@ export class ConsoleReporter {
             code: rejection.code,
             reason: rejection.reason,
             hint: rejection.hint,
-            id: rejection.eventId,
+            id: printableId(rejection.eventId),
           });
         }
         const hint = rejection.hint ? c.dim(` (${rejection.hint})`) : '';
-        return `${c.dim(clock(rejection.receivedAt))}  ${c.red(`✖ ${rejection.status} ${rejection.code}`.padEnd(20))} ${rejection.eventId ?? ''}  ${rejection.reason}${hint}`;
+        return `${c.dim(clock(rejection.receivedAt))}  ${c.red(`✖ ${rejection.status} ${rejection.code}`.padEnd(20))} ${printableId(rejection.eventId) ?? ''}  ${rejection.reason}${hint}`;
       }
     }
   }
@@ -116,6 +131,7 @@ export class ConsoleReporter {
       return JSON.stringify({
         type: attempt.kind === 'replay' ? 'replay' : 'forward',
         ...rest,
+        eventId: printableId(attempt.eventId),
         response: responseExcerpt ? Buffer.from(responseExcerpt).toString('utf8') : null,
       });
     }
@@ -130,7 +146,7 @@ export class ConsoleReporter {
     } else if (attempt.kind === 'forward' && attempt.outcome === 'failed') {
       next = c.red(` gave up: ${attempt.reason ?? ''} (omise-webhook forwards failed)`);
     }
-    return `${c.dim(clock(attempt.startedAt))}  ${c.bold(label.padEnd(20))} ${attempt.eventId}  ${attempt.target}  ${mark} ${c.dim(`${latency}, attempt ${attempt.attempt}`)}${next}`;
+    return `${c.dim(clock(attempt.startedAt))}  ${c.bold(label.padEnd(20))} ${printableId(attempt.eventId)}  ${attempt.target}  ${mark} ${c.dim(`${latency}, attempt ${attempt.attempt}`)}${next}`;
   }
 
   report(notification: ReceiverNotification): void {

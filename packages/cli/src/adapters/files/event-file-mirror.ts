@@ -5,10 +5,16 @@ import { Worker } from 'node:worker_threads';
 import type { EventStore, StoredEvent } from '../../core/ports.js';
 
 const SAFE_EVENT_ID = /^evnt_(test_)?[0-9a-z]+$/;
+// With ".json", the 255 bytes a file name may have; a longer one fails with ENAMETOOLONG.
+const MAX_FILE_ID_LENGTH = 250;
+
+function hasFileName(eventId: string): boolean {
+  return eventId.length <= MAX_FILE_ID_LENGTH && SAFE_EVENT_ID.test(eventId);
+}
 
 /** The path of an event's file, or null when the id is not safe to use in a path. */
 export function eventFilePath(logDir: string, eventId: string): string | null {
-  return SAFE_EVENT_ID.test(eventId) ? join(logDir, 'api', 'event', `${eventId}.json`) : null;
+  return hasFileName(eventId) ? join(logDir, 'api', 'event', `${eventId}.json`) : null;
 }
 
 /**
@@ -134,7 +140,7 @@ export class EventFileMirror {
   /** Notes that the event's file must be (re)written. Cheap: the writing happens later. */
   enqueue(event: StoredEvent): void {
     // Only the id check here; the path is built when the file is written.
-    if (!SAFE_EVENT_ID.test(event.eventId)) return;
+    if (!hasFileName(event.eventId)) return;
     const now = Date.now();
     this.#lastArrivalAt = now;
     this.#oldestWaitingSince ??= now;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Receiver } from '../../app/receiver.js';
 import type { HeaderList } from '../../core/ports.js';
+import { refusedForMissingHost } from './missing-host.js';
 
 export interface WebhookListenerOptions {
   receiver: Receiver;
@@ -176,6 +177,7 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(options.requestTimeoutMs / 4))),
     },
     (request, response) => {
+      if (refusedForMissingHost(request, response)) return;
       handle(request, response).catch((error: unknown) => {
         options.onError?.(error);
         if (!response.headersSent) {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { printableId } from '../../adapters/console/console-reporter.js';
 import { describeEvent } from '../../adapters/http/inspector/event-views.js';
 import { openStore, storeFile } from '../../app/server.js';
 import type { DifferingBody, EventStore, StoredEvent } from '../../core/ports.js';
@@ -135,7 +136,7 @@ export function registerEvents(program: Command, context: CliContext): void {
         const dup = event.deliveryCount > 1 ? c.yellow(` ×${event.deliveryCount}`) : '';
         const differs = event.differingDeliveries > 0 ? c.red(' body differs') : '';
         context.stdout.write(
-          `${c.dim(event.receivedAt)}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  ${c.cyan(event.objectId ?? '-')}  ${event.verification.status}${dup}${differs}\n`,
+          `${c.dim(event.receivedAt)}  ${c.bold(printableId(event.key).padEnd(20))} ${printableId(event.eventId)}  ${c.cyan(printableId(event.objectId) ?? '-')}  ${event.verification.status}${dup}${differs}\n`,
         );
       }
       if (page.nextCursor) context.stdout.write(c.dim(`(more: raise --limit)\n`));

@@ -107,4 +107,14 @@ describe('--set path=value', () => {
       '--set data.card.name=X: data.card is null, not an object, so it has no field "name"',
     );
   });
+
+  it('adds __proto__ inside metadata as a field of its own, not as a prototype', () => {
+    const result = applySetAssignments(
+      event(),
+      [parseSetAssignment('data.metadata.__proto__.x=1'), parseSetAssignment('data.metadata.constructor=2')],
+      'a charge.create event',
+    );
+    assert.equal(JSON.stringify(result.data.metadata), '{"order_id":"3947","__proto__":{"x":1},"constructor":2}');
+    assert.equal(Object.getPrototypeOf(result.data.metadata), Object.prototype);
+  });
 });

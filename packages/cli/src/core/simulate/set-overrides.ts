@@ -72,6 +72,14 @@ function childOf(container: Container, segment: string): { exists: boolean; valu
     : { exists: false, value: undefined };
 }
 
+/**
+ * Sets an own, enumerable field. A plain `node[key] = value` with the key `__proto__` would
+ * replace the object's prototype instead, and the field would silently be missing from the event.
+ */
+function setOwn(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** Whether the segment at `index` lies inside a `metadata` object, where any key may be added. */
 function insideMetadata(path: string[], index: number): boolean {
   return path.slice(0, index).includes('metadata');
@@ -138,17 +146,17 @@ export function applySetAssignments<T extends Record<string, unknown>>(
       if (!child.exists) {
         if (!insideMetadata(path, index) || Array.isArray(node)) throw missingPath(assignment, index, node, context);
         if (last) {
-          (node as Record<string, unknown>)[segment] = assignment.value;
+          setOwn(node, segment, assignment.value);
           break;
         }
         const created: Record<string, unknown> = {};
-        (node as Record<string, unknown>)[segment] = created;
+        setOwn(node, segment, created);
         node = created;
         continue;
       }
       if (last) {
         if (Array.isArray(node)) node[Number(segment)] = assignment.value;
-        else node[segment] = assignment.value;
+        else setOwn(node, segment, assignment.value);
         break;
       }
       if (!isContainer(child.value)) {

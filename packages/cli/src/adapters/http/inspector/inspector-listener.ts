@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { refusedForMissingHost } from '../missing-host.js';
 import { isLoopbackHost } from './access-guard.js';
 import { createInspectorApp, type InspectorApp } from './inspector-app.js';
 import type { InspectorContext } from './inspector-context.js';
@@ -59,14 +60,15 @@ export async function startInspectorListener(
     ...(options.ringSize !== undefined ? { ringSize: options.ringSize } : {}),
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
   });
-  server.on(
-    'request',
-    getRequestListener(inspector.app.fetch, {
-      errorHandler: (error) => {
-        options.onError?.(error);
-      },
-    }),
-  );
+  const listener = getRequestListener(inspector.app.fetch, {
+    errorHandler: (error) => {
+      options.onError?.(error);
+    },
+  });
+  server.on('request', (request, response) => {
+    if (refusedForMissingHost(request, response)) return;
+    void listener(request, response);
+  });
   // 0.0.0.0 and :: are not addresses a browser can open; show loopback for them.
   const shownHost =
     address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : hostForUrl(address);

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TOO_DEEP_TO_SHOW } from '../../../core/compare-events.js';
+import { Notifier } from '../../../core/notifier.js';
+import { makeDelivery } from '../../../testing/delivery-fixtures.js';
+import { MemoryEventStore } from '../../store/memory-event-store.js';
+import { createInspectorApp } from './inspector-app.js';
+
+const OBJECT_ID = 'chrg_test_5xdeepobject1';
+
+/** An event of OBJECT_ID whose `data.deep` nests `levels` arrays around `leaf`. */
+function deepBody(eventId: string, levels: number, leaf: string): Buffer {
+  return Buffer.from(
+    `{"object":"event","id":"${eventId}","livemode":false,"key":"charge.update","data":{"object":"charge","id":"${OBJECT_ID}","amount":100,"deep":${'['.repeat(levels)}${leaf}${']'.repeat(levels)}}}`,
+  );
+}
+
+describe('inspector object timeline: stored events nested deeper than any request may be', () => {
+  it('answers 200 for two events of one object nested 100,000 levels deep (was 500)', async () => {
+    // Rows like these can be in a store from before the depth limit, so they are stored directly.
+    const store = new MemoryEventStore({ maxRejections: 10 });
+    for (const [eventId, leaf] of [
+      ['evnt_test_5xdeep1', '1'],
+      ['evnt_test_5xdeep2', '2'],
+    ] as const) {
+      await store.recordDelivery(
+        makeDelivery({ eventId, key: 'charge.update', objectId: OBJECT_ID, body: deepBody(eventId, 100_000, leaf) }),
+      );
+    }
+    const inspector = createInspectorApp(
+      {
+        store,
+        notifier: new Notifier(),
+        status: () => ({
+          webhookUrl: 'http://127.0.0.1:3000/omise/webhook',
+          publicUrl: null,
+          verificationMode: 'signature',
+          verificationConfigured: true,
+          secretKeyMasked: null,
+          allowLive: false,
+        }),
+      },
+      { token: null, loopbackOnly: true, port: 3001, runId: 'run1' },
+    );
+    const response = await inspector.app.request(`http://127.0.0.1:3001/api/objects/${OBJECT_ID}/events`, {
+      headers: { Host: '127.0.0.1:3001' },
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    const timeline = (await response.json()) as {
+      items: Array<{ id: string; role: string; changes: Array<Record<string, unknown>> | null }>;
+    };
+    assert.deepEqual(
+      timeline.items.map((item) => [item.id, item.role]),
+      [
+        ['evnt_test_5xdeep1', 'subject'],
+        ['evnt_test_5xdeep2', 'subject'],
+      ],
+    );
+    assert.deepEqual(timeline.items[1]?.changes, [
+      { path: `deep${'[0]'.repeat(255)}`, kind: 'changed', before: TOO_DEEP_TO_SHOW, after: TOO_DEEP_TO_SHOW },
+    ]);
+    const detail = await inspector.app.request('http://127.0.0.1:3001/api/events/evnt_test_5xdeep2', {
+      headers: { Host: '127.0.0.1:3001' },
+    });
+    assert.equal(detail.status, 200);
+  });
+});
