@@ -8,13 +8,15 @@
 
 import { concatBytes } from './_bytes.js';
 
+const encoder = new TextEncoder();
+
 /** The part of `node:crypto` this library uses, declared here so the build needs no Node types. */
 interface NodeCryptoSubset {
   createHmac(
     algorithm: 'sha256',
     key: Uint8Array,
   ): {
-    update(data: Uint8Array): unknown;
+    update(data: string | Uint8Array): unknown;
     digest(): Uint8Array;
   };
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
@@ -22,8 +24,12 @@ interface NodeCryptoSubset {
 
 export interface CryptoBackend {
   readonly name: 'node' | 'web';
-  /** HMAC-SHA256 of the concatenated parts. */
-  hmacSha256(key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array | Promise<Uint8Array>;
+  /**
+   * HMAC-SHA256 of the concatenated parts, text as UTF-8. Text is taken as it is because Node
+   * hashes a string's UTF-8 straight from the string: encoding it first in JavaScript (a
+   * TextEncoder call and a copy of the body) cost more than the HMAC itself on a 3 KB payload.
+   */
+  hmacSha256(key: Uint8Array, parts: readonly (string | Uint8Array)[]): Uint8Array | Promise<Uint8Array>;
   /** Equal-length inputs only; compares in time independent of where they differ. */
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
 }
@@ -64,7 +70,8 @@ function webBackend(): CryptoBackend {
         );
       }
       const cryptoKey = await subtle.importKey('raw', copy(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-      return new Uint8Array(await subtle.sign('HMAC', cryptoKey, arrayBufferBacked(concatBytes(parts))));
+      const bytes = parts.map((part) => (typeof part === 'string' ? encoder.encode(part) : part));
+      return new Uint8Array(await subtle.sign('HMAC', cryptoKey, arrayBufferBacked(concatBytes(bytes))));
     },
     timingSafeEqual(a, b) {
       if (a.length !== b.length) return false;
