@@ -561,7 +561,9 @@ for (const backend of ['node', 'web'] as const) {
           assertFailure(bounded, 'no_signature_matched', /and diagnosis stops at 65536 \(diagnoseMaxBytes\)\.$/);
           assert.equal(bounded.diagnosis, undefined);
 
-          const lifted = await verifyOmiseSignature(options({ payload, signature, diagnoseMaxBytes: Number.POSITIVE_INFINITY }));
+          const lifted = await verifyOmiseSignature(
+            options({ payload, signature, diagnoseMaxBytes: Number.POSITIVE_INFINITY }),
+          );
           assertFailure(lifted, 'no_signature_matched');
           assert.equal(lifted.diagnosis, 'body_reserialised');
           assert.doesNotMatch(lifted.message, /No likely cause was looked for/);
