@@ -196,6 +196,7 @@ export interface OmiseSignatureHeaders {
   misnamedSignatureHeader?: string;
 }
 
+const SIGNATURE_PART = /^[0-9a-f]{64}$/i;
 const TIMESTAMP = /^\d{1,12}$/;
 const MISNAMED_HEADERS = new Set(['x-omise-signature', 'x-omise-signature-timestamp']);
 const encoder = new TextEncoder();
@@ -311,17 +312,13 @@ export async function verifyOmiseSignature(options: VerifyOmiseSignatureOptions)
     );
   }
 
-  // One signature is the usual case: no split, no array of trimmed copies. Each is checked and
-  // decoded to the 32 bytes it encodes in one pass, to be compared as bytes: no digest to format.
+  // One signature is the usual case: no split, no array of trimmed copies.
   const provided = signatureText.includes(',') ? signatureText.split(',').map((part) => part.trim()) : [signatureText];
-  const providedBytes: Uint8Array[] = [];
   for (let index = 0; index < provided.length; index++) {
     const part = provided[index] as string;
-    const bytes = signatureBytes(part);
-    if (bytes === undefined) {
+    if (!SIGNATURE_PART.test(part)) {
       return failure('malformed_signature', malformedSignatureMessage(part, index, provided.length));
     }
-    providedBytes.push(bytes);
   }
   if (!TIMESTAMP.test(timestampText)) {
     return failure(
@@ -352,7 +349,7 @@ export async function verifyOmiseSignature(options: VerifyOmiseSignatureOptions)
   // The payload goes to the HMAC as it came, string or bytes (see CryptoBackend.hmacSha256).
   const message = [`${timestampText}.`, payload];
   for (let index = 0; index < keys.length; index++) {
-    const matched = matchesAny(keys[index] as Uint8Array, message, providedBytes);
+    const matched = matchesAny(keys[index] as Uint8Array, message, provided);
     // Node's crypto answers synchronously: only Web Crypto's answer has to be awaited.
     if (typeof matched === 'boolean' ? matched : await matched) {
       return { ok: true, timestamp: signedAt, matchedSecretIndex: index };
@@ -386,7 +383,7 @@ export async function verifyOmiseSignature(options: VerifyOmiseSignatureOptions)
     return result;
   }
   if (diagnose) {
-    const diagnosis = await findDiagnosis({ body, prefix: `${timestampText}.`, providedBytes, keys, secretTexts });
+    const diagnosis = await findDiagnosis({ body, prefix: `${timestampText}.`, provided, keys, secretTexts });
     if (diagnosis !== undefined) {
       result.diagnosis = diagnosis;
       result.hint = HINTS[diagnosis];
@@ -434,10 +431,7 @@ export async function signOmisePayload(options: SignOmisePayloadOptions): Promis
     );
   }
   const timestampText = String(timestamp);
-  const body = typeof payload === 'string' ? encoder.encode(payload) : payload;
-  const signature = toHex(
-    await getCryptoBackend().hmacSha256(decoded.key, [encoder.encode(`${timestampText}.`), body]),
-  );
+  const signature = await getCryptoBackend().hmacSha256Hex(decoded.key, [`${timestampText}.`, payload]);
   return {
     signature,
     timestamp: timestampText,
@@ -567,28 +561,39 @@ function decodeSecret(secret: string): DecodedSecret {
   return { ok: true, key };
 }
 
-/** Whether the HMAC of the message under the key is any of the provided digests (raw bytes). */
+/** Whether the HMAC of the message under the key is any of the provided signatures (hex, either case). */
 function matchesAny(
   key: Uint8Array,
   message: readonly (string | Uint8Array)[],
-  providedBytes: readonly Uint8Array[],
+  provided: readonly string[],
 ): boolean | Promise<boolean> {
-  const digest = getCryptoBackend().hmacSha256(key, message);
-  return digest instanceof Uint8Array
-    ? matchesDigest(digest, providedBytes)
-    : digest.then((expected) => matchesDigest(expected, providedBytes));
+  const digest = getCryptoBackend().hmacSha256Hex(key, message);
+  return typeof digest === 'string'
+    ? matchesDigest(digest, provided)
+    : digest.then((hex) => matchesDigest(hex, provided));
 }
 
-function matchesDigest(expected: Uint8Array, providedBytes: readonly Uint8Array[]): boolean {
-  const backend = getCryptoBackend();
+function matchesDigest(expected: string, provided: readonly string[]): boolean {
   let matched = false;
   // Compare against every candidate rather than stopping at the first match, so timing does not
   // reveal which of the comma-separated signatures was the valid one.
-  for (let i = 0; i < providedBytes.length; i++) {
-    const candidate = providedBytes[i] as Uint8Array;
-    if (candidate.length === expected.length && backend.timingSafeEqual(candidate, expected)) matched = true;
+  for (let i = 0; i < provided.length; i++) {
+    if (timingSafeEqualHex(provided[i] as string, expected)) matched = true;
   }
   return matched;
+}
+
+/**
+ * Whether a provided signature (64 hex digits, either case) is the expected lowercase hex digest,
+ * in time that does not depend on where they differ: every character pair is XORed into one value,
+ * with no early exit. `| 32` lowercases A-F and leaves digits alone, so uppercase hex needs no
+ * copy. Compared as text, as Node's digest comes, so nothing is decoded or allocated per check.
+ */
+function timingSafeEqualHex(provided: string, expected: string): boolean {
+  if (provided.length !== expected.length) return false;
+  let difference = 0;
+  for (let i = 0; i < provided.length; i++) difference |= (provided.charCodeAt(i) | 32) ^ expected.charCodeAt(i);
+  return difference === 0;
 }
 
 /**
@@ -611,21 +616,21 @@ function diagnosisLimit(value: unknown): number {
 async function findDiagnosis(input: {
   body: Uint8Array;
   prefix: string;
-  providedBytes: readonly Uint8Array[];
+  provided: readonly string[];
   keys: readonly Uint8Array[];
   secretTexts: readonly string[];
 }): Promise<OmiseSignatureDiagnosis | undefined> {
-  const { body, prefix, providedBytes, keys, secretTexts } = input;
+  const { body, prefix, provided, keys, secretTexts } = input;
   for (const text of secretTexts) {
-    if (await matchesAny(encoder.encode(text), [prefix, body], providedBytes)) return 'secret_not_base64_decoded';
+    if (await matchesAny(encoder.encode(text), [prefix, body], provided)) return 'secret_not_base64_decoded';
   }
   for (const variant of reserialisations(body)) {
     for (const key of keys) {
-      if (await matchesAny(key, [prefix, variant], providedBytes)) return 'body_reserialised';
+      if (await matchesAny(key, [prefix, variant], provided)) return 'body_reserialised';
     }
   }
   for (const key of keys) {
-    if (await matchesAny(key, [body], providedBytes)) return 'timestamp_mismatch';
+    if (await matchesAny(key, [body], provided)) return 'timestamp_mismatch';
   }
   return undefined;
 }
@@ -713,32 +718,4 @@ function secretName(index: number, count: number): string {
 /** A header value for a message: quoted and cut short, since headers come from strangers. */
 function show(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
-}
-
-const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-
-/** The 32 bytes that 64 hex digits (either case) encode, or undefined for anything else. */
-function signatureBytes(hex: string): Uint8Array | undefined {
-  if (hex.length !== 64) return undefined;
-  const bytes = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) {
-    const high = hexDigitValue(hex.charCodeAt(2 * i));
-    const low = hexDigitValue(hex.charCodeAt(2 * i + 1));
-    if (high < 0 || low < 0) return undefined;
-    bytes[i] = (high << 4) | low;
-  }
-  return bytes;
-}
-
-/** 0-9 are char codes 48-57; a-f and A-F are 97-102 and 65-70 (`| 32` lowercases a letter); -1 for others. */
-function hexDigitValue(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  const lower = code | 32;
-  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
-}
-
-function toHex(bytes: Uint8Array): string {
-  let hex = '';
-  for (const byte of bytes) hex += HEX_BYTES[byte] as string;
-  return hex;
 }
