@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { _setCryptoBackendForTests, getCryptoBackend } from './_crypto-backend.js';
 import { OmiseWebhookError } from './errors.js';
@@ -10,6 +11,7 @@ import {
   OMISE_SIGNATURE_TIMESTAMP_HEADER,
   type OmiseSignatureVerification,
   readOmiseSignatureHeaders,
+  reserialisations,
   signOmisePayload,
   type VerifyOmiseSignatureOptions,
   verifyOmiseSignature,
@@ -534,14 +536,20 @@ for (const backend of ['node', 'web'] as const) {
           const payload = padded(1024 * 1024);
           const bytes = Buffer.byteLength(payload);
           assert.ok(bytes > 1024 * 1024 && bytes > payload.length, 'padded to 1 MiB, with non-ASCII text');
-          for (const body of [payload, new TextEncoder().encode(payload)]) {
+          // Bytes are counted; a string is known to be over the limit by its length, the least
+          // its UTF-8 can be, without the cost of counting.
+          const cases = [
+            { body: new TextEncoder().encode(payload), size: `${bytes}` },
+            { body: payload, size: `at least ${payload.length}` },
+          ];
+          for (const { body, size } of cases) {
             const result = await verifyOmiseSignature(
               options({ payload: body, signature: randomBytes(32).toString('hex') }),
             );
             assertFailure(result, 'no_signature_matched', /^the signature in Omise-Signature does not match/);
             assert.ok(
               result.message.endsWith(
-                `No likely cause was looked for: the body is ${bytes} bytes, and diagnosis stops at 65536 (diagnoseMaxBytes).`,
+                `No likely cause was looked for: the body is ${size} bytes, and diagnosis stops at 65536 (diagnoseMaxBytes).`,
               ),
               result.message,
             );
@@ -624,6 +632,47 @@ for (const backend of ['node', 'web'] as const) {
     });
   });
 }
+
+// The diagnosis builds formatOmiseJson's output from JSON.stringify's (ten times faster on a big
+// body), so the two must agree byte for byte on everything a JSON body can hold.
+describe('reserialisations', () => {
+  const omiseVariants = (value: unknown) => [formatOmiseJson(value), formatOmiseJson(value, { escapeSlashes: false })];
+
+  it('writes every fixture as formatOmiseJson does, with and without \\/ escapes', () => {
+    const fixtures = new URL('../test/fixtures/', import.meta.url);
+    const names = readdirSync(fixtures).filter((name) => name.endsWith('.json'));
+    assert.ok(names.length >= 10);
+    for (const name of names) {
+      const value = JSON.parse(readFileSync(new URL(name, fixtures), 'utf8'));
+      const variants = reserialisations({ text: '', value });
+      for (const expected of omiseVariants(value)) assert.ok(variants.includes(expected), name);
+      assert.ok(variants.includes(JSON.stringify(value)), name);
+      assert.ok(variants.includes(JSON.stringify(value, null, 2)), name);
+    }
+  });
+
+  it('agrees on empty arrays at every depth, brackets and escapes inside strings, and empty objects', () => {
+    const values: unknown[] = [
+      [],
+      {},
+      [[]],
+      { a: [], b: { c: [[], {}, [[]]] } },
+      { '[]': '[]', 'a/b': 'x/y', q: 'say "[]" \\', e: '\\', after: [] },
+      ['"[]', '\\[]', { x: [] }, [1, [], 'ทด [] \u2028'], null, true, 1.5e-7],
+      { data: { refunds: { object: 'list', data: [] }, metadata: {} }, webhook_deliveries: [] },
+    ];
+    for (const value of values) {
+      const variants = reserialisations({ text: '', value });
+      for (const expected of omiseVariants(value)) assert.ok(variants.includes(expected), JSON.stringify(value));
+    }
+  });
+
+  it('leaves out the body itself', () => {
+    const value = JSON.parse(BODY);
+    assert.equal(reserialisations({ text: BODY, value }).includes(BODY), false);
+    assert.equal(reserialisations({ text: BODY, value }).length, 3);
+  });
+});
 
 describe('readOmiseSignatureHeaders', () => {
   it('reads a fetch Headers object, whatever the case', () => {
