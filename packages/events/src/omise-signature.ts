@@ -664,10 +664,16 @@ function parseBody(body: string | Uint8Array): ParsedBody | undefined {
 }
 
 /**
- * The ways a parsed-and-re-serialised body commonly comes out (compact, 2-space, Omise-style with
- * and without `\/`), minus the body itself. Serialising recurses, so the caller checks the depth
- * first. The Omise-style ones are formatOmiseJson's output, derived from JSON.stringify's: on a
- * 64 KiB body of small objects that took 3 ms, where formatOmiseJson took 25.
+ * Internal (not exported from the index; exported for its test): the ways a parsed-and-re-serialised
+ * body commonly comes out (compact, 2-space, Omise-style with and without `\/`), minus the body
+ * itself. Serialising recurses, so the caller checks the depth first. The Omise-style ones are
+ * formatOmiseJson's output, derived from JSON.stringify's: on a 64 KiB body of small objects that
+ * took 3 ms, where formatOmiseJson took 25.
+ *
+ * @example
+ * ```ts
+ * reserialisations({ text: '{"a":[]}', value: { a: [] } }); // ['{\n  "a": []\n}', '{\n  "a": [\n\n  ]\n}']
+ * ```
  */
 export function reserialisations(parsed: ParsedBody): string[] {
   const pretty = JSON.stringify(parsed.value, null, 2);
