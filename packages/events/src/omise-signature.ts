@@ -686,33 +686,26 @@ export function reserialisations(parsed: ParsedBody): string[] {
 
 /**
  * JSON.stringify(value, null, 2) as Ruby's generator writes it, except for `/` escapes: every
- * empty array `[]` outside strings opens onto an empty line and closes at its line's indent.
- * (Empty objects stay `{}`, and everything else is written alike.) One pass, no recursion.
+ * empty array `[]` opens onto an empty line and closes at its line's indent. (Empty objects stay
+ * `{}`, and everything else is written alike.) A string cannot hold a raw newline, so a `[]`
+ * followed by the end of its line, or by a comma and the end of its line, is never inside one.
  */
 function omiseStyle(pretty: string): string {
-  let from = pretty.indexOf('[]');
-  if (from === -1) return pretty;
   let result = '';
   let copied = 0;
-  let inString = false;
-  let lineStart = 0;
-  for (let i = 0; i < pretty.length; i++) {
-    const code = pretty.charCodeAt(i);
-    if (inString) {
-      if (code === 0x5c) i++;
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) inString = true;
-    else if (code === 0x0a) lineStart = i + 1;
-    else if (code === 0x5b && pretty.charCodeAt(i + 1) === 0x5d) {
-      let indentEnd = lineStart;
-      while (pretty.charCodeAt(indentEnd) === 0x20) indentEnd++;
-      result += `${pretty.slice(copied, i)}[\n\n${pretty.slice(lineStart, indentEnd)}]`;
-      copied = i + 2;
-      i++;
-    }
+  for (let at = pretty.indexOf('[]'); at !== -1; at = pretty.indexOf('[]', at + 2)) {
+    const after = at + 2;
+    const next = pretty.charCodeAt(after);
+    const endsLine =
+      after === pretty.length || next === 0x0a || (next === 0x2c && pretty.charCodeAt(after + 1) === 0x0a);
+    if (!endsLine) continue;
+    const lineStart = pretty.lastIndexOf('\n', at) + 1;
+    let indentEnd = lineStart;
+    while (pretty.charCodeAt(indentEnd) === 0x20) indentEnd++;
+    result += `${pretty.slice(copied, at)}[\n\n${pretty.slice(lineStart, indentEnd)}]`;
+    copied = after;
   }
-  from = copied;
-  return result + pretty.slice(from);
+  return copied === 0 ? pretty : result + pretty.slice(copied);
 }
 
 function noMatchMessage(input: {
