@@ -240,7 +240,17 @@ const HINTS: Record<OmiseSignatureDiagnosis, string> = {
  * ```
  */
 export async function verifyOmiseSignature(options: VerifyOmiseSignatureOptions): Promise<OmiseSignatureVerification> {
-  const { payload, signature, timestamp, secret, secrets, toleranceSec, now, diagnose = true } = options ?? {};
+  const {
+    payload,
+    signature,
+    timestamp,
+    secret,
+    secrets,
+    toleranceSec,
+    now,
+    diagnose = true,
+    diagnoseMaxBytes,
+  } = options ?? {};
 
   // One secret is the usual case: no array built to hold it.
   const configured: readonly unknown[] =
@@ -350,7 +360,7 @@ export async function verifyOmiseSignature(options: VerifyOmiseSignatureOptions)
     );
   }
 
-  // The payload goes to the HMAC as it came, string or bytes (see CryptoBackend.hmacSha256).
+  // The payload goes to the HMAC as it came, string or bytes (see CryptoBackend.hmacSha256Hex).
   const message = [`${timestampText}.`, payload];
   for (let index = 0; index < keys.length; index++) {
     const matched = matchesAny(keys[index] as Uint8Array, message, provided);
@@ -360,9 +370,9 @@ export async function verifyOmiseSignature(options: VerifyOmiseSignatureOptions)
     }
   }
 
-  // Nothing matched. Everything from here reads an unverified body, so it is bounded: a stranger
-  // must not be able to make a failure cost much more than the HMAC already spent on it.
-  const maxBytes = diagnosisLimit(options.diagnoseMaxBytes);
+  // Nothing matched. Everything from here reads an unverified body that anyone could have sent, so
+  // it is bounded by size (and, for re-serialising, by depth) rather than by the sender's goodwill.
+  const maxBytes = diagnosisLimit(diagnoseMaxBytes);
   let body: Uint8Array | undefined;
   let size: number;
   let sizeIsLowerBound = false;
