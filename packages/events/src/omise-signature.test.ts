@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { _setCryptoBackendForTests, getCryptoBackend } from './_crypto-backend.js';
 import { OmiseWebhookError } from './errors.js';
@@ -10,6 +11,7 @@ import {
   OMISE_SIGNATURE_TIMESTAMP_HEADER,
   type OmiseSignatureVerification,
   readOmiseSignatureHeaders,
+  reserialisations,
   signOmisePayload,
   type VerifyOmiseSignatureOptions,
   verifyOmiseSignature,
@@ -40,6 +42,13 @@ const BODY = formatOmiseJson({
   data: { object: 'charge', id: 'chrg_test_5abc1', description: 'ทดสอบ', refunds: [] },
 });
 const GOOD = expectedSignature(SECRET, TS, BODY);
+
+/** A valid test-mode envelope padded past `size` bytes with small objects, pretty-printed like Omise's. */
+function padded(size: number): string {
+  const item = { a: 1, b: [2] };
+  const count = Math.ceil(size / 18);
+  return formatOmiseJson({ ...JSON.parse(BODY), padding: Array.from({ length: count }, () => item) });
+}
 
 function options(overrides: Partial<VerifyOmiseSignatureOptions> = {}): VerifyOmiseSignatureOptions {
   return { payload: BODY, signature: GOOD, timestamp: String(TS), secret: SECRET, now: NOW, ...overrides };
@@ -519,9 +528,151 @@ for (const backend of ['node', 'web'] as const) {
         assertFailure(result, 'no_signature_matched');
         assert.equal(result.diagnosis, undefined);
       });
+
+      // Issue 12: anyone can send a big body with a made-up signature, so the diagnosis (a re-parse,
+      // four re-serialisations and their HMACs) must not be theirs to run on any size or depth.
+      describe('bounded, since the body is unverified', () => {
+        it('skips it for a forged 1 MiB envelope of small objects, with the usual code and message', async () => {
+          const payload = padded(1024 * 1024);
+          const bytes = Buffer.byteLength(payload);
+          assert.ok(bytes > 1024 * 1024 && bytes > payload.length, 'padded to 1 MiB, with non-ASCII text');
+          // Bytes are counted; a string is known to be over the limit by its length, the least
+          // its UTF-8 can be, without the cost of counting.
+          const cases = [
+            { body: new TextEncoder().encode(payload), size: `${bytes}` },
+            { body: payload, size: `at least ${payload.length}` },
+          ];
+          for (const { body, size } of cases) {
+            const result = await verifyOmiseSignature(
+              options({ payload: body, signature: randomBytes(32).toString('hex') }),
+            );
+            assertFailure(result, 'no_signature_matched', /^the signature in Omise-Signature does not match/);
+            assert.ok(
+              result.message.endsWith(
+                `No likely cause was looked for: the body is ${size} bytes, and diagnosis stops at 65536 (diagnoseMaxBytes).`,
+              ),
+              result.message,
+            );
+            assert.equal(result.diagnosis, undefined);
+            assert.equal(result.hint, undefined);
+          }
+        });
+
+        it('skips it for a re-serialised body over the limit, which it would otherwise spot', async () => {
+          const signed = padded(80 * 1024);
+          const payload = JSON.stringify(JSON.parse(signed));
+          const signature = expectedSignature(SECRET, TS, signed);
+          const bytes = Buffer.byteLength(payload);
+          assert.ok(bytes > 65536 && bytes < 128 * 1024);
+
+          const bounded = await verifyOmiseSignature(options({ payload, signature }));
+          assertFailure(bounded, 'no_signature_matched', /and diagnosis stops at 65536 \(diagnoseMaxBytes\)\.$/);
+          assert.equal(bounded.diagnosis, undefined);
+
+          const lifted = await verifyOmiseSignature(
+            options({ payload, signature, diagnoseMaxBytes: Number.POSITIVE_INFINITY }),
+          );
+          assertFailure(lifted, 'no_signature_matched');
+          assert.equal(lifted.diagnosis, 'body_reserialised');
+          assert.doesNotMatch(lifted.message, /No likely cause was looked for/);
+        });
+
+        it('diagnoses a body of exactly diagnoseMaxBytes bytes, and not one byte more', async () => {
+          const payload = JSON.stringify(JSON.parse(BODY));
+          const bytes = Buffer.byteLength(payload);
+          const at = await verifyOmiseSignature(options({ payload, diagnoseMaxBytes: bytes }));
+          assertFailure(at, 'no_signature_matched');
+          assert.equal(at.diagnosis, 'body_reserialised');
+          const under = await verifyOmiseSignature(options({ payload, diagnoseMaxBytes: bytes - 1 }));
+          assertFailure(
+            under,
+            'no_signature_matched',
+            new RegExp(`the body is ${bytes} bytes, and diagnosis stops at ${bytes - 1} \\(diagnoseMaxBytes\\)\\.$`),
+          );
+          assert.equal(under.diagnosis, undefined);
+        });
+
+        it('says nothing about skipping when diagnose is false', async () => {
+          const result = await verifyOmiseSignature(options({ payload: padded(70 * 1024), diagnose: false }));
+          assertFailure(result, 'no_signature_matched');
+          assert.doesNotMatch(result.message, /No likely cause/);
+        });
+
+        it('uses the default limit for a negative or NaN diagnoseMaxBytes', async () => {
+          for (const diagnoseMaxBytes of [-1, Number.NaN]) {
+            const result = await verifyOmiseSignature(options({ payload: padded(70 * 1024), diagnoseMaxBytes }));
+            assertFailure(result, 'no_signature_matched', /diagnosis stops at 65536 /);
+          }
+        });
+
+        it('does not re-serialise a body nested 30,000 levels deep, and still finds what it can', async () => {
+          // Small enough to be under the byte limit; re-serialising it would overflow the stack.
+          const payload = `{"object":"event","id":"evnt_test_deep","data":${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
+          const wrong = await verifyOmiseSignature(options({ payload }));
+          assertFailure(wrong, 'no_signature_matched');
+          assert.equal(wrong.diagnosis, undefined);
+          // The checks that only HMAC the body still run.
+          const signature = hmacHex(Buffer.from(SECRET, 'base64'), payload);
+          const alone = await verifyOmiseSignature(options({ payload, signature }));
+          assertFailure(alone, 'no_signature_matched');
+          assert.equal(alone.diagnosis, 'timestamp_mismatch');
+        });
+
+        it('still re-serialises a body nested 256 levels deep', async () => {
+          const value = JSON.parse(`[${'['.repeat(255)}${']'.repeat(255)}]`);
+          const signed = JSON.stringify(value, null, 2);
+          const payload = JSON.stringify(value);
+          const result = await verifyOmiseSignature(
+            options({ payload, signature: expectedSignature(SECRET, TS, signed) }),
+          );
+          assertFailure(result, 'no_signature_matched');
+          assert.equal(result.diagnosis, 'body_reserialised');
+        });
+      });
     });
   });
 }
+
+// The diagnosis builds formatOmiseJson's output from JSON.stringify's (ten times faster on a big
+// body), so the two must agree byte for byte on everything a JSON body can hold.
+describe('reserialisations', () => {
+  const omiseVariants = (value: unknown) => [formatOmiseJson(value), formatOmiseJson(value, { escapeSlashes: false })];
+
+  it('writes every fixture as formatOmiseJson does, with and without \\/ escapes', () => {
+    const fixtures = new URL('../test/fixtures/', import.meta.url);
+    const names = readdirSync(fixtures).filter((name) => name.endsWith('.json'));
+    assert.ok(names.length >= 10);
+    for (const name of names) {
+      const value = JSON.parse(readFileSync(new URL(name, fixtures), 'utf8'));
+      const variants = reserialisations({ text: '', value });
+      for (const expected of omiseVariants(value)) assert.ok(variants.includes(expected), name);
+      assert.ok(variants.includes(JSON.stringify(value)), name);
+      assert.ok(variants.includes(JSON.stringify(value, null, 2)), name);
+    }
+  });
+
+  it('agrees on empty arrays at every depth, brackets and escapes inside strings, and empty objects', () => {
+    const values: unknown[] = [
+      [],
+      {},
+      [[]],
+      { a: [], b: { c: [[], {}, [[]]] } },
+      { '[]': '[]', 'a/b': 'x/y', q: 'say "[]" \\', e: '\\', after: [] },
+      ['"[]', '\\[]', { x: [] }, [1, [], 'ทด [] \u2028'], null, true, 1.5e-7],
+      { data: { refunds: { object: 'list', data: [] }, metadata: {} }, webhook_deliveries: [] },
+    ];
+    for (const value of values) {
+      const variants = reserialisations({ text: '', value });
+      for (const expected of omiseVariants(value)) assert.ok(variants.includes(expected), JSON.stringify(value));
+    }
+  });
+
+  it('leaves out the body itself', () => {
+    const value = JSON.parse(BODY);
+    assert.equal(reserialisations({ text: BODY, value }).includes(BODY), false);
+    assert.equal(reserialisations({ text: BODY, value }).length, 3);
+  });
+});
 
 describe('readOmiseSignatureHeaders', () => {
   it('reads a fetch Headers object, whatever the case', () => {
