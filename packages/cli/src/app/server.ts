@@ -36,6 +36,7 @@ import {
   type Timers,
   type VerificationMode,
 } from '../core/ports.js';
+import { isStorageUnavailable, StorageHealth } from '../core/storage-health.js';
 import type { Scheduler, TunnelProvider } from '../core/tunnel.js';
 import { BackgroundSync } from './background-sync.js';
 import { EventSyncer } from './event-syncer.js';
@@ -226,7 +227,18 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const clock = io.clock ?? systemClock;
   const store = openStore(config);
   const report = (text: string) => io.stderr.write(`${text}\n`);
-  const notifier = new Notifier((error) => report(`omise-webhook: a listener failed: ${String(error)}`));
+  // A store without a disk (memory) never faults; the listener and the files still ask it.
+  const health = store.health ?? new StorageHealth({ where: 'the event store' });
+  health.subscribe((fault) => {
+    if (fault) report(`omise-webhook: ${fault.message}`);
+    else report('omise-webhook: the event store can be written again; webhooks are acknowledged again');
+  });
+  if (health.fault) report(`omise-webhook: ${health.fault.message}`);
+  /** Reports a background failure, except refusals for a storage fault (reported once, above). */
+  const reportFailure = (what: string) => (error: unknown) => {
+    if (!isStorageUnavailable(error)) report(`omise-webhook: ${what}: ${String(error)}`);
+  };
+  const notifier = new Notifier(reportFailure('a listener failed'));
   const omiseApi = config.secretKey
     ? new OmiseApiClient({
         secretKey: config.secretKey,
@@ -240,6 +252,14 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         logDir: resolve(config.logDir),
         store,
         onError: (error, eventId) => report(`omise-webhook: could not write the file for ${eventId}: ${String(error)}`),
+        // The store needs the space more: files wait while it cannot write.
+        paused: () => health.fault !== null,
+        onStorageFault: (fault) =>
+          report(
+            fault
+              ? `omise-webhook: event files cannot be written (${String(fault)}); they are written once space is freed (--log-dir)`
+              : 'omise-webhook: event files are being written again',
+          ),
       })
     : null;
   const reporter = new ConsoleReporter({ out: io.stdout, json: config.json, color: config.color });
@@ -267,7 +287,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     clock,
     timers: io.timers ?? systemTimers,
     webhookSecrets: config.webhookSecrets,
-    onError: (error) => report(`omise-webhook: forwarding failed: ${String(error)}`),
+    onError: reportFailure('forwarding failed'),
   });
   // Forwarding starts at commit, before the sync that acknowledges the event (see EventStore).
   // Without targets nothing is told, so the store is free to batch commits while it syncs.
@@ -292,6 +312,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       maxBodyBytes: config.maxBodyBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       onError: (error) => report(`omise-webhook: could not handle a webhook: ${String(error)}`),
+      storageFault: () => health.fault,
     });
   } catch (error) {
     await store.close();

@@ -6,6 +6,8 @@
  * and every adapter can be swapped (SQLite for PostgreSQL, the real API for the fake).
  */
 
+import type { StorageHealth } from './storage-health.js';
+
 /** Header name/value pairs in the order they arrived, names as the sender spelled them. */
 export type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;
 
@@ -188,6 +190,8 @@ export interface EventStore {
   getRejection(seq: number): Promise<StoredRejection | undefined>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
+  /** Whether the store can be written (a full disk, an I/O error); absent for stores without a disk. */
+  readonly health?: StorageHealth;
 
   // Forwarding: jobs (one per event and target) and the attempts made for them.
   /** Queues an already stored event for these targets, due now, behind what is queued. */

@@ -1,14 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EventStore, StoredEvent } from '../../core/ports.js';
+import { storageFaultCodeOf } from '../../core/storage-health.js';
 
-const SAFE_EVENT_ID = /^evnt_(test_)?[0-9a-z]+$/;
+/**
+ * Ids that may name a file: Omise's shape, and short enough that the file name and its
+ * temporary sibling (`.<id>.<12 hex>.tmp`) stay far below the 255-byte limit of file systems.
+ */
+const SAFE_EVENT_ID = /^evnt_(test_)?[0-9a-z]{1,128}$/;
 
-/** The path of an event's file, or null when the id is not safe to use in a path. */
+/**
+ * The path of an event's file, or null when the id is not safe to use in a path. Whatever the
+ * id, a path it returns is a direct child of `<logDir>/api/event`.
+ */
 export function eventFilePath(logDir: string, eventId: string): string | null {
-  return SAFE_EVENT_ID.test(eventId) ? join(logDir, 'api', 'event', `${eventId}.json`) : null;
+  if (!SAFE_EVENT_ID.test(eventId)) return null;
+  const directory = resolve(logDir, 'api', 'event');
+  const path = join(directory, `${eventId}.json`);
+  // Belt and braces: the pattern already allows no separator or dot-dot.
+  const inside = relative(directory, path);
+  return inside.length > 0 && !inside.includes(sep) && !inside.startsWith('..') ? path : null;
 }
 
 /**
@@ -35,12 +48,30 @@ export interface EventFileMirrorOptions {
   maxLagMs?: number;
   /** Events kept in memory while they wait (default 2,000); beyond that they are read back from the store. */
   maxWaitingInMemory?: number;
+  /**
+   * While this says yes (the store's disk is full), no file is written: the store needs the
+   * space more, and files can be written later. Checked again every `retryMs`.
+   */
+  paused?: () => boolean;
+  /** After a full disk (or `paused`), how long until files are tried again (default 2 s). */
+  retryMs?: number;
+  /**
+   * Told once when files cannot be written because the disk is full or failing (`fault` is
+   * the error), and once when they can again (`fault` null); not once per file.
+   */
+  onStorageFault?: (fault: Error | null) => void;
 }
 
 interface FileJob {
   id: string;
   path: string;
   source: string | Uint8Array;
+}
+
+interface WriteError {
+  id: string;
+  error: string;
+  code?: string;
 }
 
 /** Files per message to the writer thread, and events per page read back from the store. */
@@ -79,7 +110,15 @@ export class EventFileMirror {
   #timer: NodeJS.Timeout | null = null;
   #writing = false;
   #idleWaiters: Array<() => void> = [];
-  #batchDone: (() => void) | null = null;
+  #batchDone: ((errors: WriteError[]) => void) | null = null;
+  readonly #paused: () => boolean;
+  readonly #retryMs: number;
+  readonly #onStorageFault: (fault: Error | null) => void;
+  /** Files failed for a full disk: nothing is written before this time. */
+  #retryAt = 0;
+  #faulted = false;
+  /** The start-up rebuild stopped at a full disk: it runs again once files can be written. */
+  #reconcilePending: EventStore | null = null;
 
   constructor(options: EventFileMirrorOptions) {
     this.#logDir = options.logDir;
@@ -88,6 +127,9 @@ export class EventFileMirror {
     this.#quietMs = options.quietMs ?? 100;
     this.#maxLagMs = options.maxLagMs ?? 30_000;
     this.#maxWaitingInMemory = options.maxWaitingInMemory ?? 2_000;
+    this.#paused = options.paused ?? (() => false);
+    this.#retryMs = options.retryMs ?? 2_000;
+    this.#onStorageFault = options.onStorageFault ?? (() => {});
   }
 
   get directory(): string {
@@ -107,25 +149,28 @@ export class EventFileMirror {
 
   /** How many events wait for their file (those read back from the store count as one). */
   get waiting(): number {
-    return this.#waiting.size + (this.#backlogFromSeq === null && this.#walk === null ? 0 : 1);
+    return (
+      this.#waiting.size +
+      (this.#backlogFromSeq === null && this.#walk === null ? 0 : 1) +
+      (this.#reconcilePending === null ? 0 : 1)
+    );
   }
 
   #writer(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./event-file-writer.worker.mjs', import.meta.url));
     worker.unref();
-    worker.on('message', (message: { errors: Array<{ id: string; error: string }> }) => {
-      for (const { id, error } of message.errors) this.#onError(new Error(error), id);
+    worker.on('message', (message: { errors: WriteError[] }) => {
       const done = this.#batchDone;
       this.#batchDone = null;
-      done?.();
+      done?.(message.errors);
     });
     worker.on('error', (error) => {
       this.#onError(error, '(file writer)');
       this.#worker = null;
       const done = this.#batchDone;
       this.#batchDone = null;
-      done?.();
+      done?.([]);
     });
     this.#worker = worker;
     return worker;
@@ -135,6 +180,11 @@ export class EventFileMirror {
   enqueue(event: StoredEvent): void {
     // Only the id check here; the path is built when the file is written.
     if (!SAFE_EVENT_ID.test(event.eventId)) return;
+    this.#note(event);
+    this.#schedule(this.#mayWrite());
+  }
+
+  #note(event: StoredEvent): void {
     const now = Date.now();
     this.#lastArrivalAt = now;
     this.#oldestWaitingSince ??= now;
@@ -144,7 +194,6 @@ export class EventFileMirror {
     } else {
       this.#backlogFromSeq = Math.min(this.#backlogFromSeq ?? event.seq, event.seq);
     }
-    this.#schedule(this.#mayWrite());
   }
 
   #schedule(delayMs: number): void {
@@ -161,8 +210,14 @@ export class EventFileMirror {
    * has waited `maxLagMs`, or someone waits for the files.
    */
   #mayWrite(): number {
-    if (this.#idleWaiters.length > 0) return 0;
     const now = Date.now();
+    // A full disk: wait for the retry time (even for idle(): there is nothing it can do sooner).
+    if (this.#retryAt > now) return this.#retryAt - now;
+    if (this.#paused()) {
+      this.#retryAt = now + this.#retryMs;
+      return this.#retryMs;
+    }
+    if (this.#idleWaiters.length > 0) return 0;
     const untilQuiet = this.#lastArrivalAt + this.#quietMs - now;
     const untilTooLate = (this.#oldestWaitingSince ?? now) + this.#maxLagMs - now;
     return Math.max(0, Math.min(untilQuiet, untilTooLate));
@@ -173,9 +228,15 @@ export class EventFileMirror {
     this.#writing = true;
     try {
       while (this.waiting > 0) {
-        const wait = urgent ? 0 : this.#mayWrite();
-        if (wait > 0) break;
-        await this.#writeBatch();
+        const wait = this.#mayWrite();
+        if (wait > 0 && (!urgent || this.#retryAt > Date.now())) break;
+        const rebuild = this.#reconcilePending;
+        if (this.waiting > 1 || rebuild === null) await this.#writeBatch();
+        else {
+          // Only the start-up rebuild is left (it stopped at a full disk): run it again.
+          this.#reconcilePending = null;
+          await this.#rebuild(rebuild);
+        }
       }
     } catch (error) {
       this.#onError(error, '(file mirror)');
@@ -187,20 +248,20 @@ export class EventFileMirror {
         const waiters = this.#idleWaiters;
         this.#idleWaiters = [];
         for (const resolve of waiters) resolve();
-      } else if (this.#idleWaiters.length > 0) void this.#writeWaiting(true);
+      } else if (this.#idleWaiters.length > 0 && this.#retryAt <= Date.now()) void this.#writeWaiting(true);
       else this.#schedule(Math.max(1, this.#mayWrite()));
     }
   }
 
   /** Writes up to BATCH waiting files: those in memory first, then a page read back from the store. */
   async #writeBatch(): Promise<void> {
-    const jobs: FileJob[] = [];
+    const batch: StoredEvent[] = [];
     for (const [id, event] of this.#waiting) {
-      if (jobs.length >= BATCH) break;
+      if (batch.length >= BATCH) break;
       this.#waiting.delete(id);
-      jobs.push(this.#jobFor(event));
+      batch.push(event);
     }
-    if (jobs.length === 0 && this.#store && (this.#walk !== null || this.#backlogFromSeq !== null)) {
+    if (batch.length === 0 && this.#store && (this.#walk !== null || this.#backlogFromSeq !== null)) {
       // listEvents pages newest first: walk down from the newest to the oldest waiting event, a
       // page per batch, so the walk can pause when webhooks arrive again. Events that overflow
       // meanwhile are newer than where the walk began: the next walk covers them.
@@ -211,15 +272,40 @@ export class EventFileMirror {
       const walk = this.#walk;
       const page = await this.#store.listEvents({ limit: BATCH, ...(walk.cursor ? { cursor: walk.cursor } : {}) });
       for (const event of page.items) {
-        if (event.seq >= walk.floor && eventFilePath(this.#logDir, event.eventId) !== null) {
-          jobs.push(this.#jobFor(event));
-        }
+        if (event.seq >= walk.floor && eventFilePath(this.#logDir, event.eventId) !== null) batch.push(event);
       }
       const last = page.items.at(-1);
       if (page.nextCursor === null || last === undefined || last.seq <= walk.floor) this.#walk = null;
       else walk.cursor = page.nextCursor;
     }
-    if (jobs.length > 0) await this.#send(jobs);
+    if (batch.length === 0) return;
+    const errors = await this.#send(batch.map((event) => this.#jobFor(event)));
+    const byId = new Map(batch.map((event) => [event.eventId, event]));
+    let full: Error | null = null;
+    for (const failure of errors) {
+      const error = Object.assign(new Error(failure.error), failure.code ? { code: failure.code } : {});
+      const event = byId.get(failure.id);
+      if (event && storageFaultCodeOf(error) !== null) {
+        // Not this event's fault: it waits for space like the rest.
+        full ??= error;
+        this.#note(event);
+      } else this.#onError(error, failure.id);
+    }
+    this.#noteOutcome(full);
+  }
+
+  /** A full disk pauses the files (said once); the first batch written after says so once too. */
+  #noteOutcome(fault: Error | null): void {
+    if (fault) {
+      this.#retryAt = Date.now() + this.#retryMs;
+      if (!this.#faulted) {
+        this.#faulted = true;
+        this.#onStorageFault(fault);
+      }
+    } else if (this.#faulted) {
+      this.#faulted = false;
+      this.#onStorageFault(null);
+    }
   }
 
   #jobFor(event: StoredEvent): FileJob {
@@ -231,7 +317,7 @@ export class EventFileMirror {
     };
   }
 
-  #send(jobs: FileJob[]): Promise<void> {
+  #send(jobs: FileJob[]): Promise<WriteError[]> {
     const worker = this.#writer();
     // Keep the process alive while files are being written.
     worker.ref();
@@ -255,7 +341,10 @@ export class EventFileMirror {
 
   /** Writes what waits, then stops the writer thread. */
   async close(): Promise<void> {
-    await this.idle();
+    // On a full disk there is nothing to wait for: the start-up rebuild writes them next time.
+    if (!this.#faulted && !this.#paused()) await this.idle();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
     await this.#worker?.terminate();
     this.#worker = null;
   }
@@ -277,21 +366,49 @@ export class EventFileMirror {
 
   /**
    * Rewrites every file that is missing or differs from the store, e.g. after a crash
-   * between the commit and the file write. Returns how many files were written.
+   * between the commit and the file write. Returns how many files were written. An event whose
+   * file cannot be written (an id no file may be named after, a body too deep to print) is
+   * reported once and skipped; a full disk stops the rebuild, which runs again with the next
+   * files written once space is freed.
    */
   async reconcile(store: EventStore): Promise<number> {
+    if (this.#paused() || this.#retryAt > Date.now()) {
+      this.#reconcilePending = store;
+      this.#schedule(this.#mayWrite());
+      return 0;
+    }
+    return this.#rebuild(store);
+  }
+
+  async #rebuild(store: EventStore): Promise<number> {
     let written = 0;
     let cursor: string | undefined;
     do {
       const page = await store.listEvents({ limit: 500, ...(cursor ? { cursor } : {}) });
       for (const event of page.items) {
         const path = eventFilePath(this.#logDir, event.eventId);
-        if (path === null) continue;
-        const expected = eventFileContent(event);
-        const actual = await readFile(path, 'utf8').catch(() => null);
-        if (actual !== expected) {
+        if (path === null) {
+          this.#onError(
+            new Error('the id is not one a file may be named after (evnt_..., at most 128 characters)'),
+            event.eventId,
+          );
+          continue;
+        }
+        try {
+          const expected = eventFileContent(event);
+          const actual = await readFile(path, 'utf8').catch(() => null);
+          if (actual === expected) continue;
           await this.writeNow(event);
           written += 1;
+        } catch (error) {
+          if (storageFaultCodeOf(error) === null) {
+            this.#onError(error, event.eventId);
+            continue;
+          }
+          this.#noteOutcome(error as Error);
+          this.#reconcilePending = store;
+          this.#schedule(this.#mayWrite());
+          return written;
         }
       }
       cursor = page.nextCursor ?? undefined;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Receiver } from '../../app/receiver.js';
 import type { HeaderList } from '../../core/ports.js';
+import { isStorageUnavailable, STORAGE_FAULT_STATUS, type StorageFault } from '../../core/storage-health.js';
 
 export interface WebhookListenerOptions {
   receiver: Receiver;
@@ -15,6 +16,8 @@ export interface WebhookListenerOptions {
   requestTimeoutMs: number;
   /** Called when handling fails unexpectedly (the store is down, a bug): the sender gets a 503. */
   onError?: (error: unknown) => void;
+  /** The store's fault (full disk, I/O error) or null: `/healthz` answers 503 with it while set. */
+  storageFault?: () => StorageFault | null;
 }
 
 export interface RunningListener {
@@ -122,7 +125,17 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
 
     if (path === '/healthz') {
-      if (request.method === 'GET' || request.method === 'HEAD') return sendJson(response, 200, { ok: true });
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        const fault = options.storageFault?.() ?? null;
+        if (fault === null) return sendJson(response, 200, { ok: true });
+        return sendJson(response, STORAGE_FAULT_STATUS, {
+          ok: false,
+          error: fault.code,
+          message: fault.message,
+          cause: fault.cause,
+          since: fault.since,
+        });
+      }
       return sendJson(
         response,
         405,
@@ -177,6 +190,17 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
     },
     (request, response) => {
       handle(request, response).catch((error: unknown) => {
+        // A full disk was reported once when it began, not once per refused webhook.
+        if (isStorageUnavailable(error)) {
+          if (response.headersSent) response.destroy();
+          else {
+            sendJson(response, STORAGE_FAULT_STATUS, {
+              error: error.code,
+              message: `the event was not stored, so it is not acknowledged; Omise (or your sender) should retry. ${error.message}`,
+            });
+          }
+          return;
+        }
         options.onError?.(error);
         if (!response.headersSent) {
           sendJson(response, 503, {
