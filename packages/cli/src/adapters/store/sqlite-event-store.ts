@@ -15,6 +15,8 @@ import type {
   NewForwardAttempt,
   NewRejection,
   OmiseCopy,
+  PruneRequest,
+  PruneResult,
   RecordDeliveryOptions,
   RecordDeliveryResult,
   RejectionPage,
@@ -65,6 +67,11 @@ export interface SqliteEventStoreOptions {
   recoveryProbeMs?: number;
   /** Free space needed before a probe counts as recovered (default 1 MiB), so it does not flap. */
   recoveryFreeBytes?: number;
+  /**
+   * Events will be pruned (`--retain`, `--max-events`): makes the two indexes that find an
+   * event's lookup ids and redeliveries (CREATE INDEX IF NOT EXISTS, kept from then on).
+   */
+  pruning?: boolean;
 }
 
 const SCHEMA = `
@@ -131,6 +138,15 @@ CREATE TABLE IF NOT EXISTS rejections (
   hint TEXT,
   event_id TEXT
 );
+`;
+
+/**
+ * Only for stores that prune: without them removing an event's lookup ids and redeliveries
+ * scans those tables. Not in SCHEMA, so a store that never prunes pays nothing per insert.
+ */
+const PRUNING_INDEXES = `
+CREATE INDEX IF NOT EXISTS event_omise_ids_by_event ON event_omise_ids (event_seq);
+CREATE INDEX IF NOT EXISTS redeliveries_by_event ON redeliveries (event_seq);
 `;
 
 /** The layout this code writes; see #upgrade for what each version changed. */
@@ -390,6 +406,13 @@ export class SqliteEventStore implements EventStore {
     this.#walPath = options.filename === ':memory:' ? null : `${options.filename}-wal`;
     const checkpointIntervalMs = options.checkpointIntervalMs ?? 200;
     if (opened.openFault) this.#noteFault(opened.openFault);
+    if (options.pruning && this.health.fault === null) {
+      try {
+        this.#db.exec(PRUNING_INDEXES);
+      } catch (error) {
+        if (!this.#noteFault(error)) throw error;
+      }
+    }
     // An exclusive connection is the only one: no checkpointer thread beside it.
     if (options.filename !== ':memory:' && checkpointIntervalMs > 0 && !opened.openFault) {
       this.#checkpointerPlan = { filename: options.filename, intervalMs: checkpointIntervalMs, afterCommits: 50 };
@@ -414,6 +437,27 @@ export class SqliteEventStore implements EventStore {
     const db = this.#db;
     this.#statements = {
       eventById: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
+      countEvents: db.prepare<[], { n: number | null }>('SELECT SUM(n) AS n FROM event_counts'),
+      nthOldestSeq: db.prepare<[number], { seq: number }>(
+        'SELECT seq FROM events INDEXED BY events_for_listing ORDER BY seq ASC LIMIT 1 OFFSET ?',
+      ),
+      oldestEvents: db.prepare<
+        [number, number],
+        { seq: number; event_id: string; key: string; verification_status: string; received_at: string }
+      >(
+        'SELECT seq, event_id, key, verification_status, received_at FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?',
+      ),
+      unfinishedForward: db.prepare(
+        "SELECT 1 FROM forward_jobs WHERE event_id = ? AND state IN ('held', 'pending') LIMIT 1",
+      ),
+      bodyOf: db.prepare<[number], { body: Buffer }>('SELECT body FROM events WHERE seq = ?'),
+      // A contentless index forgets a row only when told the text it indexed.
+      unindexText: db.prepare("INSERT INTO events_text (events_text, rowid, body) VALUES ('delete', ?, ?)"),
+      deleteOmiseIds: db.prepare('DELETE FROM event_omise_ids WHERE event_seq = ?'),
+      deleteRedeliveries: db.prepare('DELETE FROM redeliveries WHERE event_seq = ?'),
+      deleteForwardAttempts: db.prepare('DELETE FROM forward_attempts WHERE event_id = ?'),
+      deleteForwardJobs: db.prepare('DELETE FROM forward_jobs WHERE event_id = ?'),
+      deleteEvent: db.prepare('DELETE FROM events WHERE seq = ?'),
       // The recovery probe's write: changes nothing, but needs a page of the log.
       touch: db.prepare('UPDATE events_text_state SET indexed_through = indexed_through WHERE id = 1'),
       // Positional parameters: binding an object of 15 named values cost about 3 µs more per webhook.
@@ -908,6 +952,46 @@ export class SqliteEventStore implements EventStore {
       .all(match, ...filter.params, indexedThrough, needle, count - found.length)
       .map((row) => row.seq);
     return [...found, ...indexed];
+  }
+
+  pruneEvents(request: PruneRequest): Promise<PruneResult> {
+    return this.#write(() => {
+      const s = this.#statements;
+      const limit = Math.max(1, Math.floor(request.limit));
+      // The newest seq that is beyond the newest `keepNewest` (events are counted in event_counts).
+      let beyondSeq = 0;
+      if (request.keepNewest !== undefined) {
+        const total = (s.countEvents.get() as { n: number | null }).n ?? 0;
+        const excess = total - request.keepNewest;
+        if (excess > 0) beyondSeq = (s.nthOldestSeq.get(excess - 1) as { seq: number } | undefined)?.seq ?? 0;
+      }
+      const before = request.receivedBefore;
+      const removed: string[] = [];
+      let after = request.after ?? 0;
+      const indexedThrough = this.#textSearch.indexedThrough;
+      // A few more rows than `limit`, so events kept for their forwards do not end a call early.
+      const rows = s.oldestEvents.all(after, limit * 4);
+      for (const row of rows) {
+        const outside = row.seq <= beyondSeq || (before !== undefined && row.received_at < before);
+        if (!outside) return { removed, next: null };
+        after = row.seq;
+        if (s.unfinishedForward.get(row.event_id)) continue;
+        if (row.seq <= indexedThrough) {
+          const body = (s.bodyOf.get(row.seq) as { body: Buffer }).body.toString('utf8');
+          s.unindexText.run(row.seq, body);
+        }
+        s.deleteOmiseIds.run(row.seq);
+        s.deleteRedeliveries.run(row.seq);
+        s.deleteForwardAttempts.run(row.event_id);
+        s.deleteForwardJobs.run(row.event_id);
+        s.countEvent.run(row.key, row.verification_status, -1);
+        s.deleteEvent.run(row.seq);
+        removed.push(row.event_id);
+        if (removed.length >= limit) return { removed, next: after };
+      }
+      // Every row read was skipped or removed: there may be more past them.
+      return { removed, next: rows.length === limit * 4 ? after : null };
+    });
   }
 
   /** Adds every stored body to the text-search index now, instead of in the background. */
