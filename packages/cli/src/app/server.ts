@@ -43,6 +43,7 @@ import { EventSyncer } from './event-syncer.js';
 import { Forwarder } from './forwarder.js';
 import { PendingVerifier } from './pending-verifier.js';
 import { Receiver } from './receiver.js';
+import { Retention } from './retention.js';
 import { TunnelSupervisor } from './tunnel-supervisor.js';
 
 export type StoreChoice = 'sqlite' | 'memory';
@@ -65,6 +66,10 @@ export interface ServerConfig {
   color: boolean;
   apiUrl: string;
   apiRetryIntervalMs: number;
+  /** `--retain <duration>`: events received longer ago are removed in the background; off when absent. */
+  retainMs?: number | undefined;
+  /** `--max-events <n>`: beyond the newest n, events are removed in the background; off when absent. */
+  maxEvents?: number | undefined;
   /** `--sync <interval>`: fetch missed events from the Events API at start and then this often; off when absent or 0. */
   syncIntervalMs?: number | undefined;
   /** From the environment only: never flags, never printed. */
@@ -125,6 +130,8 @@ export interface RunningServer {
   forwarder: Forwarder;
   /** The background sync (`--sync`), or null when off or when OMISE_SECRET_KEY is missing. */
   sync: BackgroundSync | null;
+  /** Removes old events (`--retain`, `--max-events`), or null when neither is set. */
+  retention: Retention | null;
   policy: IngestPolicy;
   /** Set with `--tunnel`: the tunnel's status, and `subscribe()` for its changes. */
   tunnel: TunnelSupervisor | null;
@@ -192,11 +199,15 @@ export function storeFile(logDir: string): string {
   return join(resolve(logDir), 'omise-webhook.sqlite');
 }
 
-export function openStore(config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected'>): EventStore {
+export function openStore(
+  config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected'> &
+    Partial<Pick<ServerConfig, 'retainMs' | 'maxEvents'>>,
+): EventStore {
   if (config.store === 'memory') return new MemoryEventStore({ maxRejections: config.maxRejected });
   return new SqliteEventStore({
     filename: storeFile(config.logDir),
     maxRejections: config.maxRejected,
+    ...(config.retainMs !== undefined || config.maxEvents !== undefined ? { pruning: true } : {}),
   });
 }
 
@@ -398,6 +409,18 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report });
     sync.start();
   }
+  const retention =
+    config.retainMs !== undefined || config.maxEvents !== undefined
+      ? new Retention({
+          store,
+          clock,
+          retainMs: config.retainMs,
+          maxEvents: config.maxEvents,
+          report,
+          ...(mirror ? { onRemoved: (eventIds: readonly string[]) => mirror.removeFiles(eventIds) } : {}),
+        })
+      : null;
+  retention?.start();
   if (mirror) {
     // Files missing after a crash between commit and write are rebuilt from the store.
     mirror
@@ -417,6 +440,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     verifier,
     forwarder,
     sync,
+    retention,
     policy,
     tunnel,
     get publicUrl() {
@@ -428,6 +452,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         await inspector?.close();
         await listener.close();
         await sync?.stop();
+        await retention?.stop();
         await verifier?.stop();
         await forwarder.stop();
         await mirror?.close();

@@ -349,6 +349,20 @@ export class EventFileMirror {
     this.#worker = null;
   }
 
+  /** Deletes the files of events removed from the store (retention); a missing file is fine. */
+  async removeFiles(eventIds: readonly string[]): Promise<void> {
+    for (const eventId of eventIds) {
+      this.#waiting.delete(eventId);
+      const path = eventFilePath(this.#logDir, eventId);
+      if (path === null) continue;
+      try {
+        await rm(path, { force: true });
+      } catch (error) {
+        this.#onError(error, eventId);
+      }
+    }
+  }
+
   /** Writes one event's file atomically, on this thread. */
   async writeNow(event: StoredEvent): Promise<void> {
     const path = eventFilePath(this.#logDir, event.eventId);
