@@ -113,7 +113,10 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
         hint: null,
         eventId: null,
       })
-      .catch(options.onError);
+      .catch((error: unknown) => {
+        // Not kept on a full disk: reported once by the store, not once per request.
+        if (!isStorageUnavailable(error)) options.onError?.(error);
+      });
     // Close the connection: the unread rest of the body must not be parsed as a next request.
     sendJson(response, 413, { error: 'body_too_large', message }, { Connection: 'close' });
     response.on('finish', () => request.destroy());
