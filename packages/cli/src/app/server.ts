@@ -16,7 +16,7 @@ import { RawHttpSender } from '../adapters/http/raw-http-sender.js';
 import { type RunningListener, startWebhookListener } from '../adapters/http/webhook-listener.js';
 import { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
 import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
-import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
+import { SqliteEventStore, type SqliteEventStoreOptions } from '../adapters/store/sqlite-event-store.js';
 import { NgrokTunnelProvider } from '../adapters/tunnel/ngrok-tunnel.js';
 import {
   DEFAULT_FORWARD_TIMEOUT_MS,
@@ -114,6 +114,8 @@ export interface ServerIo {
   scheduler?: Scheduler;
   /** Sends forwarded requests; node:http with raw headers by default. */
   forwardSender?: HttpSenderPort;
+  /** Tests inject storage faults here (a failing `syncFile`, a short `recoveryProbeMs`). */
+  sqliteOptions?: Partial<Pick<SqliteEventStoreOptions, 'syncFile' | 'recoveryProbeMs' | 'recoveryFreeBytes'>>;
 }
 
 export interface RunningServer {
@@ -202,12 +204,14 @@ export function storeFile(logDir: string): string {
 export function openStore(
   config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected'> &
     Partial<Pick<ServerConfig, 'retainMs' | 'maxEvents'>>,
+  sqliteOptions: ServerIo['sqliteOptions'] = {},
 ): EventStore {
   if (config.store === 'memory') return new MemoryEventStore({ maxRejections: config.maxRejected });
   return new SqliteEventStore({
     filename: storeFile(config.logDir),
     maxRejections: config.maxRejected,
     ...(config.retainMs !== undefined || config.maxEvents !== undefined ? { pruning: true } : {}),
+    ...sqliteOptions,
   });
 }
 
@@ -236,7 +240,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const policy = resolveVerificationPolicy(config);
   await assertUsableSecrets(config.webhookSecrets);
   const clock = io.clock ?? systemClock;
-  const store = openStore(config);
+  const store = openStore(config, io.sqliteOptions);
   const report = (text: string) => io.stderr.write(`${text}\n`);
   // A store without a disk (memory) never faults; the listener and the files still ask it.
   const health = store.health ?? new StorageHealth({ where: 'the event store' });

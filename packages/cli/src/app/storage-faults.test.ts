@@ -5,7 +5,7 @@
 // files cannot be written.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -233,6 +233,54 @@ describe('a failed log sync (ENOSPC injected at the store boundary)', () => {
     assert.equal(result.duplicate, false);
     assert.deepEqual(changes, ['disk_full', null]);
     await store.close();
+  });
+});
+
+describe('serve with a failing log sync (ENOSPC injected; runs where tmpfs cannot be mounted too)', () => {
+  it('answers 503 disk_full, healthz 503, keeps reads, then recovers and answers 200', async () => {
+    let failSyncs = false;
+    const server = await startTestServer({ webhookSecrets: [TEST_WEBHOOK_SECRET], ui: true }, undefined, {
+      sqliteOptions: {
+        recoveryProbeMs: 50,
+        recoveryFreeBytes: 0,
+        syncFile: (fd, callback) => {
+          if (failSyncs)
+            callback(Object.assign(new Error('ENOSPC: no space left on device, fdatasync'), { code: 'ENOSPC' }));
+          else fdatasync(fd, callback);
+        },
+      },
+    });
+    try {
+      const before = await postEvent(server, 100);
+      assert.equal(before.status, 200);
+      failSyncs = true;
+      const refused = await postEvent(server, 100);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.json.error, 'disk_full');
+      for (let i = 0; i < 5; i += 1) assert.equal((await postEvent(server, 100)).status, 503);
+      const health = await healthz(server);
+      assert.equal(health.status, 503);
+      assert.equal(health.json.error, 'disk_full');
+      assert.equal(health.json.cause, 'ENOSPC');
+      const listing = await rawRequest({ url: `${server.inspector?.url}api/events`, method: 'GET' });
+      assert.equal(listing.status, 200);
+      assert.equal(
+        server.stderr.lines.filter((line) => line.includes('is full (ENOSPC)')).length,
+        1,
+        server.stderr.text,
+      );
+
+      failSyncs = false;
+      await until('healthz 200', async () => ((await healthz(server)).status === 200 ? true : null));
+      const after = await postEvent(server, 100);
+      assert.equal(after.status, 200);
+      assert.ok(await server.store.getEvent(before.eventId));
+      assert.ok(await server.store.getEvent(after.eventId));
+      await server.mirror?.idle();
+      assert.ok(existsSync(eventFilePath(server.config.logDir, after.eventId) as string));
+    } finally {
+      await server.close();
+    }
   });
 });
 
