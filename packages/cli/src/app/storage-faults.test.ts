@@ -9,8 +9,10 @@ import { closeSync, existsSync, fdatasync, mkdirSync, mkdtempSync, openSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { eventFilePath } from '../adapters/files/event-file-mirror.js';
+import { EventFileMirror, eventFilePath } from '../adapters/files/event-file-mirror.js';
+import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
 import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
+import type { StoredEvent } from '../core/ports.js';
 import { isStorageUnavailable, StorageHealth, storageFaultCodeOf } from '../core/storage-health.js';
 import { eventBody, makeDelivery } from '../testing/delivery-fixtures.js';
 import { rawRequest } from '../testing/http.js';
@@ -197,6 +199,38 @@ describe('serve on a disk that fills up (a real full tmpfs)', { skip: noDisk }, 
     await server.mirror?.idle();
     assert.ok(existsSync(eventFilePath(logDir, accepted.eventId) as string));
     for (const eventId of acknowledged) assert.ok(await server.store.getEvent(eventId), `${eventId} kept`);
+  });
+});
+
+describe('event files on a full disk (a real full tmpfs)', { skip: noDisk }, () => {
+  it('says so once, keeps the files waiting, and writes every one once space is freed', async () => {
+    const logDir = join(diskDir, 'files-only');
+    const store = new MemoryEventStore();
+    const events: StoredEvent[] = [];
+    for (let i = 0; i < 20; i += 1) events.push((await store.recordDelivery(makeDelivery())).event);
+    const faults: Array<string | null> = [];
+    const errors: string[] = [];
+    const mirror = new EventFileMirror({
+      logDir,
+      store,
+      quietMs: 10,
+      retryMs: 50,
+      onError: (error, id) => errors.push(`${id}: ${String(error)}`),
+      onStorageFault: (fault) => faults.push(fault ? String((fault as NodeJS.ErrnoException).code) : null),
+    });
+    mkdirSync(join(logDir, 'api', 'event'), { recursive: true });
+    const ballast = fillDisk(diskDir);
+    for (const event of events) mirror.enqueue(event);
+    await until('the fault is noticed', async () => (faults.length > 0 ? true : null));
+    // Several retries while still full: still said once.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(faults, ['ENOSPC']);
+    assert.deepEqual(errors, []);
+    rmSync(ballast);
+    await mirror.idle();
+    assert.deepEqual(faults, ['ENOSPC', null]);
+    for (const event of events) assert.ok(existsSync(eventFilePath(logDir, event.eventId) as string), event.eventId);
+    await mirror.close();
   });
 });
 
