@@ -267,8 +267,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         logDir: resolve(config.logDir),
         store,
         onError: (error, eventId) => report(`omise-webhook: could not write the file for ${eventId}: ${String(error)}`),
-        // The store needs the space more: files wait while it cannot write.
+        // The store needs the space more: files wait while it cannot write, and leave it 4 MiB.
         paused: () => health.fault !== null,
+        reserveBytes: 4 * 1024 * 1024,
         onStorageFault: (fault) =>
           report(
             fault

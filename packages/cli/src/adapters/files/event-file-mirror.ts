@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statfsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -60,6 +61,11 @@ export interface EventFileMirrorOptions {
    * the error), and once when they can again (`fault` null); not once per file.
    */
   onStorageFault?: (fault: Error | null) => void;
+  /**
+   * Files are written only while at least this much space stays free (default 0), so that on a
+   * shared disk the copies never take the space the store needs for the next webhooks.
+   */
+  reserveBytes?: number;
 }
 
 interface FileJob {
@@ -114,6 +120,7 @@ export class EventFileMirror {
   readonly #paused: () => boolean;
   readonly #retryMs: number;
   readonly #onStorageFault: (fault: Error | null) => void;
+  readonly #reserveBytes: number;
   /** Files failed for a full disk: nothing is written before this time. */
   #retryAt = 0;
   #faulted = false;
@@ -130,6 +137,27 @@ export class EventFileMirror {
     this.#paused = options.paused ?? (() => false);
     this.#retryMs = options.retryMs ?? 2_000;
     this.#onStorageFault = options.onStorageFault ?? (() => {});
+    this.#reserveBytes = options.reserveBytes ?? 0;
+  }
+
+  /** An ENOSPC-like error when less than `reserveBytes` is free, else null (also when it cannot tell). */
+  #shortOfSpace(): Error | null {
+    if (this.#reserveBytes <= 0) return null;
+    let free: number;
+    try {
+      const fs = statfsSync(this.#logDir);
+      free = fs.bavail * fs.bsize;
+    } catch {
+      return null;
+    }
+    if (free >= this.#reserveBytes) return null;
+    const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+    return Object.assign(
+      new Error(
+        `only ${mib(free)} free in ${this.#logDir}; files wait until ${mib(this.#reserveBytes)} is free, so the store keeps room`,
+      ),
+      { code: 'ENOSPC' },
+    );
   }
 
   get directory(): string {
@@ -230,6 +258,11 @@ export class EventFileMirror {
       while (this.waiting > 0) {
         const wait = this.#mayWrite();
         if (wait > 0 && (!urgent || this.#retryAt > Date.now())) break;
+        const short = this.#shortOfSpace();
+        if (short) {
+          this.#noteOutcome(short);
+          break;
+        }
         const rebuild = this.#reconcilePending;
         if (this.waiting > 1 || rebuild === null) await this.#writeBatch();
         else {
@@ -412,6 +445,8 @@ export class EventFileMirror {
           const expected = eventFileContent(event);
           const actual = await readFile(path, 'utf8').catch(() => null);
           if (actual === expected) continue;
+          const short = this.#shortOfSpace();
+          if (short) throw short;
           await this.writeNow(event);
           written += 1;
         } catch (error) {
