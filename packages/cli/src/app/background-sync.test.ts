@@ -118,7 +118,7 @@ describe('serve --sync', () => {
     assert.equal(bad.code, 2);
     assert.equal(
       bad.stderr,
-      'omise-webhook: --sync (OMISE_WEBHOOK_SYNC) got "often"; expected a duration like 500ms, 10s, 2m or 1h\n',
+      'omise-webhook: --sync (OMISE_WEBHOOK_SYNC) got "often"; expected a duration like 500ms, 10s, 2m, 1h or 7d\n',
     );
   });
 });

@@ -38,7 +38,12 @@ export class PendingVerifier {
   #schedule(): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(
-      () => void this.runOnce().finally(() => this.#schedule()),
+      // A failed round (the store cannot be written) is retried at the next interval; a
+      // rejection here would otherwise end the process.
+      () =>
+        void this.runOnce()
+          .catch(() => {})
+          .finally(() => this.#schedule()),
       this.#options.intervalMs ?? 30_000,
     );
     this.#timer.unref();

@@ -2,6 +2,7 @@ import type { ForwardRoute } from '../core/forwarding.js';
 import { type IngestDependencies, type IngestPolicy, ingestWebhook } from '../core/ingest.js';
 import type { Notifier } from '../core/notifier.js';
 import type { Clock, EventStore, HeaderList, NewRejection, StoredEvent } from '../core/ports.js';
+import { isStorageUnavailable } from '../core/storage-health.js';
 import { type RecordEventDependencies, recordEvent } from './record-event.js';
 
 export interface WebhookRequest {
@@ -60,6 +61,9 @@ export class Receiver {
         reason: decision.message,
         hint: decision.hint,
         eventId: decision.eventId,
+      }).catch((error: unknown) => {
+        // A full disk must not turn a bad request into a 5xx: it gets its own answer, unkept.
+        if (!isStorageUnavailable(error)) throw error;
       });
       const body: Record<string, unknown> = { error: decision.code, message: decision.message };
       if (decision.hint) body.hint = decision.hint;

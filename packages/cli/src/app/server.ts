@@ -16,7 +16,7 @@ import { RawHttpSender } from '../adapters/http/raw-http-sender.js';
 import { type RunningListener, startWebhookListener } from '../adapters/http/webhook-listener.js';
 import { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
 import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
-import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
+import { SqliteEventStore, type SqliteEventStoreOptions } from '../adapters/store/sqlite-event-store.js';
 import { NgrokTunnelProvider } from '../adapters/tunnel/ngrok-tunnel.js';
 import {
   DEFAULT_FORWARD_TIMEOUT_MS,
@@ -36,12 +36,14 @@ import {
   type Timers,
   type VerificationMode,
 } from '../core/ports.js';
+import { isStorageUnavailable, StorageHealth } from '../core/storage-health.js';
 import type { Scheduler, TunnelProvider } from '../core/tunnel.js';
 import { BackgroundSync } from './background-sync.js';
 import { EventSyncer } from './event-syncer.js';
 import { Forwarder } from './forwarder.js';
 import { PendingVerifier } from './pending-verifier.js';
 import { Receiver } from './receiver.js';
+import { Retention } from './retention.js';
 import { TunnelSupervisor } from './tunnel-supervisor.js';
 
 export type StoreChoice = 'sqlite' | 'memory';
@@ -66,6 +68,10 @@ export interface ServerConfig {
   color: boolean;
   apiUrl: string;
   apiRetryIntervalMs: number;
+  /** `--retain <duration>`: events received longer ago are removed in the background; off when absent. */
+  retainMs?: number | undefined;
+  /** `--max-events <n>`: beyond the newest n, events are removed in the background; off when absent. */
+  maxEvents?: number | undefined;
   /** `--sync <interval>`: fetch missed events from the Events API at start and then this often; off when absent or 0. */
   syncIntervalMs?: number | undefined;
   /** From the environment only: never flags, never printed. */
@@ -110,6 +116,8 @@ export interface ServerIo {
   scheduler?: Scheduler;
   /** Sends forwarded requests; node:http with raw headers by default. */
   forwardSender?: HttpSenderPort;
+  /** Tests inject storage faults here (a failing `syncFile`, a short `recoveryProbeMs`). */
+  sqliteOptions?: Partial<Pick<SqliteEventStoreOptions, 'syncFile' | 'recoveryProbeMs' | 'recoveryFreeBytes'>>;
 }
 
 export interface RunningServer {
@@ -126,6 +134,8 @@ export interface RunningServer {
   forwarder: Forwarder;
   /** The background sync (`--sync`), or null when off or when OMISE_SECRET_KEY is missing. */
   sync: BackgroundSync | null;
+  /** Removes old events (`--retain`, `--max-events`), or null when neither is set. */
+  retention: Retention | null;
   policy: IngestPolicy;
   /** Set with `--tunnel`: the tunnel's status, and `subscribe()` for its changes. */
   tunnel: TunnelSupervisor | null;
@@ -194,14 +204,21 @@ export function storeFile(logDir: string): string {
 }
 
 export function openStore(
-  config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected' | 'maxRejectedBytes'>,
+  config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected' | 'maxRejectedBytes'> &
+    Partial<Pick<ServerConfig, 'retainMs' | 'maxEvents'>>,
+  sqliteOptions: ServerIo['sqliteOptions'] = {},
 ): EventStore {
   const bounds = {
     maxRejections: config.maxRejected,
     ...(config.maxRejectedBytes !== undefined ? { maxRejectedBytes: config.maxRejectedBytes } : {}),
   };
   if (config.store === 'memory') return new MemoryEventStore(bounds);
-  return new SqliteEventStore({ filename: storeFile(config.logDir), ...bounds });
+  return new SqliteEventStore({
+    filename: storeFile(config.logDir),
+    ...bounds,
+    ...(config.retainMs !== undefined || config.maxEvents !== undefined ? { pruning: true } : {}),
+    ...sqliteOptions,
+  });
 }
 
 /** Says why a listener could not start, naming the flag that changes it. */
@@ -229,9 +246,20 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const policy = resolveVerificationPolicy(config);
   await assertUsableSecrets(config.webhookSecrets);
   const clock = io.clock ?? systemClock;
-  const store = openStore(config);
+  const store = openStore(config, io.sqliteOptions);
   const report = (text: string) => io.stderr.write(`${text}\n`);
-  const notifier = new Notifier((error) => report(`omise-webhook: a listener failed: ${String(error)}`));
+  // A store without a disk (memory) never faults; the listener and the files still ask it.
+  const health = store.health ?? new StorageHealth({ where: 'the event store' });
+  health.subscribe((fault) => {
+    if (fault) report(`omise-webhook: ${fault.message}`);
+    else report('omise-webhook: the event store can be written again; webhooks are acknowledged again');
+  });
+  if (health.fault) report(`omise-webhook: ${health.fault.message}`);
+  /** Reports a background failure, except refusals for a storage fault (reported once, above). */
+  const reportFailure = (what: string) => (error: unknown) => {
+    if (!isStorageUnavailable(error)) report(`omise-webhook: ${what}: ${String(error)}`);
+  };
+  const notifier = new Notifier(reportFailure('a listener failed'));
   const omiseApi = config.secretKey
     ? new OmiseApiClient({
         secretKey: config.secretKey,
@@ -245,6 +273,15 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         logDir: resolve(config.logDir),
         store,
         onError: (error, eventId) => report(`omise-webhook: could not write the file for ${eventId}: ${String(error)}`),
+        // The store needs the space more: files wait while it cannot write, and leave it 4 MiB.
+        paused: () => health.fault !== null,
+        reserveBytes: 4 * 1024 * 1024,
+        onStorageFault: (fault) =>
+          report(
+            fault
+              ? `omise-webhook: event files cannot be written (${String(fault)}); they are written once space is freed (--log-dir)`
+              : 'omise-webhook: event files are being written again',
+          ),
       })
     : null;
   const reporter = new ConsoleReporter({ out: io.stdout, json: config.json, color: config.color });
@@ -272,7 +309,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     clock,
     timers: io.timers ?? systemTimers,
     webhookSecrets: config.webhookSecrets,
-    onError: (error) => report(`omise-webhook: forwarding failed: ${String(error)}`),
+    onError: reportFailure('forwarding failed'),
   });
   // Forwarding starts at commit, before the sync that acknowledges the event (see EventStore).
   // Without targets nothing is told, so the store is free to batch commits while it syncs.
@@ -297,6 +334,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       maxBodyBytes: config.maxBodyBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       onError: (error) => report(`omise-webhook: could not handle a webhook: ${String(error)}`),
+      storageFault: () => health.fault,
     });
   } catch (error) {
     await store.close();
@@ -382,6 +420,18 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report });
     sync.start();
   }
+  const retention =
+    config.retainMs !== undefined || config.maxEvents !== undefined
+      ? new Retention({
+          store,
+          clock,
+          retainMs: config.retainMs,
+          maxEvents: config.maxEvents,
+          report,
+          ...(mirror ? { onRemoved: (eventIds: readonly string[]) => mirror.removeFiles(eventIds) } : {}),
+        })
+      : null;
+  retention?.start();
   if (mirror) {
     // Files missing after a crash between commit and write are rebuilt from the store.
     mirror
@@ -401,6 +451,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     verifier,
     forwarder,
     sync,
+    retention,
     policy,
     tunnel,
     get publicUrl() {
@@ -412,6 +463,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         await inspector?.close();
         await listener.close();
         await sync?.stop();
+        await retention?.stop();
         await verifier?.stop();
         await forwarder.stop();
         await mirror?.close();

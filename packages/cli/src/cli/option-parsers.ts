@@ -41,12 +41,12 @@ export function parseByteSize(value: string, source: ValueSource): number {
   return bytes;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `250ms`, `10s`, `2m`, `1h`; a bare number is seconds. */
+/** `250ms`, `10s`, `2m`, `1h`, `7d`; a bare number is seconds. */
 export function parseDuration(value: string, source: ValueSource): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) fail(source, value, 'a duration like 500ms, 10s, 2m or 1h');
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!match) fail(source, value, 'a duration like 500ms, 10s, 2m, 1h or 7d');
   return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] as number));
 }
 

@@ -6,6 +6,8 @@
  * and every adapter can be swapped (SQLite for PostgreSQL, the real API for the fake).
  */
 
+import type { StorageHealth } from './storage-health.js';
+
 /** Header name/value pairs in the order they arrived, names as the sender spelled them. */
 export type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;
 
@@ -225,6 +227,15 @@ export interface EventStore {
   getRejection(seq: number): Promise<StoredRejection | undefined>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
+  /** Whether the store can be written (a full disk, an I/O error); absent for stores without a disk. */
+  readonly health?: StorageHealth;
+  /**
+   * Removes the oldest events that fall outside the retention (`--retain`, `--max-events`), with
+   * their redeliveries, lookup ids, text index entries, counts and finished forward jobs and
+   * attempts; at most `limit` per call, so each call is short. An event with a forward job still
+   * waiting (held or pending) is kept until the job finishes.
+   */
+  pruneEvents?(request: PruneRequest): Promise<PruneResult>;
 
   // Forwarding: jobs (one per event and target) and the attempts made for them.
   /** Queues an already stored event for these targets, due now, behind what is queued. */
@@ -250,6 +261,24 @@ export interface EventStore {
   listFailedForwards(options?: { limit?: number }): Promise<ForwardJob[]>;
   /** Puts a failed job back in its target's queue (at the back), due now, with a fresh retry plan. */
   retryFailedForward(jobId: number, now: number): Promise<ForwardJob | undefined>;
+}
+
+export interface PruneRequest {
+  /** Events received before this time (ISO 8601) go. */
+  receivedBefore?: string;
+  /** Events beyond the newest this many go. */
+  keepNewest?: number;
+  /** At most this many events per call. */
+  limit: number;
+  /** Continue after this seq (the previous call's `next`); from the oldest when absent. */
+  after?: number;
+}
+
+export interface PruneResult {
+  /** Ids of the events removed, oldest first. */
+  removed: string[];
+  /** Where to continue (pass as `after`), or null when nothing more falls outside the retention. */
+  next: number | null;
 }
 
 /** Where a forward job stands. */

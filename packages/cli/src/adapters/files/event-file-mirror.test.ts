@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { StoredEvent } from '../../core/ports.js';
 import { makeDelivery } from '../../testing/delivery-fixtures.js';
 import { temporaryDirectory } from '../../testing/test-server.js';
 import { MemoryEventStore } from '../store/memory-event-store.js';
+import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { EventFileMirror, eventFileContent, eventFilePath } from './event-file-mirror.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -103,5 +104,102 @@ describe('EventFileMirror: files wait for a quiet moment', () => {
     assert.deepEqual(filesIn(logDir), []);
     assert.equal(existsSync(join(logDir, 'escape.json')), false);
     await mirror.close();
+  });
+});
+
+describe('EventFileMirror: one odd event never stops the others', () => {
+  /** Stored directly, as rows written before ingest capped ids and depth would be. */
+  async function storeWithOddEvents(logDir: string) {
+    const store = new SqliteEventStore({ filename: join(logDir, 'store.sqlite'), checkpointIntervalMs: 0 });
+    const longId = `evnt_test_${'a'.repeat(290)}`;
+    const depth = 100_000;
+    const deepBody = `{"object":"event","id":"evnt_test_5xdeep0001","key":"charge.create","data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const before: StoredEvent[] = [];
+    for (let i = 0; i < 3; i += 1) before.push((await store.recordDelivery(makeDelivery())).event);
+    await store.recordDelivery(makeDelivery({ eventId: longId }));
+    await store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xdeep0001', body: Buffer.from(deepBody) }));
+    const afterOdd: StoredEvent[] = [];
+    for (let i = 0; i < 3; i += 1) afterOdd.push((await store.recordDelivery(makeDelivery())).event);
+    return { store, longId, good: [...before, ...afterOdd] };
+  }
+
+  it('the start-up rebuild reports each odd event once and writes every other file', async () => {
+    const logDir = temporaryDirectory();
+    const { store, longId, good } = await storeWithOddEvents(logDir);
+    const errors: Array<[string, string]> = [];
+    const mirror = new EventFileMirror({ logDir, onError: (error, id) => errors.push([id, String(error)]) });
+    assert.equal(await mirror.reconcile(store), 6);
+    for (const event of good) assertFileOf(logDir, event);
+    assert.deepEqual(
+      errors.map(([id]) => id),
+      ['evnt_test_5xdeep0001', longId],
+    );
+    assert.match((errors[0] as [string, string])[1], /^RangeError: Maximum call stack size exceeded/);
+    assert.match((errors[1] as [string, string])[1], /not one a file may be named after/);
+    // Run again (the next start): the good files are there, the odd ones reported again, once each.
+    assert.equal(await mirror.reconcile(store), 0);
+    assert.equal(errors.length, 4);
+    await mirror.close();
+    await store.close();
+  });
+
+  it('the writer thread skips an event too deep to print and writes the rest of its batch', async () => {
+    const logDir = temporaryDirectory();
+    const { store, good } = await storeWithOddEvents(logDir);
+    const errors: string[] = [];
+    const mirror = new EventFileMirror({ logDir, quietMs: 60_000, onError: (_error, id) => errors.push(id) });
+    const page = await store.listEvents({ limit: 100 });
+    for (const event of page.items) mirror.enqueue(event);
+    await mirror.idle();
+    for (const event of good) assertFileOf(logDir, event);
+    assert.deepEqual(errors, ['evnt_test_5xdeep0001']);
+    assert.equal(filesIn(logDir).length, 6);
+    await mirror.close();
+    await store.close();
+  });
+});
+
+describe('eventFilePath: no id leads outside the log directory', () => {
+  it('returns null or a direct child of <logDir>/api/event for hostile and random ids', () => {
+    const logDir = temporaryDirectory();
+    const directory = join(logDir, 'api', 'event');
+    const hostile = [
+      '',
+      'evnt_',
+      'evnt_test_',
+      '../evnt_test_1',
+      'evnt_test_1/../../x',
+      'evnt_test_1\\..\\x',
+      'evnt_test_1\u0000',
+      'evnt_test_1.json',
+      'evnt_test_ABC',
+      `evnt_test_${'a'.repeat(129)}`,
+      'evnt_test_١٢٣',
+      '/etc/passwd',
+      'evnt_test_1\n',
+    ];
+    let seed = 12345;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    const alphabet = 'evnt_test_abcz0189./\\\u0000\n%:~ é';
+    for (let i = 0; i < 5_000; i += 1) {
+      const length = random() % 40;
+      let id = random() % 2 === 0 ? 'evnt_test_' : '';
+      for (let j = 0; j < length; j += 1) id += alphabet[random() % alphabet.length];
+      hostile.push(id);
+    }
+    for (const id of hostile) {
+      const path = eventFilePath(logDir, id);
+      if (path === null) continue;
+      assert.equal(dirname(path), directory, JSON.stringify(id));
+      assert.match(basename(path), /^evnt_(test_)?[0-9a-z]{1,128}\.json$/, JSON.stringify(id));
+    }
+    for (const id of hostile.slice(0, 13)) assert.equal(eventFilePath(logDir, id), null, JSON.stringify(id));
+    assert.equal(
+      eventFilePath(logDir, `evnt_test_${'a'.repeat(128)}`),
+      join(directory, `evnt_test_${'a'.repeat(128)}.json`),
+    );
   });
 });

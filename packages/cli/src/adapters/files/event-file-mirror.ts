@@ -1,20 +1,28 @@
 import { randomBytes } from 'node:crypto';
+import { statfsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EventStore, StoredEvent } from '../../core/ports.js';
+import { storageFaultCodeOf } from '../../core/storage-health.js';
 
-const SAFE_EVENT_ID = /^evnt_(test_)?[0-9a-z]+$/;
-// With ".json", the 255 bytes a file name may have; a longer one fails with ENAMETOOLONG.
-const MAX_FILE_ID_LENGTH = 250;
+/**
+ * Ids that may name a file: Omise's shape, and short enough that the file name and its
+ * temporary sibling (`.<id>.<12 hex>.tmp`) stay far below the 255-byte limit of file systems.
+ */
+const SAFE_EVENT_ID = /^evnt_(test_)?[0-9a-z]{1,128}$/;
 
-function hasFileName(eventId: string): boolean {
-  return eventId.length <= MAX_FILE_ID_LENGTH && SAFE_EVENT_ID.test(eventId);
-}
-
-/** The path of an event's file, or null when the id is not safe to use in a path. */
+/**
+ * The path of an event's file, or null when the id is not safe to use in a path. Whatever the
+ * id, a path it returns is a direct child of `<logDir>/api/event`.
+ */
 export function eventFilePath(logDir: string, eventId: string): string | null {
-  return hasFileName(eventId) ? join(logDir, 'api', 'event', `${eventId}.json`) : null;
+  if (!SAFE_EVENT_ID.test(eventId)) return null;
+  const directory = resolve(logDir, 'api', 'event');
+  const path = join(directory, `${eventId}.json`);
+  // Belt and braces: the pattern already allows no separator or dot-dot.
+  const inside = relative(directory, path);
+  return inside.length > 0 && !inside.includes(sep) && !inside.startsWith('..') ? path : null;
 }
 
 /**
@@ -41,12 +49,35 @@ export interface EventFileMirrorOptions {
   maxLagMs?: number;
   /** Events kept in memory while they wait (default 2,000); beyond that they are read back from the store. */
   maxWaitingInMemory?: number;
+  /**
+   * While this says yes (the store's disk is full), no file is written: the store needs the
+   * space more, and files can be written later. Checked again every `retryMs`.
+   */
+  paused?: () => boolean;
+  /** After a full disk (or `paused`), how long until files are tried again (default 2 s). */
+  retryMs?: number;
+  /**
+   * Told once when files cannot be written because the disk is full or failing (`fault` is
+   * the error), and once when they can again (`fault` null); not once per file.
+   */
+  onStorageFault?: (fault: Error | null) => void;
+  /**
+   * Files are written only while at least this much space stays free (default 0), so that on a
+   * shared disk the copies never take the space the store needs for the next webhooks.
+   */
+  reserveBytes?: number;
 }
 
 interface FileJob {
   id: string;
   path: string;
   source: string | Uint8Array;
+}
+
+interface WriteError {
+  id: string;
+  error: string;
+  code?: string;
 }
 
 /** Files per message to the writer thread, and events per page read back from the store. */
@@ -85,7 +116,16 @@ export class EventFileMirror {
   #timer: NodeJS.Timeout | null = null;
   #writing = false;
   #idleWaiters: Array<() => void> = [];
-  #batchDone: (() => void) | null = null;
+  #batchDone: ((errors: WriteError[]) => void) | null = null;
+  readonly #paused: () => boolean;
+  readonly #retryMs: number;
+  readonly #onStorageFault: (fault: Error | null) => void;
+  readonly #reserveBytes: number;
+  /** Files failed for a full disk: nothing is written before this time. */
+  #retryAt = 0;
+  #faulted = false;
+  /** The start-up rebuild stopped at a full disk: it runs again once files can be written. */
+  #reconcilePending: EventStore | null = null;
 
   constructor(options: EventFileMirrorOptions) {
     this.#logDir = options.logDir;
@@ -94,6 +134,30 @@ export class EventFileMirror {
     this.#quietMs = options.quietMs ?? 100;
     this.#maxLagMs = options.maxLagMs ?? 30_000;
     this.#maxWaitingInMemory = options.maxWaitingInMemory ?? 2_000;
+    this.#paused = options.paused ?? (() => false);
+    this.#retryMs = options.retryMs ?? 2_000;
+    this.#onStorageFault = options.onStorageFault ?? (() => {});
+    this.#reserveBytes = options.reserveBytes ?? 0;
+  }
+
+  /** An ENOSPC-like error when less than `reserveBytes` is free, else null (also when it cannot tell). */
+  #shortOfSpace(): Error | null {
+    if (this.#reserveBytes <= 0) return null;
+    let free: number;
+    try {
+      const fs = statfsSync(this.#logDir);
+      free = fs.bavail * fs.bsize;
+    } catch {
+      return null;
+    }
+    if (free >= this.#reserveBytes) return null;
+    const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+    return Object.assign(
+      new Error(
+        `only ${mib(free)} free in ${this.#logDir}; files wait until ${mib(this.#reserveBytes)} is free, so the store keeps room`,
+      ),
+      { code: 'ENOSPC' },
+    );
   }
 
   get directory(): string {
@@ -113,25 +177,28 @@ export class EventFileMirror {
 
   /** How many events wait for their file (those read back from the store count as one). */
   get waiting(): number {
-    return this.#waiting.size + (this.#backlogFromSeq === null && this.#walk === null ? 0 : 1);
+    return (
+      this.#waiting.size +
+      (this.#backlogFromSeq === null && this.#walk === null ? 0 : 1) +
+      (this.#reconcilePending === null ? 0 : 1)
+    );
   }
 
   #writer(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./event-file-writer.worker.mjs', import.meta.url));
     worker.unref();
-    worker.on('message', (message: { errors: Array<{ id: string; error: string }> }) => {
-      for (const { id, error } of message.errors) this.#onError(new Error(error), id);
+    worker.on('message', (message: { errors: WriteError[] }) => {
       const done = this.#batchDone;
       this.#batchDone = null;
-      done?.();
+      done?.(message.errors);
     });
     worker.on('error', (error) => {
       this.#onError(error, '(file writer)');
       this.#worker = null;
       const done = this.#batchDone;
       this.#batchDone = null;
-      done?.();
+      done?.([]);
     });
     this.#worker = worker;
     return worker;
@@ -140,7 +207,12 @@ export class EventFileMirror {
   /** Notes that the event's file must be (re)written. Cheap: the writing happens later. */
   enqueue(event: StoredEvent): void {
     // Only the id check here; the path is built when the file is written.
-    if (!hasFileName(event.eventId)) return;
+    if (!SAFE_EVENT_ID.test(event.eventId)) return;
+    this.#note(event);
+    this.#schedule(this.#mayWrite());
+  }
+
+  #note(event: StoredEvent): void {
     const now = Date.now();
     this.#lastArrivalAt = now;
     this.#oldestWaitingSince ??= now;
@@ -150,7 +222,6 @@ export class EventFileMirror {
     } else {
       this.#backlogFromSeq = Math.min(this.#backlogFromSeq ?? event.seq, event.seq);
     }
-    this.#schedule(this.#mayWrite());
   }
 
   #schedule(delayMs: number): void {
@@ -167,8 +238,14 @@ export class EventFileMirror {
    * has waited `maxLagMs`, or someone waits for the files.
    */
   #mayWrite(): number {
-    if (this.#idleWaiters.length > 0) return 0;
     const now = Date.now();
+    // A full disk: wait for the retry time (even for idle(): there is nothing it can do sooner).
+    if (this.#retryAt > now) return this.#retryAt - now;
+    if (this.#paused()) {
+      this.#retryAt = now + this.#retryMs;
+      return this.#retryMs;
+    }
+    if (this.#idleWaiters.length > 0) return 0;
     const untilQuiet = this.#lastArrivalAt + this.#quietMs - now;
     const untilTooLate = (this.#oldestWaitingSince ?? now) + this.#maxLagMs - now;
     return Math.max(0, Math.min(untilQuiet, untilTooLate));
@@ -179,9 +256,20 @@ export class EventFileMirror {
     this.#writing = true;
     try {
       while (this.waiting > 0) {
-        const wait = urgent ? 0 : this.#mayWrite();
-        if (wait > 0) break;
-        await this.#writeBatch();
+        const wait = this.#mayWrite();
+        if (wait > 0 && (!urgent || this.#retryAt > Date.now())) break;
+        const short = this.#shortOfSpace();
+        if (short) {
+          this.#noteOutcome(short);
+          break;
+        }
+        const rebuild = this.#reconcilePending;
+        if (this.waiting > 1 || rebuild === null) await this.#writeBatch();
+        else {
+          // Only the start-up rebuild is left (it stopped at a full disk): run it again.
+          this.#reconcilePending = null;
+          await this.#rebuild(rebuild);
+        }
       }
     } catch (error) {
       this.#onError(error, '(file mirror)');
@@ -193,20 +281,20 @@ export class EventFileMirror {
         const waiters = this.#idleWaiters;
         this.#idleWaiters = [];
         for (const resolve of waiters) resolve();
-      } else if (this.#idleWaiters.length > 0) void this.#writeWaiting(true);
+      } else if (this.#idleWaiters.length > 0 && this.#retryAt <= Date.now()) void this.#writeWaiting(true);
       else this.#schedule(Math.max(1, this.#mayWrite()));
     }
   }
 
   /** Writes up to BATCH waiting files: those in memory first, then a page read back from the store. */
   async #writeBatch(): Promise<void> {
-    const jobs: FileJob[] = [];
+    const batch: StoredEvent[] = [];
     for (const [id, event] of this.#waiting) {
-      if (jobs.length >= BATCH) break;
+      if (batch.length >= BATCH) break;
       this.#waiting.delete(id);
-      jobs.push(this.#jobFor(event));
+      batch.push(event);
     }
-    if (jobs.length === 0 && this.#store && (this.#walk !== null || this.#backlogFromSeq !== null)) {
+    if (batch.length === 0 && this.#store && (this.#walk !== null || this.#backlogFromSeq !== null)) {
       // listEvents pages newest first: walk down from the newest to the oldest waiting event, a
       // page per batch, so the walk can pause when webhooks arrive again. Events that overflow
       // meanwhile are newer than where the walk began: the next walk covers them.
@@ -217,15 +305,40 @@ export class EventFileMirror {
       const walk = this.#walk;
       const page = await this.#store.listEvents({ limit: BATCH, ...(walk.cursor ? { cursor: walk.cursor } : {}) });
       for (const event of page.items) {
-        if (event.seq >= walk.floor && eventFilePath(this.#logDir, event.eventId) !== null) {
-          jobs.push(this.#jobFor(event));
-        }
+        if (event.seq >= walk.floor && eventFilePath(this.#logDir, event.eventId) !== null) batch.push(event);
       }
       const last = page.items.at(-1);
       if (page.nextCursor === null || last === undefined || last.seq <= walk.floor) this.#walk = null;
       else walk.cursor = page.nextCursor;
     }
-    if (jobs.length > 0) await this.#send(jobs);
+    if (batch.length === 0) return;
+    const errors = await this.#send(batch.map((event) => this.#jobFor(event)));
+    const byId = new Map(batch.map((event) => [event.eventId, event]));
+    let full: Error | null = null;
+    for (const failure of errors) {
+      const error = Object.assign(new Error(failure.error), failure.code ? { code: failure.code } : {});
+      const event = byId.get(failure.id);
+      if (event && storageFaultCodeOf(error) !== null) {
+        // Not this event's fault: it waits for space like the rest.
+        full ??= error;
+        this.#note(event);
+      } else this.#onError(error, failure.id);
+    }
+    this.#noteOutcome(full);
+  }
+
+  /** A full disk pauses the files (said once); the first batch written after says so once too. */
+  #noteOutcome(fault: Error | null): void {
+    if (fault) {
+      this.#retryAt = Date.now() + this.#retryMs;
+      if (!this.#faulted) {
+        this.#faulted = true;
+        this.#onStorageFault(fault);
+      }
+    } else if (this.#faulted) {
+      this.#faulted = false;
+      this.#onStorageFault(null);
+    }
   }
 
   #jobFor(event: StoredEvent): FileJob {
@@ -237,7 +350,7 @@ export class EventFileMirror {
     };
   }
 
-  #send(jobs: FileJob[]): Promise<void> {
+  #send(jobs: FileJob[]): Promise<WriteError[]> {
     const worker = this.#writer();
     // Keep the process alive while files are being written.
     worker.ref();
@@ -261,9 +374,26 @@ export class EventFileMirror {
 
   /** Writes what waits, then stops the writer thread. */
   async close(): Promise<void> {
-    await this.idle();
+    // On a full disk there is nothing to wait for: the start-up rebuild writes them next time.
+    if (!this.#faulted && !this.#paused()) await this.idle();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
     await this.#worker?.terminate();
     this.#worker = null;
+  }
+
+  /** Deletes the files of events removed from the store (retention); a missing file is fine. */
+  async removeFiles(eventIds: readonly string[]): Promise<void> {
+    for (const eventId of eventIds) {
+      this.#waiting.delete(eventId);
+      const path = eventFilePath(this.#logDir, eventId);
+      if (path === null) continue;
+      try {
+        await rm(path, { force: true });
+      } catch (error) {
+        this.#onError(error, eventId);
+      }
+    }
   }
 
   /** Writes one event's file atomically, on this thread. */
@@ -283,21 +413,51 @@ export class EventFileMirror {
 
   /**
    * Rewrites every file that is missing or differs from the store, e.g. after a crash
-   * between the commit and the file write. Returns how many files were written.
+   * between the commit and the file write. Returns how many files were written. An event whose
+   * file cannot be written (an id no file may be named after, a body too deep to print) is
+   * reported once and skipped; a full disk stops the rebuild, which runs again with the next
+   * files written once space is freed.
    */
   async reconcile(store: EventStore): Promise<number> {
+    if (this.#paused() || this.#retryAt > Date.now()) {
+      this.#reconcilePending = store;
+      this.#schedule(this.#mayWrite());
+      return 0;
+    }
+    return this.#rebuild(store);
+  }
+
+  async #rebuild(store: EventStore): Promise<number> {
     let written = 0;
     let cursor: string | undefined;
     do {
       const page = await store.listEvents({ limit: 500, ...(cursor ? { cursor } : {}) });
       for (const event of page.items) {
         const path = eventFilePath(this.#logDir, event.eventId);
-        if (path === null) continue;
-        const expected = eventFileContent(event);
-        const actual = await readFile(path, 'utf8').catch(() => null);
-        if (actual !== expected) {
+        if (path === null) {
+          this.#onError(
+            new Error('the id is not one a file may be named after (evnt_..., at most 128 characters)'),
+            event.eventId,
+          );
+          continue;
+        }
+        try {
+          const expected = eventFileContent(event);
+          const actual = await readFile(path, 'utf8').catch(() => null);
+          if (actual === expected) continue;
+          const short = this.#shortOfSpace();
+          if (short) throw short;
           await this.writeNow(event);
           written += 1;
+        } catch (error) {
+          if (storageFaultCodeOf(error) === null) {
+            this.#onError(error, event.eventId);
+            continue;
+          }
+          this.#noteOutcome(error as Error);
+          this.#reconcilePending = store;
+          this.#schedule(this.#mayWrite());
+          return written;
         }
       }
       cursor = page.nextCursor ?? undefined;

@@ -1,7 +1,7 @@
 // The file mirror's writer thread. Plain JavaScript so it starts without a TypeScript loader.
 // It receives { dir, jobs: [{ id, path, source }] } (source: the JSON as text or UTF-8 bytes),
 // writes each file atomically (a temporary file renamed into place) with synchronous calls,
-// and answers { errors: [{ id, error }] } once the whole batch is done. Running here keeps the
+// and answers { errors: [{ id, error, code? }] } once the whole batch is done. Running here keeps the
 // file system work off the thread that answers webhooks.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -38,15 +38,18 @@ function writeOne(dir, { path, source }) {
     } catch {}
     // The directory may have been removed under us; make it again next time.
     madeDirectories.delete(dir);
-    return caught instanceof Error ? caught.message : String(caught);
+    // The code (ENOSPC, EIO, ...) tells the mirror a full disk from a bad event.
+    return caught instanceof Error
+      ? { error: caught.message, ...(typeof caught.code === 'string' ? { code: caught.code } : {}) }
+      : { error: String(caught) };
   }
 }
 
 parentPort.on('message', ({ dir, jobs }) => {
   const errors = [];
   for (const job of jobs) {
-    const error = writeOne(dir, job);
-    if (error !== null) errors.push({ id: job.id, error });
+    const failure = writeOne(dir, job);
+    if (failure !== null) errors.push({ id: job.id, ...failure });
   }
   parentPort.postMessage({ errors });
 });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Receiver } from '../../app/receiver.js';
 import type { HeaderList } from '../../core/ports.js';
+import { isStorageUnavailable, STORAGE_FAULT_STATUS, type StorageFault } from '../../core/storage-health.js';
 import { refusedForMissingHost } from './missing-host.js';
 
 export interface WebhookListenerOptions {
@@ -16,6 +17,8 @@ export interface WebhookListenerOptions {
   requestTimeoutMs: number;
   /** Called when handling fails unexpectedly (the store is down, a bug): the sender gets a 503. */
   onError?: (error: unknown) => void;
+  /** The store's fault (full disk, I/O error) or null: `/healthz` answers 503 with it while set. */
+  storageFault?: () => StorageFault | null;
 }
 
 export interface RunningListener {
@@ -111,7 +114,10 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
         hint: null,
         eventId: null,
       })
-      .catch(options.onError);
+      .catch((error: unknown) => {
+        // Not kept on a full disk: reported once by the store, not once per request.
+        if (!isStorageUnavailable(error)) options.onError?.(error);
+      });
     // Close the connection: the unread rest of the body must not be parsed as a next request.
     sendJson(response, 413, { error: 'body_too_large', message }, { Connection: 'close' });
     response.on('finish', () => request.destroy());
@@ -123,7 +129,17 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
 
     if (path === '/healthz') {
-      if (request.method === 'GET' || request.method === 'HEAD') return sendJson(response, 200, { ok: true });
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        const fault = options.storageFault?.() ?? null;
+        if (fault === null) return sendJson(response, 200, { ok: true });
+        return sendJson(response, STORAGE_FAULT_STATUS, {
+          ok: false,
+          error: fault.code,
+          message: fault.message,
+          cause: fault.cause,
+          since: fault.since,
+        });
+      }
       return sendJson(
         response,
         405,
@@ -179,6 +195,17 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
     (request, response) => {
       if (refusedForMissingHost(request, response)) return;
       handle(request, response).catch((error: unknown) => {
+        // A full disk was reported once when it began, not once per refused webhook.
+        if (isStorageUnavailable(error)) {
+          if (response.headersSent) response.destroy();
+          else {
+            sendJson(response, STORAGE_FAULT_STATUS, {
+              error: error.code,
+              message: `the event was not stored, so it is not acknowledged; Omise (or your sender) should retry. ${error.message}`,
+            });
+          }
+          return;
+        }
         options.onError?.(error);
         if (!response.headersSent) {
           sendJson(response, 503, {

@@ -37,6 +37,8 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       await factory.cleanup?.();
     });
 
+    describePruneContract(factory);
+
     it('keeps the exact bytes, the headers in order and the verification outcome', async () => {
       const store = await factory.open();
       const delivery = makeDelivery({
@@ -446,6 +448,99 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
         });
       });
     }
+  });
+}
+
+/** Retention: the oldest events go, with everything that hangs off them; waiting forwards keep theirs. */
+function describePruneContract(factory: StoreFactory): void {
+  describe('pruning (retention)', () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 26, 7, minute, 0)).toISOString();
+    const prune = async (store: EventStore, request: Parameters<NonNullable<EventStore['pruneEvents']>>[0]) => {
+      assert.ok(store.pruneEvents, 'the store can prune');
+      return store.pruneEvents(request);
+    };
+
+    it('removes events received before the cut-off, oldest first, in batches of at most `limit`', async () => {
+      const store = await factory.open();
+      const ids: string[] = [];
+      for (let minute = 0; minute < 10; minute += 1) {
+        const delivery = makeDelivery({ receivedAt: at(minute), relatedIds: ['cust_test_5xprune0001'] });
+        ids.push(delivery.eventId);
+        await store.recordDelivery(delivery);
+      }
+      await store.recordDelivery(makeDelivery({ eventId: ids[1] as string, receivedAt: at(11) }));
+      // A redelivery of the first event with another body: kept beside it, and removed with it.
+      const firstDelivery = makeDelivery({ eventId: ids[0] as string, receivedAt: at(0) });
+      const changed = Buffer.from(
+        bytes(firstDelivery.body).toString('utf8').replace('"amount": 100000', '"amount": 1'),
+      );
+      assert.equal(
+        (await store.recordDelivery({ ...firstDelivery, body: changed, receivedAt: at(1) })).bodyDiffers,
+        true,
+      );
+      const first = await prune(store, { receivedBefore: at(6), limit: 4 });
+      assert.deepEqual(first.removed, ids.slice(0, 4));
+      assert.notEqual(first.next, null);
+      const second = await prune(store, { receivedBefore: at(6), limit: 4, after: first.next as number });
+      assert.deepEqual(second.removed, ids.slice(4, 6));
+      assert.equal(second.next, null);
+      assert.deepEqual(await prune(store, { receivedBefore: at(6), limit: 4 }), { removed: [], next: null });
+      assert.equal(await store.getEvent(ids[0] as string), undefined);
+      assert.ok(await store.getEvent(ids[6] as string));
+      const stats = await store.stats();
+      assert.equal(stats.total, 4);
+      assert.deepEqual(stats.byKey, { 'charge.create': 4 });
+      const byCustomer = await store.eventsForObject('cust_test_5xprune0001');
+      assert.deepEqual(
+        byCustomer.map((event) => event.eventId),
+        ids.slice(6),
+      );
+      assert.deepEqual(
+        (await store.listEvents({ q: 'cust_test_5xprune0001' })).items.map((event) => event.eventId),
+        ids.slice(6).reverse(),
+      );
+      assert.deepEqual(
+        (await store.listEvents({ q: 'order 3947' })).items.map((event) => event.eventId),
+        ids.slice(6).reverse(),
+      );
+      // A pruned id arriving again is a new event.
+      const again = await store.recordDelivery(makeDelivery({ eventId: ids[0] as string, receivedAt: at(12) }));
+      assert.equal(again.duplicate, false);
+      assert.equal(again.event.deliveryCount, 1);
+      assert.equal(again.event.differingDeliveries, 0);
+      assert.deepEqual(await store.listDifferingBodies(ids[0] as string), []);
+      await store.close();
+    });
+
+    it('keeps the newest `keepNewest` events, and any event whose forward still waits', async () => {
+      const store = await factory.open();
+      const ids: string[] = [];
+      for (let minute = 0; minute < 6; minute += 1) {
+        const delivery = makeDelivery({
+          receivedAt: at(minute),
+          ...(minute < 2 ? { forwardTargets: [A] } : {}),
+        });
+        ids.push(delivery.eventId);
+        await store.recordDelivery(delivery);
+      }
+      // The first event's forward is delivered (finished); the second's still waits.
+      const claimed = await store.claimDueForwards({ now: Date.parse(at(10)), maxInFlightPerTarget: 1 });
+      const job = claimed.jobs[0] as ForwardJob;
+      assert.equal(job.eventId, ids[0]);
+      await store.recordForwardAttempt(makeForwardAttempt(job));
+      const result = await prune(store, { keepNewest: 2, limit: 10 });
+      assert.deepEqual(result.removed, [ids[0], ids[2], ids[3]]);
+      assert.equal(result.next, null);
+      assert.deepEqual(await store.listForwardAttempts(ids[0] as string), []);
+      assert.deepEqual(await store.listForwardJobs(ids[0] as string), []);
+      assert.equal((await store.listForwardJobs(ids[1] as string)).length, 1);
+      assert.deepEqual(
+        (await store.listEvents()).items.map((event) => event.eventId),
+        [ids[5], ids[4], ids[1]],
+      );
+      assert.equal((await store.stats()).total, 3);
+      await store.close();
+    });
   });
 }
 

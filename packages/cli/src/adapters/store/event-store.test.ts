@@ -355,3 +355,39 @@ describe('SqliteEventStore: a file from an earlier version', () => {
     await reopened.close();
   });
 });
+
+describe('SqliteEventStore: pruning', () => {
+  it('removes pruned bodies from the text index and makes the indexes pruning needs', async () => {
+    const filename = join(temporaryDirectory(), 'prune.sqlite');
+    const store = new SqliteEventStore({ filename, pruning: true, checkpointIntervalMs: 0 });
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i += 1) ids.push((await store.recordDelivery(makeDelivery())).event.eventId);
+    assert.equal(store.catchUpTextSearch(), 40);
+    const pruned = await store.pruneEvents({ keepNewest: 10, limit: 100 });
+    assert.deepEqual(pruned.removed, ids.slice(0, 30));
+    const reader = new Database(filename, { readonly: true });
+    const indexed = reader
+      .prepare('SELECT rowid FROM events_text WHERE events_text MATCH \'"ord"\' ORDER BY rowid')
+      .all() as Array<{ rowid: number }>;
+    const seqs = reader.prepare('SELECT seq FROM events ORDER BY seq').all() as Array<{ seq: number }>;
+    assert.deepEqual(
+      indexed.map((row) => row.rowid),
+      seqs.map((row) => row.seq),
+    );
+    const indexes = reader
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('event_omise_ids_by_event', 'redeliveries_by_event') ORDER BY name",
+      )
+      .all() as Array<{ name: string }>;
+    assert.deepEqual(
+      indexes.map((row) => row.name),
+      ['event_omise_ids_by_event', 'redeliveries_by_event'],
+    );
+    reader.close();
+    assert.deepEqual(
+      (await store.listEvents({ q: 'order 3947', limit: 100 })).items.map((event) => event.eventId),
+      ids.slice(30).reverse(),
+    );
+    await store.close();
+  });
+});

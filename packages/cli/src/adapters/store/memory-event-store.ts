@@ -12,6 +12,8 @@ import type {
   NewForwardAttempt,
   NewRejection,
   OmiseCopy,
+  PruneRequest,
+  PruneResult,
   RecordDeliveryOptions,
   RecordDeliveryResult,
   RejectionPage,
@@ -54,7 +56,12 @@ function snapshot(event: MemoryEvent): StoredEvent {
  * It passes the same contract suite as the SQLite store.
  */
 export class MemoryEventStore implements EventStore {
-  readonly #events: MemoryEvent[] = [];
+  #events: MemoryEvent[] = [];
+  #nextSeq = 1;
+  #nextJobId = 1;
+  #nextAttemptSeq = 1;
+  /** Jobs by id (the array keeps them in creation order). */
+  readonly #jobsById = new Map<number, QueuedJob>();
   readonly #byId = new Map<string, MemoryEvent>();
   readonly #rejections: Array<{ rejection: StoredRejection; keptBytes: number }> = [];
   /** The bytes of every kept rejection together, kept with every write as SQLite's totals are. */
@@ -62,8 +69,8 @@ export class MemoryEventStore implements EventStore {
   #nextRejectionSeq = 1;
   readonly #maxRejections: number;
   readonly #maxRejectedBytes: number;
-  readonly #forwardJobs: QueuedJob[] = [];
-  readonly #forwardAttempts: ForwardAttempt[] = [];
+  #forwardJobs: QueuedJob[] = [];
+  #forwardAttempts: ForwardAttempt[] = [];
   readonly #inFlight = new Set<number>();
   #nextQueueSeq = 1;
 
@@ -90,7 +97,7 @@ export class MemoryEventStore implements EventStore {
     }
     // Copies, not references: what the caller holds must not change what is stored.
     const event: MemoryEvent = {
-      seq: this.#events.length + 1,
+      seq: this.#nextSeq++,
       ...firstDeliveryFields(delivery),
       body: copyBytes(delivery.body),
       headers: delivery.headers.map(([name, value]) => [name, value] as const),
@@ -249,7 +256,7 @@ export class MemoryEventStore implements EventStore {
   ): ForwardJob[] {
     return targets.map((target) => {
       const job = {
-        id: this.#forwardJobs.length + 1,
+        id: this.#nextJobId++,
         eventId,
         target,
         state: options.held ? ('held' as const) : ('pending' as const),
@@ -262,6 +269,7 @@ export class MemoryEventStore implements EventStore {
         finishedAt: null,
       };
       this.#forwardJobs.push(job);
+      this.#jobsById.set(job.id, job);
       return publicJob(job);
     });
   }
@@ -306,7 +314,7 @@ export class MemoryEventStore implements EventStore {
 
   async recordForwardAttempt(attempt: NewForwardAttempt): Promise<ForwardAttempt> {
     if (attempt.jobId !== null) {
-      const job = this.#forwardJobs[attempt.jobId - 1];
+      const job = this.#jobsById.get(attempt.jobId);
       if (job) {
         job.attempts += 1;
         job.attemptsInPlan += 1;
@@ -321,7 +329,7 @@ export class MemoryEventStore implements EventStore {
     const stored: ForwardAttempt = {
       ...rest,
       responseExcerpt: attempt.responseExcerpt ? copyBytes(attempt.responseExcerpt) : null,
-      seq: this.#forwardAttempts.length + 1,
+      seq: this.#nextAttemptSeq++,
       nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt).toISOString(),
     };
     this.#forwardAttempts.push(stored);
@@ -347,7 +355,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async retryFailedForward(jobId: number, now: number): Promise<ForwardJob | undefined> {
-    const job = this.#forwardJobs[jobId - 1];
+    const job = this.#jobsById.get(jobId);
     if (job?.state !== 'failed') return undefined;
     job.state = 'pending';
     job.attemptsInPlan = 0;
@@ -355,6 +363,39 @@ export class MemoryEventStore implements EventStore {
     job.finishedAt = null;
     job.queueSeq = this.#nextQueueSeq++;
     return publicJob(job);
+  }
+
+  async pruneEvents(request: PruneRequest): Promise<PruneResult> {
+    const limit = Math.max(1, Math.floor(request.limit));
+    const excess = request.keepNewest === undefined ? 0 : this.#events.length - request.keepNewest;
+    const beyondSeq = excess > 0 ? (this.#events[excess - 1]?.seq ?? 0) : 0;
+    const removed = new Set<string>();
+    let next: number | null = null;
+    for (const event of this.#events) {
+      if (event.seq <= (request.after ?? 0)) continue;
+      const outside =
+        event.seq <= beyondSeq || (request.receivedBefore !== undefined && event.receivedAt < request.receivedBefore);
+      if (!outside) break;
+      const waiting = this.#forwardJobs.some(
+        (job) => job.eventId === event.eventId && (job.state === 'held' || job.state === 'pending'),
+      );
+      if (waiting) continue;
+      removed.add(event.eventId);
+      if (removed.size >= limit) {
+        next = event.seq;
+        break;
+      }
+    }
+    if (removed.size === 0) return { removed: [], next };
+    this.#events = this.#events.filter((event) => !removed.has(event.eventId));
+    for (const id of removed) this.#byId.delete(id);
+    this.#forwardJobs = this.#forwardJobs.filter((job) => {
+      if (!removed.has(job.eventId)) return true;
+      this.#jobsById.delete(job.id);
+      return false;
+    });
+    this.#forwardAttempts = this.#forwardAttempts.filter((attempt) => !removed.has(attempt.eventId));
+    return { removed: [...removed], next };
   }
 
   async close(): Promise<void> {}

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, mkdirSync, openSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -16,6 +16,8 @@ import type {
   NewForwardAttempt,
   NewRejection,
   OmiseCopy,
+  PruneRequest,
+  PruneResult,
   RecordDeliveryOptions,
   RecordDeliveryResult,
   RejectionPage,
@@ -26,6 +28,7 @@ import type {
   VerificationOutcome,
   VerificationStatus,
 } from '../../core/ports.js';
+import { StorageHealth, type StorageUnavailableError, storageFaultCodeOf } from '../../core/storage-health.js';
 import { comparableOrigins, keepBody, keptRejection, MAX_DIFFERING_BODIES, rejectionKeptBytes } from './kept-body.js';
 import {
   firstDeliveryFields,
@@ -62,6 +65,20 @@ export interface SqliteEventStoreOptions {
   maxLogBytes?: number;
   /** Syncs the write-ahead log to disk; `fs.fdatasync` unless a test needs to hold it. */
   syncFile?: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
+  /**
+   * Where a full disk or an I/O error is recorded (a new one by default). While it holds a
+   * fault, writes are refused at once and the store probes every `recoveryProbeMs`.
+   */
+  health?: StorageHealth;
+  /** While faulted, how often to try whether the store can be written again (default 1 s). */
+  recoveryProbeMs?: number;
+  /** Free space needed before a probe counts as recovered (default 1 MiB), so it does not flap. */
+  recoveryFreeBytes?: number;
+  /**
+   * Events will be pruned (`--retain`, `--max-events`): makes the two indexes that find an
+   * event's lookup ids and redeliveries (CREATE INDEX IF NOT EXISTS, kept from then on).
+   */
+  pruning?: boolean;
 }
 
 const SCHEMA = `
@@ -155,6 +172,15 @@ CREATE TABLE IF NOT EXISTS differing_bodies (
   excerpt BLOB NOT NULL,
   UNIQUE (event_seq, sha256)
 );
+`;
+
+/**
+ * Only for stores that prune: without them removing an event's lookup ids and redeliveries
+ * scans those tables. Not in SCHEMA, so a store that never prunes pays nothing per insert.
+ */
+const PRUNING_INDEXES = `
+CREATE INDEX IF NOT EXISTS event_omise_ids_by_event ON event_omise_ids (event_seq);
+CREATE INDEX IF NOT EXISTS redeliveries_by_event ON redeliveries (event_seq);
 `;
 
 /** The layout this code writes; see #upgrade for what each version changed. */
@@ -331,6 +357,29 @@ function listingFilter(query: EventQuery): ListingFilter {
   return { where, params, indexedBy };
 }
 
+/**
+ * Opens the file in WAL mode. WAL needs a small shared-memory file beside the database
+ * (`-shm`), which SQLite removes at a clean close; on a full disk it cannot be made again and
+ * every read fails (SQLITE_IOERR_SHMSIZE). Then the connection is opened in exclusive locking
+ * mode, which keeps that index in memory: the store starts degraded (reads work, writes wait
+ * for space) and other processes (`events` commands) cannot open the file until `serve` restarts.
+ */
+function openDatabase(filename: string): { db: Database.Database; openFault: unknown } {
+  const db = new Database(filename);
+  try {
+    db.pragma('journal_mode = WAL');
+    return { db, openFault: null };
+  } catch (error) {
+    const fault = storageFaultCodeOf(error);
+    if (fault === null || filename === ':memory:') throw error;
+    db.close();
+    const exclusive = new Database(filename);
+    exclusive.pragma('locking_mode = EXCLUSIVE');
+    exclusive.pragma('journal_mode = WAL');
+    return { db: exclusive, openFault: error };
+  }
+}
+
 /** A commit hook's own failure is its caller's to handle: it never affects the write. */
 function announceCommitted(write: QueuedWrite, value: unknown): void {
   try {
@@ -375,6 +424,8 @@ export class SqliteEventStore implements EventStore {
   #syncing = false;
   #waitingForSync: Array<(error: Error | null) => void> = [];
   #syncIdleWaiters: Array<() => void> = [];
+  /** A log sync failed: a probe must checkpoint the log into the database file before writes resume. */
+  #syncFailed = false;
   readonly #statements;
   readonly #forwards: SqliteForwardQueue;
   readonly #textSearch: SqliteTextSearch;
@@ -384,11 +435,21 @@ export class SqliteEventStore implements EventStore {
   #backgroundCheckpoints = 0;
   /** The checkpointer thread starts after this many commits: a store written a few times never needs it. */
   #checkpointerPlan: { filename: string; intervalMs: number; afterCommits: number } | null = null;
+  /** Whether the store can be written; shared with whoever must tell (healthz, the console). */
+  readonly health: StorageHealth;
+  readonly #directory: string | null;
+  readonly #recoveryProbeMs: number;
+  readonly #recoveryFreeBytes: number;
+  #probeTimer: NodeJS.Timeout | null = null;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
-    this.#db = new Database(options.filename);
-    this.#db.pragma('journal_mode = WAL');
+    this.health = options.health ?? new StorageHealth({ where: `the event store (${options.filename})` });
+    this.#directory = options.filename === ':memory:' ? null : dirname(options.filename);
+    this.#recoveryProbeMs = options.recoveryProbeMs ?? 1_000;
+    this.#recoveryFreeBytes = options.recoveryFreeBytes ?? 1024 * 1024;
+    const opened = openDatabase(options.filename);
+    this.#db = opened.db;
     // NORMAL: commits do not sync; #flush syncs the log itself (fdatasync), off the event loop.
     // fdatasync rather than fsync: once the log has reached its size it is rewritten in place, so
     // syncing its data needs no journal commit, and the event files written meanwhile (many new
@@ -399,21 +460,75 @@ export class SqliteEventStore implements EventStore {
     this.#maxLogBytes = options.maxLogBytes ?? 64 * 1024 * 1024;
     // After a checkpoint lets the log start over, a log grown past this is truncated back to it.
     this.#db.pragma(`journal_size_limit = ${this.#maxLogBytes}`);
-    this.#db.exec(SCHEMA);
-    this.#upgrade();
+    try {
+      this.#db.exec(SCHEMA);
+      this.#upgrade();
+    } catch (error) {
+      // A store that exists already opens on a full disk (its tables are there): it starts
+      // degraded, answering reads and refusing writes until space is freed.
+      if (!this.#noteFault(error)) throw error;
+    }
     this.#maxRejections = options.maxRejections ?? 1000;
     this.#maxRejectedBytes = options.maxRejectedBytes ?? 64 * 1024 * 1024;
     this.#syncFile = options.syncFile ?? fdatasync;
     this.#walPath = options.filename === ':memory:' ? null : `${options.filename}-wal`;
     const checkpointIntervalMs = options.checkpointIntervalMs ?? 200;
-    if (options.filename !== ':memory:' && checkpointIntervalMs > 0) {
+    if (opened.openFault) this.#noteFault(opened.openFault);
+    if (options.pruning && this.health.fault === null) {
+      try {
+        this.#db.exec(PRUNING_INDEXES);
+      } catch (error) {
+        if (!this.#noteFault(error)) throw error;
+      }
+    }
+    // An exclusive connection is the only one: no checkpointer thread beside it.
+    if (options.filename !== ':memory:' && checkpointIntervalMs > 0 && !opened.openFault) {
       this.#checkpointerPlan = { filename: options.filename, intervalMs: checkpointIntervalMs, afterCommits: 50 };
     }
     this.#forwards = new SqliteForwardQueue(this.#db);
-    this.#textSearch = new SqliteTextSearch(this.#db, { idleMs: options.textSearchIdleMs ?? 250 });
+    this.#textSearch = new SqliteTextSearch(this.#db, {
+      idleMs: options.textSearchIdleMs ?? 250,
+      // Indexing is background work: a full disk pauses it until the store recovers.
+      onError: (error) => {
+        // Anything else is retried later rather than ending the process from a timer.
+        if (!this.#noteFault(error)) this.#textSearch.schedule(5_000);
+      },
+      canWrite: () => this.health.fault === null,
+    });
+    this.health.subscribe((fault) => {
+      if (fault === null) this.#textSearch.schedule();
+    });
+    // Opened on a full disk: say so now, not at the first refused webhook.
+    if (this.#directory !== null && this.health.fault === null && !this.#hasFreeSpace()) {
+      this.#noteFault(Object.assign(new Error('no free space left on the device'), { code: 'ENOSPC' }));
+    }
     const db = this.#db;
     this.#statements = {
       eventById: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
+      countEvents: db.prepare<[], { n: number | null }>('SELECT SUM(n) AS n FROM event_counts'),
+      nthOldestSeq: db.prepare<[number], { seq: number }>(
+        'SELECT seq FROM events INDEXED BY events_for_listing ORDER BY seq ASC LIMIT 1 OFFSET ?',
+      ),
+      oldestEvents: db.prepare<
+        [number, number],
+        { seq: number; event_id: string; key: string; verification_status: string; received_at: string }
+      >(
+        'SELECT seq, event_id, key, verification_status, received_at FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?',
+      ),
+      unfinishedForward: db.prepare(
+        "SELECT 1 FROM forward_jobs WHERE event_id = ? AND state IN ('held', 'pending') LIMIT 1",
+      ),
+      bodyOf: db.prepare<[number], { body: Buffer }>('SELECT body FROM events WHERE seq = ?'),
+      // A contentless index forgets a row only when told the text it indexed.
+      unindexText: db.prepare("INSERT INTO events_text (events_text, rowid, body) VALUES ('delete', ?, ?)"),
+      deleteOmiseIds: db.prepare('DELETE FROM event_omise_ids WHERE event_seq = ?'),
+      deleteRedeliveries: db.prepare('DELETE FROM redeliveries WHERE event_seq = ?'),
+      deleteDifferingBodies: db.prepare('DELETE FROM differing_bodies WHERE event_seq = ?'),
+      deleteForwardAttempts: db.prepare('DELETE FROM forward_attempts WHERE event_id = ?'),
+      deleteForwardJobs: db.prepare('DELETE FROM forward_jobs WHERE event_id = ?'),
+      deleteEvent: db.prepare('DELETE FROM events WHERE seq = ?'),
+      // The recovery probe's write: changes nothing, but needs a page of the log.
+      touch: db.prepare('UPDATE events_text_state SET indexed_through = indexed_through WHERE id = 1'),
       // Positional parameters: binding an object of 15 named values cost about 3 µs more per webhook.
       insertEvent: db.prepare<
         [
@@ -618,6 +733,70 @@ export class SqliteEventStore implements EventStore {
     return this.#backgroundCheckpoints;
   }
 
+  /**
+   * Records a storage fault (full disk, I/O error, read-only file) and starts probing for
+   * recovery; returns the error to refuse writes with, or null when `error` is not one.
+   */
+  #noteFault(error: unknown): StorageUnavailableError | null {
+    const refused = this.health.fail(error);
+    if (refused) this.#scheduleProbe();
+    return refused;
+  }
+
+  /** Whether the store's file system has `recoveryFreeBytes` free (true where it cannot tell). */
+  #hasFreeSpace(): boolean {
+    if (this.#directory === null || this.#recoveryFreeBytes <= 0) return true;
+    try {
+      const fs = statfsSync(this.#directory);
+      return fs.bavail * fs.bsize >= this.#recoveryFreeBytes;
+    } catch {
+      return true;
+    }
+  }
+
+  #scheduleProbe(): void {
+    if (this.#probeTimer !== null || this.#closed) return;
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = null;
+      if (this.#closed) return;
+      void this.#probe().then((recovered) => {
+        if (this.#closed) return;
+        if (recovered) this.health.recover();
+        else this.#scheduleProbe();
+      });
+    }, this.#recoveryProbeMs);
+    this.#probeTimer.unref();
+  }
+
+  /**
+   * Whether the store can be written again: enough free space, the schema in place, the log
+   * copied into the database file when a sync failed (the kernel may have dropped what it
+   * held), and a small write synced to disk.
+   */
+  async #probe(): Promise<boolean> {
+    try {
+      if (!this.#hasFreeSpace()) return false;
+      this.#db.exec(SCHEMA);
+      this.#upgrade();
+      if (this.#syncFailed && this.#walPath !== null) {
+        const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+        if (result && result.busy !== 0) return false;
+      }
+      this.#db.transaction(() => this.#statements.touch.run())();
+      if (this.#walPath !== null) {
+        this.#walFd ??= openSync(this.#walPath, 'r');
+        const fd = this.#walFd;
+        await new Promise<void>((resolve, reject) =>
+          this.#syncFile(fd, (error) => (error ? reject(error) : resolve())),
+        );
+      }
+      this.#syncFailed = false;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   #countCommit(): void {
     this.#commits += 1;
     if (this.#checkpointer !== null && this.#commits % 64 === 0) this.#checkLogSize();
@@ -648,6 +827,9 @@ export class SqliteEventStore implements EventStore {
    */
   #write<T>(run: () => T, options: { committed?: (value: T) => void; now?: boolean } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('the event store is closed'));
+    // While the disk is full (or failing), refuse at once: the probe finds out when it is back.
+    const refused = this.health.unavailable();
+    if (refused) return Promise.reject(refused);
     const { committed, now = false } = options;
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({
@@ -672,12 +854,23 @@ export class SqliteEventStore implements EventStore {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
+    const refused = this.health.unavailable();
+    if (refused) {
+      for (const write of batch) write.reject(refused);
+      return;
+    }
     this.#textSearch.noteWrite();
     let values: unknown[];
     try {
       // The fast path: the whole batch in one transaction, one commit, one sync.
       values = this.#db.transaction(() => batch.map((write) => write.run()))();
-    } catch {
+    } catch (batchError) {
+      // A full disk or an I/O error fails every write alike: refuse them all at once.
+      const fault = this.#noteFault(batchError);
+      if (fault) {
+        for (const write of batch) write.reject(fault);
+        return;
+      }
       // One write failed and the transaction was rolled back: redo each write in its own
       // transaction, so only the failing one is refused.
       for (const write of batch) {
@@ -686,12 +879,18 @@ export class SqliteEventStore implements EventStore {
           this.#afterDurable((error) => (error ? write.reject(error) : write.resolve(value)));
           announceCommitted(write, value);
         } catch (error) {
-          write.reject(error);
+          write.reject(this.#noteFault(error) ?? error);
         }
       }
       return;
     }
-    this.#countCommit();
+    try {
+      this.#countCommit();
+    } catch (error) {
+      // Housekeeping after the commit (a checkpoint, starting the checkpointer thread) must
+      // never fail the writes it follows; a storage fault is recorded, anything else ignored.
+      this.#noteFault(error);
+    }
     this.#afterDurable((error) => {
       batch.forEach((write, index) => {
         if (error) write.reject(error);
@@ -723,10 +922,24 @@ export class SqliteEventStore implements EventStore {
     const callbacks = this.#waitingForSync;
     this.#waitingForSync = [];
     this.#syncing = true;
-    // The fd is opened lazily: the log file exists once the first transaction has committed.
-    this.#walFd ??= openSync(this.#walPath as string, 'r');
-    this.#syncFile(this.#walFd, (error) => {
+    try {
+      // The fd is opened lazily: the log file exists once the first transaction has committed.
+      this.#walFd ??= openSync(this.#walPath as string, 'r');
+    } catch (error) {
       this.#syncing = false;
+      const refused = this.#noteFault(error) ?? (error as Error);
+      for (const callback of callbacks) callback(refused);
+      return;
+    }
+    this.#syncFile(this.#walFd, (syncError) => {
+      this.#syncing = false;
+      // A failed sync may have lost what it covered: nothing it covered is acknowledged, and
+      // the store stays faulted until a probe has checkpointed the log (see #probe).
+      let error: Error | null = null;
+      if (syncError) {
+        error = this.#noteFault(syncError) ?? syncError;
+        this.#syncFailed = true;
+      }
       for (const callback of callbacks) callback(error);
       // Commit what queued up during the sync (its callbacks join #waitingForSync).
       if (!this.#flushScheduled && this.#queue.length > 0) this.#flush();
@@ -937,6 +1150,47 @@ export class SqliteEventStore implements EventStore {
     return [...found, ...indexed];
   }
 
+  pruneEvents(request: PruneRequest): Promise<PruneResult> {
+    return this.#write(() => {
+      const s = this.#statements;
+      const limit = Math.max(1, Math.floor(request.limit));
+      // The newest seq that is beyond the newest `keepNewest` (events are counted in event_counts).
+      let beyondSeq = 0;
+      if (request.keepNewest !== undefined) {
+        const total = (s.countEvents.get() as { n: number | null }).n ?? 0;
+        const excess = total - request.keepNewest;
+        if (excess > 0) beyondSeq = (s.nthOldestSeq.get(excess - 1) as { seq: number } | undefined)?.seq ?? 0;
+      }
+      const before = request.receivedBefore;
+      const removed: string[] = [];
+      let after = request.after ?? 0;
+      const indexedThrough = this.#textSearch.indexedThrough;
+      // A few more rows than `limit`, so events kept for their forwards do not end a call early.
+      const rows = s.oldestEvents.all(after, limit * 4);
+      for (const row of rows) {
+        const outside = row.seq <= beyondSeq || (before !== undefined && row.received_at < before);
+        if (!outside) return { removed, next: null };
+        after = row.seq;
+        if (s.unfinishedForward.get(row.event_id)) continue;
+        if (row.seq <= indexedThrough) {
+          const body = (s.bodyOf.get(row.seq) as { body: Buffer }).body.toString('utf8');
+          s.unindexText.run(row.seq, body);
+        }
+        s.deleteOmiseIds.run(row.seq);
+        s.deleteRedeliveries.run(row.seq);
+        s.deleteDifferingBodies.run(row.seq);
+        s.deleteForwardAttempts.run(row.event_id);
+        s.deleteForwardJobs.run(row.event_id);
+        s.countEvent.run(row.key, row.verification_status, -1);
+        s.deleteEvent.run(row.seq);
+        removed.push(row.event_id);
+        if (removed.length >= limit) return { removed, next: after };
+      }
+      // Every row read was skipped or removed: there may be more past them.
+      return { removed, next: rows.length === limit * 4 ? after : null };
+    });
+  }
+
   /** Adds every stored body to the text-search index now, instead of in the background. */
   catchUpTextSearch(): number {
     return this.#textSearch.catchUp();
@@ -1021,6 +1275,8 @@ export class SqliteEventStore implements EventStore {
     maxInFlightPerTarget: number;
     targets?: readonly string[];
   }): Promise<ForwardClaim> {
+    // Nothing is sent while attempts cannot be recorded: it would be sent again and again.
+    if (this.health.fault !== null) return { jobs: [], nextDueAt: null };
     return this.#forwards.claim(options);
   }
 
@@ -1065,6 +1321,8 @@ export class SqliteEventStore implements EventStore {
       checkpointer.postMessage('stop');
       await exited;
     }
+    if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.#probeTimer = null;
     if (this.#walFd !== null) closeSync(this.#walFd);
     this.#textSearch.stop();
     this.#db.close();

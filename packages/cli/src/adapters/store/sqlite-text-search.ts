@@ -49,6 +49,13 @@ export function trigramMatchQuery(text: string): string | null {
 export interface TextSearchOptions {
   /** How long writes must have paused before indexing runs (default 250 ms). */
   idleMs?: number;
+  /**
+   * Told when a background batch fails (a full disk): indexing runs in a timer, where a throw
+   * would end the process. It stops until `schedule()` is called again. Rethrow to crash.
+   */
+  onError?: (error: unknown) => void;
+  /** Background indexing waits while this says no (the store is faulted). */
+  canWrite?: () => boolean;
 }
 
 export class SqliteTextSearch {
@@ -58,11 +65,15 @@ export class SqliteTextSearch {
   #lastWriteAt = 0;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  readonly #onError: (error: unknown) => void;
+  readonly #canWrite: () => boolean;
   readonly #statements;
 
   constructor(db: Database.Database, options: TextSearchOptions = {}) {
     this.#db = db;
     this.#idleMs = options.idleMs ?? 250;
+    this.#onError = options.onError ?? (() => {});
+    this.#canWrite = options.canWrite ?? (() => true);
     db.exec(TEXT_SEARCH_SCHEMA);
     this.#statements = {
       state: db.prepare<[], { indexed_through: number }>('SELECT indexed_through FROM events_text_state WHERE id = 1'),
@@ -103,7 +114,17 @@ export class SqliteTextSearch {
       this.schedule(this.#idleMs - quietFor);
       return;
     }
-    if (this.indexBatch(BATCH_SIZE) === BATCH_SIZE) this.schedule(0);
+    // Faulted: the store calls schedule() again once it recovers.
+    if (!this.#canWrite()) return;
+    let indexed: number;
+    try {
+      indexed = this.indexBatch(BATCH_SIZE);
+    } catch (error) {
+      // Nothing was committed (the watermark moves with the rows), so the next batch redoes it.
+      this.#onError(error);
+      return;
+    }
+    if (indexed === BATCH_SIZE) this.schedule(0);
   }
 
   /** Indexes up to `limit` not yet indexed bodies; returns how many it indexed. */

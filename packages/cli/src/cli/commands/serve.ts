@@ -235,6 +235,22 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     default: false,
   },
   {
+    name: 'retainMs',
+    flags: '--retain <duration>',
+    env: 'OMISE_WEBHOOK_RETAIN',
+    description:
+      'remove events (and their files) received longer ago than this, e.g. 7d or 12h, in the background; off by default',
+    parse: parseDuration,
+  },
+  {
+    name: 'maxEvents',
+    flags: '--max-events <count>',
+    env: 'OMISE_WEBHOOK_MAX_EVENTS',
+    description:
+      'keep at most this many events, removing the oldest (and their files) in the background; off by default',
+    parse: parsePositiveInt,
+  },
+  {
     name: 'syncIntervalMs',
     flags: '--sync <interval>',
     env: 'OMISE_WEBHOOK_SYNC',
@@ -342,6 +358,11 @@ function describeInspector(server: RunningServer): string[] {
   ];
 }
 
+/** `--retain` as it was likely written: whole days as `7d`, otherwise as any duration. */
+function formatRetention(ms: number): string {
+  return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : formatDuration(ms);
+}
+
 /** Prints what is running and where; never a secret in full. */
 export function startupBanner(server: RunningServer, context: CliContext): string {
   const { config } = server;
@@ -359,6 +380,13 @@ export function startupBanner(server: RunningServer, context: CliContext): strin
         ? `sync: every ${formatDuration(config.syncIntervalMs)}, events missing here are fetched from ${config.apiUrl}/events and stored`
         : 'sync: OFF: --sync needs your secret key to read the Omise Events API; set OMISE_SECRET_KEY=skey_test_... in .env',
     );
+  }
+  if (config.retainMs !== undefined || config.maxEvents !== undefined) {
+    const rules = [
+      ...(config.retainMs !== undefined ? [`older than ${formatRetention(config.retainMs)}`] : []),
+      ...(config.maxEvents !== undefined ? [`beyond the newest ${config.maxEvents}`] : []),
+    ];
+    lines.push(`retention: events ${rules.join(' or ')} are removed with their files, in the background`);
   }
   if (context.dotenv.file) lines.push(`read ${context.dotenv.names.length} variable(s) from ${context.dotenv.file}`);
   if (context.dotenv.error) lines.push(`warning: ${context.dotenv.error}`);
