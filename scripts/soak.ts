@@ -339,6 +339,13 @@ export interface SoakResult {
   samples: ProcessSample[];
 }
 
+/** The largest value, NaN for none; a loop, since spreading 100,000 values into Math.max overflows the stack. */
+function largest(values: readonly number[]): number {
+  let max = Number.NaN;
+  for (const value of values) if (!(value <= max)) max = value;
+  return max;
+}
+
 const MiB = 1024 * 1024;
 const mib = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / MiB).toFixed(1)} MiB`);
 const ms = (value: number | null | undefined) =>
@@ -541,7 +548,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           acknowledged: windowAcknowledged,
           p50: percentile(windowLatencies, 50),
           p99: percentile(windowLatencies, 99),
-          max: windowLatencies.length ? Math.max(...windowLatencies) : Number.NaN,
+          max: largest(windowLatencies),
           rssBytes: s.rssBytes,
           fds: s.fds,
           loopP99: loops.length ? Math.max(...loops.map((w) => w.p99)) : null,
@@ -676,7 +683,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         `| ${(r.at / 60).toFixed(1)} | ${r.valid} | ${r.acknowledged} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${mib(r.rssBytes)} | ${r.fds ?? 'n/a'} | ${ms(r.loopP99)} | ${ms(r.loopMax)} | ${mib(r.dbBytes)} | ${mib(r.dirBytes)} |`,
     ),
     '',
-    `- valid requests: ${latencies.length}, latency p50 ${ms(percentile(latencies, 50))} ms, p99 ${ms(percentile(latencies, 99))} ms, max ${ms(latencies.length ? Math.max(...latencies) : Number.NaN)} ms`,
+    `- valid requests: ${latencies.length}, latency p50 ${ms(percentile(latencies, 50))} ms, p99 ${ms(percentile(latencies, 99))} ms, max ${ms(largest(latencies))} ms`,
     `- event-loop delay over all ${loops.length} windows: worst p99 ${ms(loops.length ? Math.max(...loops.map((w) => w.p99)) : null)} ms, worst max ${ms(loops.length ? Math.max(...loops.map((w) => w.max)) : null)} ms`,
     `- statuses: ${Object.entries(statusRecord)
       .map(([kind, byStatus]) => `${kind} ${JSON.stringify(byStatus)}`)
