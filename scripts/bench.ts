@@ -4,7 +4,8 @@
  *
  * Prints requests/s, p50/p99 latency, the ratio of the two, and checks that every 2xx the
  * receiver gave is a stored event. Options: BENCH_DURATION (seconds per run, default 10),
- * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding, inspector).
+ * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding, inspector,
+ * forged-flood). forged-flood (scripts/bench-forged.ts): valid webhooks at 50/s while forged ones flood in.
  * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
  * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
  */
@@ -15,6 +16,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { forgedFloodSection } from './bench-forged.js';
 import { forwardingSection } from './bench-forwarding.js';
 import { reportInspectorBench } from './bench-inspector.js';
 import {
@@ -192,7 +194,7 @@ async function ingestSection(): Promise<void> {
   process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
 }
 
-const SECTIONS = ['ingest', 'forwarding', 'inspector'] as const;
+const SECTIONS = ['ingest', 'forwarding', 'inspector', 'forged-flood'] as const;
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(','))
   .split(',')
   .map((section) => section.trim())
@@ -205,3 +207,4 @@ if (unknownSection !== undefined) {
 if (only.includes('ingest')) await ingestSection();
 if (only.includes('forwarding')) await forwardingSection();
 if (only.includes('inspector')) await reportInspectorBench();
+if (only.includes('forged-flood')) await forgedFloodSection();

@@ -121,3 +121,30 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<number> {
   agent.destroy();
   return next;
 }
+
+/**
+ * One POST on a connection of its own (as a stranger's flood would come); resolves with the
+ * status, or 0 when there was no answer (a network error, or none within `timeoutMs`).
+ */
+export function postOnce(url: URL, body: Buffer, headers: Record<string, string>, timeoutMs = 30_000): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent: false,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': String(body.length), ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}

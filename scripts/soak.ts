@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import Database from 'better-sqlite3';
 import { realisticDeliveries } from '../packages/cli/src/testing/realistic-events.js';
 import { benchSignatureHeaders, log, percentile, startServe, stop } from './bench-kit.js';
 import { LOOP_DELAY_PROBE_ARGS, type LoopDelayWindow, loopDelayWindow } from './loop-delay.js';
-import { pacedLoad } from './paced-client.js';
+import { pacedLoad, postOnce } from './paced-client.js';
 
 export interface SoakOptions {
   /** How long the load runs. */
@@ -247,30 +247,6 @@ async function startFlakyTarget(): Promise<FlakyTarget> {
   };
 }
 
-/** One request on its own connection; resolves with the status, or 0 when there was no answer. */
-function sendOnce(url: URL, body: Buffer, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        agent: false,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': String(body.length), ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
-}
-
 /**
  * A sender that stalls: headers promising 4,096 bytes, then 1,000 of them, then nothing. Resolves
  * with the status the server answered before closing (0 if it closed without one), or -2 if the
@@ -464,12 +440,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       case 'unsigned': {
         const body = nextBody();
         refusedIds.add(idOf(body));
-        return sendOnce(webhookUrl, body, {});
+        return postOnce(webhookUrl, body, {});
       }
       case 'forged': {
         const body = nextBody();
         refusedIds.add(idOf(body));
-        return sendOnce(webhookUrl, body, {
+        return postOnce(webhookUrl, body, {
           'Omise-Signature': randomBytes(32).toString('hex'),
           'Omise-Signature-Timestamp': String(Math.floor(Date.now() / 1000)),
         });
@@ -477,11 +453,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       case 'malformed': {
         const text = nextBody().toString('utf8');
         const body = Buffer.from(text.slice(0, Math.floor(text.length / 2)));
-        return sendOnce(webhookUrl, body, benchSignatureHeaders(body.toString('utf8')));
+        return postOnce(webhookUrl, body, benchSignatureHeaders(body.toString('utf8')));
       }
       case 'oversized': {
         const body = Buffer.alloc(OVERSIZED_BYTES, 0x20);
-        return sendOnce(webhookUrl, body, benchSignatureHeaders(body.toString('utf8')));
+        return postOnce(webhookUrl, body, benchSignatureHeaders(body.toString('utf8')));
       }
       case 'slow': {
         const body = nextBody();
@@ -493,7 +469,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         const body = duplicateSource.shift();
         if (body === undefined) return null; // none acknowledged yet: nothing to repeat
         duplicates.push(idOf(body));
-        return sendOnce(webhookUrl, body, benchSignatureHeaders(body.toString('utf8')));
+        return postOnce(webhookUrl, body, benchSignatureHeaders(body.toString('utf8')));
       }
       default:
         throw new Error(`unknown kind ${kind}`);
