@@ -5,7 +5,9 @@
  * Prints requests/s, p50/p99 latency, the ratio of the two, and checks that every 2xx the
  * receiver gave is a stored event. Options: BENCH_DURATION (seconds per run, default 10),
  * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding, inspector,
- * forged-flood). forged-flood (scripts/bench-forged.ts): valid webhooks at 50/s while forged ones flood in.
+ * forged-flood, paced). forged-flood (scripts/bench-forged.ts): valid webhooks at 50/s while forged ones
+ * flood in. paced (scripts/bench-paced.ts): open-loop at 50, 1,000 and 2,000/s (BENCH_PACED_RATES), serve
+ * against bare node:http, with the server's event-loop delay and syncs.
  * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
  * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
  */
@@ -31,6 +33,7 @@ import {
   stop,
   waitForLine,
 } from './bench-kit.js';
+import { pacedSection } from './bench-paced.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connectionsList = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
@@ -194,7 +197,7 @@ async function ingestSection(): Promise<void> {
   process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
 }
 
-const SECTIONS = ['ingest', 'forwarding', 'inspector', 'forged-flood'] as const;
+const SECTIONS = ['ingest', 'forwarding', 'inspector', 'forged-flood', 'paced'] as const;
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(','))
   .split(',')
   .map((section) => section.trim())
@@ -208,3 +211,4 @@ if (only.includes('ingest')) await ingestSection();
 if (only.includes('forwarding')) await forwardingSection();
 if (only.includes('inspector')) await reportInspectorBench();
 if (only.includes('forged-flood')) await forgedFloodSection();
+if (only.includes('paced')) await pacedSection();

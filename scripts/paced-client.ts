@@ -16,6 +16,8 @@ export interface PacedResult {
   index: number;
   /** When the request was due (performance.now(), ms). */
   dueAt: number;
+  /** When the request was handed to the connection pool (later than dueAt when this process was busy). */
+  sentAt: number;
   /** When the answer was read whole, or the request failed. */
   doneAt: number;
   /** From due time to answer, in ms. */
@@ -64,14 +66,15 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<number> {
     finish = resolve;
   });
 
-  const done = (index: number, dueAt: number, status: number) => {
+  const done = (index: number, dueAt: number, sentAt: number, status: number) => {
     const doneAt = performance.now();
-    options.onResult({ index, dueAt, doneAt, latencyMs: doneAt - dueAt, status });
+    options.onResult({ index, dueAt, sentAt, doneAt, latencyMs: doneAt - dueAt, status });
   };
 
   const send = (index: number, dueAt: number) => {
+    const sentAt = performance.now();
     if (inFlight >= maxInFlight) {
-      done(index, dueAt, -1);
+      done(index, dueAt, sentAt, -1);
       return;
     }
     const { body, headers } = options.makeRequest(index);
@@ -81,7 +84,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<number> {
       if (settled) return;
       settled = true;
       inFlight -= 1;
-      done(index, dueAt, status);
+      done(index, dueAt, sentAt, status);
       if (allSent && inFlight === 0) finish();
     };
     const req = request(
