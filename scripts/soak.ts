@@ -12,7 +12,16 @@
 
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,7 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { realisticDeliveries } from '../packages/cli/src/testing/realistic-events.js';
-import { benchSignatureHeaders, log, percentile, startServe, stop } from './bench-kit.js';
+import { benchSignatureHeaders, log, percentile, root, startServe, stop } from './bench-kit.js';
 import { LOOP_DELAY_PROBE_ARGS, type LoopDelayWindow, loopDelayWindow } from './loop-delay.js';
 import { pacedLoad, postOnce } from './paced-client.js';
 
@@ -667,9 +676,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     `- acknowledged ${acknowledged.size}, stored ${stored.size} (deliveries counted ${deliveries}, ${duplicates.length} duplicates sent), lost ${lost.length}; refused ids stored ${storedRefused.length}; rejections kept ${rejections}`,
     `- forwarding: the target answered 2xx for ${acknowledged.size - missingAtTarget.length} of ${acknowledged.size} acknowledged events; its answers ${JSON.stringify(Object.fromEntries(target.answers))}; forward jobs ${JSON.stringify(Object.fromEntries(forwardStates.map((r) => [r.state, r.n])))}`,
     `- growth rule: the mean of the last quarter of the ${samples.length} samples must not exceed the second quarter's mean × ${GROWTH_RULE.ratio} + ${mib(GROWTH_RULE.slack.rssBytes)} (RSS) or + ${GROWTH_RULE.slack.fds} (descriptors); the first quarter is warm-up. ${verdicts
-      .map((v) =>
+      .map((v, i) =>
         v === null
-          ? 'too few samples to judge'
+          ? `${i === 0 ? 'RSS' : 'open file descriptors'}: too few samples (${GROWTH_RULE.minSamples} needed) to judge`
           : `${v.metric}: ${v.metric === 'RSS' ? mib(v.secondQuarterMean) : v.secondQuarterMean.toFixed(1)} → ${v.metric === 'RSS' ? mib(v.lastQuarterMean) : v.lastQuarterMean.toFixed(1)} (${v.ok ? 'flat' : 'GROWING'})`,
       )
       .join('; ')}`,
@@ -705,9 +714,9 @@ Options:
                       [env: OMISE_WEBHOOK_SOAK_SECONDS]
   --rate <n>          valid signed webhooks per second [env: OMISE_WEBHOOK_SOAK_RATE] (default: 50)
   --sample-every <s>  seconds between samples [env: OMISE_WEBHOOK_SOAK_SAMPLE_EVERY]
-                      (default: the run / 40, between 1 and 10)
+                      (default: the run / 40, a whole number from 1 to 10)
   --report-every <s>  seconds between time-series rows and progress lines
-                      [env: OMISE_WEBHOOK_SOAK_REPORT_EVERY] (default: the run / 12, at least 5)
+                      [env: OMISE_WEBHOOK_SOAK_REPORT_EVERY] (default: about the run / 12, in whole samples, at least 5)
   --serve-args <a>    extra flags for serve, space-separated, e.g. "--no-files"
                       [env: OMISE_WEBHOOK_SOAK_SERVE_ARGS]
   -h, --help          show this
@@ -747,13 +756,15 @@ export function soakOptionsFrom(argv: readonly string[], env: NodeJS.ProcessEnv)
       '--sample-every',
       'OMISE_WEBHOOK_SOAK_SAMPLE_EVERY',
       values['sample-every'] ?? env.OMISE_WEBHOOK_SOAK_SAMPLE_EVERY,
-    ) ?? Math.min(10, Math.max(1, seconds / 40));
+    ) ?? Math.min(10, Math.max(1, Math.round(seconds / 40)));
   const reportEverySeconds =
     positive(
       '--report-every',
       'OMISE_WEBHOOK_SOAK_REPORT_EVERY',
       values['report-every'] ?? env.OMISE_WEBHOOK_SOAK_REPORT_EVERY,
-    ) ?? Math.max(5, seconds / 12);
+    ) ??
+    // A whole number of samples per row, so every row covers the same time.
+    Math.max(5, Math.max(1, Math.round(seconds / 12 / sampleEverySeconds)) * sampleEverySeconds);
   const serveArgs = (values['serve-args'] ?? env.OMISE_WEBHOOK_SOAK_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
   return { seconds, rate, sampleEverySeconds, reportEverySeconds, serveArgs };
 }
@@ -778,5 +789,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   const result = await runSoak({ ...options, signal: controller.signal });
   process.stdout.write(result.report);
+  // Kept for the README and for a closer look at the samples afterwards.
+  mkdirSync(join(root, 'bench-output'), { recursive: true });
+  writeFileSync(join(root, 'bench-output', 'soak.md'), result.report);
+  writeFileSync(join(root, 'bench-output', 'soak.json'), JSON.stringify({ options, ...result }, null, 2));
+  log('soak: report written to bench-output/soak.md, samples to bench-output/soak.json');
   process.exit(result.failures.length === 0 ? 0 : 1);
 }
