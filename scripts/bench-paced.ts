@@ -53,6 +53,8 @@ export interface PacedRun {
   p50: number;
   p99: number;
   max: number;
+  /** 2xx answers per second from the first due time to the last answer: below the rate, the server fell behind. */
+  answeredPerSec: number;
   /** How late the client itself sent (send time − scheduled time), p99 in ms: a busy loader shows here. */
   clientLateP99: number;
   loop: LoopDelayWindow | null;
@@ -73,6 +75,8 @@ async function runRate(options: {
   const late: number[] = [];
   const other: Record<string, number> = {};
   let ok = 0;
+  let firstDue = Infinity;
+  let lastDone = 0;
   await loopDelayWindow(options.pid, options.probeFile);
   const sent = await pacedLoad({
     url: options.url,
@@ -87,6 +91,8 @@ async function runRate(options: {
     onResult: (result) => {
       latencies.push(result.latencyMs);
       late.push(result.sentAt - result.dueAt);
+      firstDue = Math.min(firstDue, result.dueAt);
+      lastDone = Math.max(lastDone, result.doneAt);
       if (result.status >= 200 && result.status < 300) ok += 1;
       else other[String(result.status)] = (other[String(result.status)] ?? 0) + 1;
     },
@@ -101,6 +107,7 @@ async function runRate(options: {
     p50: round(percentile(latencies, 50)),
     p99: round(percentile(latencies, 99)),
     max: round(latencies.reduce((max, value) => Math.max(max, value), 0)),
+    answeredPerSec: Math.round((ok * 1000) / Math.max(1, lastDone - firstDue)),
     clientLateP99: round(percentile(late, 99)),
     loop,
   };
@@ -164,20 +171,20 @@ export async function pacedSection(): Promise<PacedRun[]> {
   const lines = [
     `## Paced: open-loop at fixed rates over ${CONNECTIONS} keep-alive connections, latency from the scheduled time (${durationMs / 1000}s per rate)`,
     '',
-    '| rate | `serve` p50 ms | `serve` p99 ms | `serve` max ms | bare `node:http` p50 / p99 / max ms | `serve` loop delay p50 / p99 / max ms | bare loop delay p50 / p99 / max ms | `serve` syncs: count, p50 / p99 / max ms | not 2xx (serve / bare) | client late p99 ms (serve / bare) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| rate | `serve` p50 ms | `serve` p99 ms | `serve` max ms | bare `node:http` p50 / p99 / max ms | `serve` loop delay p50 / p99 / max ms | bare loop delay p50 / p99 / max ms | `serve` syncs: count, p50 / p99 / max ms | answered/s (serve / bare) | not 2xx (serve / bare) | client late p99 ms (serve / bare) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const rate of rates) {
     const ours = find('serve', rate);
     const bare = find('bare', rate);
     const syncs = ours?.loop?.syncs;
     lines.push(
-      `| ${rate}/s | ${show(ours?.p50)} | ${show(ours?.p99)} | ${show(ours?.max)} | ${show(bare?.p50)} / ${show(bare?.p99)} / ${show(bare?.max)} | ${loop(ours)} | ${loop(bare)} | ${syncs ? `${syncs.count} (${((ours?.ok ?? 0) / syncs.count || 0).toFixed(1)} webhooks each), ${syncs.p50} / ${syncs.p99} / ${syncs.max}` : 'n/a'} | ${notOk(ours)} / ${notOk(bare)} | ${show(ours?.clientLateP99)} / ${show(bare?.clientLateP99)} |`,
+      `| ${rate}/s | ${show(ours?.p50)} | ${show(ours?.p99)} | ${show(ours?.max)} | ${show(bare?.p50)} / ${show(bare?.p99)} / ${show(bare?.max)} | ${loop(ours)} | ${loop(bare)} | ${syncs ? `${syncs.count} (${((ours?.ok ?? 0) / syncs.count || 0).toFixed(1)} webhooks each), ${syncs.p50} / ${syncs.p99} / ${syncs.max}` : 'n/a'} | ${show(ours?.answeredPerSec)} / ${show(bare?.answeredPerSec)} | ${notOk(ours)} / ${notOk(bare)} | ${show(ours?.clientLateP99)} / ${show(bare?.clientLateP99)} |`,
     );
   }
   lines.push(
     '',
-    `Loop delay: how late a timer sampling every ${PROBE_RESOLUTION_MS} ms ran in the server's main thread (monitorEventLoopDelay, the resolution subtracted). Syncs: the main thread's fs.fdatasync calls (the write-ahead log), each acknowledging the webhooks committed before it. "Client late": how long after its scheduled time the load generator actually sent a request; when it is large, the machine (shared by client and server) was the limit.`,
+    `Loop delay: how late a timer sampling every ${PROBE_RESOLUTION_MS} ms ran in the server's main thread (monitorEventLoopDelay, the resolution subtracted). Syncs: the main thread's fs.fdatasync calls (the write-ahead log), each acknowledging the webhooks committed before it. "Client late": how long after its scheduled time the load generator actually sent a request; when it is large, the machine (shared by client and server) was the limit. "Answered/s" below the rate means the server fell behind and a queue built up.`,
     '',
   );
   const p50Gap = (find('serve', 50)?.p50 ?? Infinity) - (find('bare', 50)?.p50 ?? 0);
