@@ -64,7 +64,14 @@ export function stop(child: ChildProcess): Promise<void> {
  * `--no-ui` is among the flags, the inspector URL). BENCH_NODE_ARGS adds node flags (e.g.
  * `--cpu-prof`).
  */
-export async function startServe(options: { logDir: string; args?: readonly string[] }): Promise<{
+export async function startServe(options: {
+  logDir: string;
+  args?: readonly string[];
+  /** Node flags before the CLI (e.g. the loop-delay probe's `--import`). */
+  nodeArgs?: readonly string[];
+  /** Added to the child's environment. */
+  env?: Readonly<Record<string, string>>;
+}): Promise<{
   child: ChildProcess;
   webhookUrl: string;
   inspectorUrl: string | null;
@@ -75,6 +82,7 @@ export async function startServe(options: { logDir: string; args?: readonly stri
     process.execPath,
     [
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...(options.nodeArgs ?? []),
       join(root, 'packages/cli/bin/omise-webhook.js'),
       'serve',
       '--port',
@@ -88,7 +96,7 @@ export async function startServe(options: { logDir: string; args?: readonly stri
     {
       cwd: options.logDir,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, OMISE_WEBHOOK_SECRET: BENCH_SECRET, NO_COLOR: '1' },
+      env: { ...process.env, OMISE_WEBHOOK_SECRET: BENCH_SECRET, NO_COLOR: '1', ...options.env },
     },
   );
   const patterns = [/POST (http:\/\/\S+)/, ...(withUi ? [/inspector: (http:\/\/\S+\/)/] : [])];

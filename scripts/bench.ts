@@ -4,7 +4,10 @@
  *
  * Prints requests/s, p50/p99 latency, the ratio of the two, and checks that every 2xx the
  * receiver gave is a stored event. Options: BENCH_DURATION (seconds per run, default 10),
- * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding, inspector, verifier).
+ * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding, inspector,
+ * verifier, forged-flood, paced). forged-flood (scripts/bench-forged.ts): valid webhooks at 50/s while forged ones
+ * flood in. paced (scripts/bench-paced.ts): open-loop at 50, 1,000 and 2,000/s (BENCH_PACED_RATES), serve
+ * against bare node:http, with the server's event-loop delay and syncs.
  * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
  * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
  */
@@ -15,6 +18,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { forgedFloodSection } from './bench-forged.js';
 import { forwardingSection } from './bench-forwarding.js';
 import { reportInspectorBench } from './bench-inspector.js';
 import {
@@ -29,6 +33,7 @@ import {
   stop,
   waitForLine,
 } from './bench-kit.js';
+import { pacedSection } from './bench-paced.js';
 import { verifierSection } from './bench-verifier.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -193,7 +198,7 @@ async function ingestSection(): Promise<void> {
   process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
 }
 
-const SECTIONS = ['ingest', 'forwarding', 'inspector', 'verifier'] as const;
+const SECTIONS = ['ingest', 'forwarding', 'inspector', 'verifier', 'forged-flood', 'paced'] as const;
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(','))
   .split(',')
   .map((section) => section.trim())
@@ -207,3 +212,5 @@ if (only.includes('ingest')) await ingestSection();
 if (only.includes('forwarding')) await forwardingSection();
 if (only.includes('inspector')) await reportInspectorBench();
 if (only.includes('verifier')) await verifierSection();
+if (only.includes('forged-flood')) await forgedFloodSection();
+if (only.includes('paced')) await pacedSection();

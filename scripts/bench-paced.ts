@@ -1,0 +1,212 @@
+/**
+ * `BENCH_ONLY=paced npm run bench`: what a sender feels at the rates webhooks really arrive
+ * (issue 16). An open-loop client sends each signed webhook at its scheduled time over 50
+ * keep-alive connections and counts latency from that time, so a stall shows on every request
+ * due during it (no coordinated omission). Rates BENCH_PACED_RATES (default 50,1000,2000) for
+ * BENCH_DURATION seconds each, against `serve` with its defaults (signature verification, the
+ * durable SQLite store, files, the inspector) and, in the same run, a bare node:http server that
+ * only drains the body.
+ *
+ * Where the time goes, from scripts/loop-delay-probe.mjs preloaded into both servers: the
+ * event-loop delay (perf_hooks.monitorEventLoopDelay, sampled every 2 ms) and, for serve, each
+ * fs.fdatasync of the write-ahead log that acknowledgements wait for (count, p50/p99/max). The
+ * store's transaction time and the file mirror's batches run inside the app and cannot be timed
+ * from outside without editing it; their cost shows in the event-loop delay.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  benchEventBody,
+  benchSignatureHeaders,
+  log,
+  percentile,
+  root,
+  startServe,
+  stop,
+  waitForLine,
+} from './bench-kit.js';
+import { LOOP_DELAY_PROBE_ARGS, type LoopDelayWindow, loopDelayWindow } from './loop-delay.js';
+import { pacedLoad } from './paced-client.js';
+
+const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;
+const rates = (process.env.BENCH_PACED_RATES ?? '50,1000,2000').split(',').map(Number);
+const CONNECTIONS = 50;
+const PROBE_RESOLUTION_MS = '2';
+
+const BARE_SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, {'Content-Type': 'application/json'}); res.end('{}'); }); });
+server.keepAliveTimeout = 5000;
+server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+export interface PacedRun {
+  target: 'serve' | 'bare';
+  rate: number;
+  sent: number;
+  ok: number;
+  /** Requests not answered 2xx (0: no answer within 10 s; -1: not sent, too many in flight). */
+  other: Record<string, number>;
+  p50: number;
+  p99: number;
+  max: number;
+  /** 2xx answers per second from the first due time to the last answer: below the rate, the server fell behind. */
+  answeredPerSec: number;
+  /** How late the client itself sent (send time − scheduled time), p99 in ms: a busy loader shows here. */
+  clientLateP99: number;
+  loop: LoopDelayWindow | null;
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+async function runRate(options: {
+  target: PacedRun['target'];
+  url: string;
+  pid: number;
+  probeFile: string;
+  rate: number;
+  durationMs: number;
+  idPrefix: string;
+}): Promise<PacedRun> {
+  const latencies: number[] = [];
+  const late: number[] = [];
+  const other: Record<string, number> = {};
+  let ok = 0;
+  let firstDue = Infinity;
+  let lastDone = 0;
+  await loopDelayWindow(options.pid, options.probeFile);
+  const sent = await pacedLoad({
+    url: options.url,
+    rate: options.rate,
+    durationMs: options.durationMs,
+    connections: CONNECTIONS,
+    timeoutMs: 10_000,
+    makeRequest: (index) => {
+      const body = benchEventBody(`evnt_test_${options.idPrefix}${index.toString(36)}`);
+      return { body, headers: { 'Content-Type': 'application/json', ...benchSignatureHeaders(body) } };
+    },
+    onResult: (result) => {
+      latencies.push(result.latencyMs);
+      late.push(result.sentAt - result.dueAt);
+      firstDue = Math.min(firstDue, result.dueAt);
+      lastDone = Math.max(lastDone, result.doneAt);
+      if (result.status >= 200 && result.status < 300) ok += 1;
+      else other[String(result.status)] = (other[String(result.status)] ?? 0) + 1;
+    },
+  });
+  const loop = await loopDelayWindow(options.pid, options.probeFile, 30_000);
+  return {
+    target: options.target,
+    rate: options.rate,
+    sent,
+    ok,
+    other,
+    p50: round(percentile(latencies, 50)),
+    p99: round(percentile(latencies, 99)),
+    max: round(latencies.reduce((max, value) => Math.max(max, value), 0)),
+    answeredPerSec: Math.round((ok * 1000) / Math.max(1, lastDone - firstDue)),
+    clientLateP99: round(percentile(late, 99)),
+    loop,
+  };
+}
+
+async function runTarget(target: PacedRun['target'], dir: string): Promise<PacedRun[]> {
+  const probeFile = join(dir, `loop-delay-${target}.ndjson`);
+  const env = { LOOP_DELAY_PROBE_FILE: probeFile, LOOP_DELAY_PROBE_RESOLUTION_MS: PROBE_RESOLUTION_MS };
+  let child: ChildProcess;
+  let url: string;
+  if (target === 'bare') {
+    child = spawn(process.execPath, [...LOOP_DELAY_PROBE_ARGS, '-e', BARE_SERVER], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    url = `http://127.0.0.1:${(await waitForLine(child, /listening on (\d+)/, 'bare server'))[1]}/omise/webhook`;
+  } else {
+    const logDir = join(dir, 'log');
+    mkdirSync(logDir);
+    const started = await startServe({ logDir, nodeArgs: LOOP_DELAY_PROBE_ARGS, env });
+    child = started.child;
+    url = started.webhookUrl;
+  }
+  const pid = child.pid as number;
+  const runs: PacedRun[] = [];
+  try {
+    // A short warm-up (JIT, connections), not counted.
+    await runRate({ target, url, pid, probeFile, rate: 50, durationMs: 2_000, idPrefix: `warm${target}` });
+    for (const rate of rates) {
+      log(
+        `bench paced: ${target === 'serve' ? 'omise-webhook serve' : 'bare node:http'} at ${rate}/s, ${durationMs / 1000}s...`,
+      );
+      runs.push(await runRate({ target, url, pid, probeFile, rate, durationMs, idPrefix: `p${target}${rate}x` }));
+      // Let background work from this rate (file mirror, checkpoints) settle before the next.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  } finally {
+    await stop(child);
+  }
+  return runs;
+}
+
+export async function pacedSection(): Promise<PacedRun[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-paced-'));
+  let runs: PacedRun[];
+  try {
+    // The bare server first and alone: serve keeps working after a run (files, indexing).
+    runs = [...(await runTarget('bare', dir)), ...(await runTarget('serve', dir))];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const find = (target: PacedRun['target'], rate: number) => runs.find((r) => r.target === target && r.rate === rate);
+  const show = (value: number | undefined) => (value === undefined ? 'n/a' : String(value));
+  const loop = (r: PacedRun | undefined) => (r?.loop ? `${r.loop.p50} / ${r.loop.p99} / ${r.loop.max}` : 'n/a');
+  const notOk = (r: PacedRun | undefined) =>
+    r === undefined
+      ? 'n/a'
+      : Object.entries(r.other)
+          .map(([status, n]) => `${status} ×${n}`)
+          .join(', ') || '0';
+  const lines = [
+    `## Paced: open-loop at fixed rates over ${CONNECTIONS} keep-alive connections, latency from the scheduled time (${durationMs / 1000}s per rate)`,
+    '',
+    '| rate | `serve` p50 ms | `serve` p99 ms | `serve` max ms | bare `node:http` p50 / p99 / max ms | `serve` loop delay p50 / p99 / max ms | bare loop delay p50 / p99 / max ms | `serve` syncs: count, p50 / p99 / max ms | answered/s (serve / bare) | not 2xx (serve / bare) | client late p99 ms (serve / bare) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const rate of rates) {
+    const ours = find('serve', rate);
+    const bare = find('bare', rate);
+    const syncs = ours?.loop?.syncs;
+    lines.push(
+      `| ${rate}/s | ${show(ours?.p50)} | ${show(ours?.p99)} | ${show(ours?.max)} | ${show(bare?.p50)} / ${show(bare?.p99)} / ${show(bare?.max)} | ${loop(ours)} | ${loop(bare)} | ${syncs ? `${syncs.count} (${((ours?.ok ?? 0) / syncs.count || 0).toFixed(1)} webhooks each), ${syncs.p50} / ${syncs.p99} / ${syncs.max}` : 'n/a'} | ${show(ours?.answeredPerSec)} / ${show(bare?.answeredPerSec)} | ${notOk(ours)} / ${notOk(bare)} | ${show(ours?.clientLateP99)} / ${show(bare?.clientLateP99)} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Loop delay: how late a timer sampling every ${PROBE_RESOLUTION_MS} ms ran in the server's main thread (monitorEventLoopDelay, the resolution subtracted). Syncs: the main thread's fs.fdatasync calls (the write-ahead log), each acknowledging the webhooks committed before it. "Client late": how long after its scheduled time the load generator actually sent a request; when it is large, the machine (shared by client and server) was the limit. "Answered/s" below the rate means the server fell behind and a queue built up.`,
+    '',
+  );
+  const p50Gap = (find('serve', 50)?.p50 ?? Infinity) - (find('bare', 50)?.p50 ?? 0);
+  const goals = [
+    { name: 'p50 at 50/s within 1 ms of bare node:http', met: p50Gap <= 1, value: `${round(p50Gap)} ms more` },
+    ...[1000, 2000].map((rate) => ({
+      name: `p99 under 10 ms at ${rate}/s`,
+      met: (find('serve', rate)?.p99 ?? Infinity) < 10,
+      value: `${show(find('serve', rate)?.p99)} ms`,
+    })),
+    {
+      name: "serve's event-loop delay p99 under 5 ms at every rate",
+      met: rates.every((rate) => (find('serve', rate)?.loop?.p99 ?? Infinity) < 5),
+      value: rates.map((rate) => `${show(find('serve', rate)?.loop?.p99)} ms`).join(' / '),
+    },
+  ];
+  for (const goal of goals) lines.push(`- goal: ${goal.name}: ${goal.met ? 'met' : 'NOT met'} (${goal.value})`);
+  lines.push('');
+  const report = lines.join('\n');
+  process.stdout.write(report);
+  mkdirSync(join(root, 'bench-output'), { recursive: true });
+  writeFileSync(join(root, 'bench-output', 'paced.md'), report);
+  writeFileSync(join(root, 'bench-output', 'paced.json'), JSON.stringify(runs, null, 2));
+  return runs;
+}
