@@ -4,7 +4,7 @@
  *
  * Prints requests/s, p50/p99 latency, the ratio of the two, and checks that every 2xx the
  * receiver gave is a stored event. Options: BENCH_DURATION (seconds per run, default 10),
- * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding, inspector).
+ * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding, inspector, startup).
  * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
  * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
  */
@@ -29,6 +29,7 @@ import {
   stop,
   waitForLine,
 } from './bench-kit.js';
+import { startupSection } from './bench-startup.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connectionsList = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
@@ -192,7 +193,7 @@ async function ingestSection(): Promise<void> {
   process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
 }
 
-const SECTIONS = ['ingest', 'forwarding', 'inspector'] as const;
+const SECTIONS = ['ingest', 'forwarding', 'inspector', 'startup'] as const;
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(','))
   .split(',')
   .map((section) => section.trim())
@@ -205,3 +206,4 @@ if (unknownSection !== undefined) {
 if (only.includes('ingest')) await ingestSection();
 if (only.includes('forwarding')) await forwardingSection();
 if (only.includes('inspector')) await reportInspectorBench();
+if (only.includes('startup')) await startupSection();

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { openStore, storeFile } from '../../app/server.js';
+import { storeFile } from '../../app/server-config.js';
 import type { EventStore, StoredEvent } from '../../core/ports.js';
 import { type CliContext, useColor } from '../context.js';
 import { parseChoice, parsePositiveInt, UsageError } from '../option-parsers.js';
@@ -65,13 +65,15 @@ const SHOW_OPTIONS: readonly OptionSpec[] = [
  * Opens the store `serve` writes to (`logDir` relative to the command's working directory),
  * refusing to create an empty one in the wrong folder.
  */
-export function openExistingStore(context: Pick<CliContext, 'cwd'>, logDir: string): EventStore {
+export async function openExistingStore(context: Pick<CliContext, 'cwd'>, logDir: string): Promise<EventStore> {
   const file = storeFile(resolve(context.cwd, logDir));
   if (!existsSync(file)) {
     throw new UsageError(
       `no store at ${file}; run \`omise-webhook serve\` first, or point --log-dir (OMISE_WEBHOOK_LOG_DIR) at the folder it uses`,
     );
   }
+  // Imported here, not at the top: the store loads SQLite, which `--help` does not need.
+  const { openStore } = await import('../../app/server.js');
   return openStore({ store: 'sqlite', logDir: resolve(context.cwd, logDir), maxRejected: 1000 });
 }
 
@@ -109,7 +111,7 @@ export function registerEvents(program: Command, context: CliContext): void {
       q?: string;
       json: boolean;
     };
-    const store = openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, options.logDir);
     try {
       const page = await store.listEvents({
         limit: options.limit,
@@ -148,7 +150,7 @@ export function registerEvents(program: Command, context: CliContext): void {
   addOptions(show, SHOW_OPTIONS);
   show.action(async (id: string) => {
     const options = resolveOptions(show, SHOW_OPTIONS, context.env) as { logDir: string; raw: boolean; json: boolean };
-    const store = openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, options.logDir);
     try {
       const event = await store.getEvent(id);
       if (!event) {
