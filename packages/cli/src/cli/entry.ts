@@ -4,11 +4,15 @@
 // program at once for the tests.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../app/server-config.js';
 import { PACKAGE_DIRECTORY } from '../package-files.js';
 import { type CliContext, CommandFailure } from './context.js';
 import { type Env, loadDotenv } from './dotenv.js';
-import { UsageError } from './option-parsers.js';
+
+/**
+ * Errors that mean bad usage or configuration (exit 2), told by name: importing their classes
+ * (option-parsers.ts, server-config.ts) would load the option parsers and the library for every `--version`.
+ */
+const USAGE_ERRORS: ReadonlySet<string> = new Set(['UsageError', 'ConfigError']);
 
 export type RegisterCommand = (program: Command, context: CliContext) => void;
 
@@ -133,7 +137,7 @@ export async function main(input: MainInput): Promise<number> {
       if (error.message) context.stderr.write(`omise-webhook: ${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    if (error instanceof Error && USAGE_ERRORS.has(error.name)) {
       context.stderr.write(`omise-webhook: ${error.message}\n`);
       return 2;
     }
