@@ -11,10 +11,20 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/omise-webhook-smoke-XXXXXX")"
 server_pid=""
 step="starting"
 
+# Every process under a pid: npx runs `sh -c omise-webhook ...`, which runs node, and killing npx
+# alone would leave the server running.
+descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
 cleanup() {
   status=$?
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
+    for pid in $(descendants "$server_pid") "$server_pid"; do kill "$pid" 2>/dev/null || true; done
     wait "$server_pid" 2>/dev/null || true
   fi
   if [ "$status" -ne 0 ]; then
@@ -120,10 +130,14 @@ done
 ls log/api/event/ 2>/dev/null | grep -q "$event_id" || fail "no file for $event_id in log/api/event/ after 10 s"
 echo "smoke: events list shows it and log/api/event/ has its file"
 
-step="stopping serve"
-kill -TERM "$server_pid"
+step="stopping serve (SIGTERM to its node process; npx passes on its exit code)"
+node_pid="$(for pid in $(descendants "$server_pid"); do ps -o pid=,args= -p "$pid"; done |
+  awk '$2 ~ /(^|\/)node$/ && /omise-webhook/ { print $1 }' | tail -1)"
+[ -n "$node_pid" ] || fail "found no node process under npx (pid $server_pid) to stop"
+kill -TERM "$node_pid"
 wait "$server_pid" || fail "serve exited non-zero after SIGTERM"
 server_pid=""
+grep -q 'stopping; finishing writes' serve.log || fail "serve did not say it was stopping"
 
 step="a plain ESM script imports the library and verifies a signature"
 cat > verify.mjs <<'JS'
@@ -154,7 +168,7 @@ for resolution in nodenext bundler; do
 }
 JSON
   node "$repo/node_modules/typescript/bin/tsc" -p "tsconfig.$resolution.json" || fail "tsc with moduleResolution $resolution failed"
-  node "out-$resolution/verify.js" | sed "s/script/TypeScript ($resolution)/"
+  node "out-$resolution/verify.js" | sed "s/ESM script/TypeScript ($resolution)/"
 done
 
 step="done"
