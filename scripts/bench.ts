@@ -5,9 +5,10 @@
  * Prints requests/s, p50/p99 latency, the ratio of the two, and checks that every 2xx the
  * receiver gave is a stored event. Options: BENCH_DURATION (seconds per run, default 10),
  * BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of sections: ingest, forwarding, inspector,
- * verifier, forged-flood, paced). forged-flood (scripts/bench-forged.ts): valid webhooks at 50/s while forged ones
+ * verifier, forged-flood, paced, startup). forged-flood (scripts/bench-forged.ts): valid webhooks at 50/s while forged ones
  * flood in. paced (scripts/bench-paced.ts): open-loop at 50, 1,000 and 2,000/s (BENCH_PACED_RATES), serve
- * against bare node:http, with the server's event-loop delay and syncs.
+ * against bare node:http, with the server's event-loop delay and syncs. startup (scripts/bench-startup.ts):
+ * how long the CLI takes to start, against bare node.
  * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
  * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
  */
@@ -34,6 +35,7 @@ import {
   waitForLine,
 } from './bench-kit.js';
 import { pacedSection } from './bench-paced.js';
+import { startupSection } from './bench-startup.js';
 import { verifierSection } from './bench-verifier.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -198,7 +200,7 @@ async function ingestSection(): Promise<void> {
   process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
 }
 
-const SECTIONS = ['ingest', 'forwarding', 'inspector', 'verifier', 'forged-flood', 'paced'] as const;
+const SECTIONS = ['ingest', 'forwarding', 'inspector', 'verifier', 'forged-flood', 'paced', 'startup'] as const;
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(','))
   .split(',')
   .map((section) => section.trim())
@@ -214,3 +216,4 @@ if (only.includes('inspector')) await reportInspectorBench();
 if (only.includes('verifier')) await verifierSection();
 if (only.includes('forged-flood')) await forgedFloodSection();
 if (only.includes('paced')) await pacedSection();
+if (only.includes('startup')) await startupSection();

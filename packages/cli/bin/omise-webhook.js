@@ -1,10 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so there is no build step between
-// `npm install` and `npm start`.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../src/cli/main.ts');
+// Runs the CLI compiled to dist/ by `npm run build` (run by `npm install` in a clone, and by
+// `npm pack`/`npm publish`), so no TypeScript runtime loads at run time.
+import { main } from '../dist/entry.js';
 
 const controller = new AbortController();
 let interrupted = 0;

@@ -51,10 +51,11 @@ describe('the published package', () => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
-  it('holds the built entries, their types and the README, and no tests or fixtures', () => {
+  it('holds the built entries, their types, the README and the LICENSE, and no tests or fixtures', () => {
     for (const expected of [
       'package.json',
       'README.md',
+      'LICENSE',
       'dist/index.js',
       'dist/index.d.ts',
       'dist/node.js',
@@ -74,7 +75,7 @@ describe('the published package', () => {
     assert.deepEqual(unexpected, []);
     assert.deepEqual(
       files.filter((path) => !/^(dist|src)\//.test(path)),
-      ['README.md', 'package.json'],
+      ['LICENSE', 'README.md', 'package.json'],
     );
   });
 

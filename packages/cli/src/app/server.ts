@@ -23,6 +23,7 @@ import {
   DEFAULT_RETRY_SCHEDULE_MS,
   FORWARD_CONNECTIONS_PER_TARGET,
   type ForwardRoute,
+  forwardRoutesOf,
 } from '../core/forwarding.js';
 import type { IngestPolicy } from '../core/ingest.js';
 import { Notifier } from '../core/notifier.js';
@@ -44,7 +45,12 @@ import { Forwarder } from './forwarder.js';
 import { PendingVerifier } from './pending-verifier.js';
 import { Receiver } from './receiver.js';
 import { Retention } from './retention.js';
+import { ConfigError, resolveVerificationPolicy, storeFile } from './server-config.js';
 import { TunnelSupervisor } from './tunnel-supervisor.js';
+
+export { forwardRoutesOf } from '../core/forwarding.js';
+// Kept in light modules so the CLI can use them without loading the server (SQLite, Hono, ngrok).
+export { ConfigError, resolveVerificationPolicy, storeFile } from './server-config.js';
 
 export type StoreChoice = 'sqlite' | 'memory';
 
@@ -148,36 +154,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-/** Picks the verification mode from what is configured, or checks a forced one can work. */
-export function resolveVerificationPolicy(config: ServerConfig): IngestPolicy {
-  const hasSecret = config.webhookSecrets.length > 0;
-  const hasKey = Boolean(config.secretKey);
-  let mode: VerificationMode;
-  if (config.verify === 'auto') mode = hasSecret ? 'signature' : hasKey ? 'api' : 'none';
-  else mode = config.verify;
-  if ((mode === 'signature' || mode === 'both') && !hasSecret) {
-    throw new ConfigError(
-      `--verify ${mode} needs the webhook secret: set OMISE_WEBHOOK_SECRET in .env to the secret shown on the Omise dashboard (Webhooks, test mode)`,
-    );
-  }
-  if ((mode === 'api' || mode === 'both') && !hasKey) {
-    throw new ConfigError(
-      `--verify ${mode} needs your secret key: set OMISE_SECRET_KEY in .env to the skey_test_... key from the Omise dashboard (Keys)`,
-    );
-  }
-  return {
-    mode,
-    modeSource: config.verify === 'auto' ? 'configured' : 'forced',
-    webhookSecrets: config.webhookSecrets,
-    toleranceSec: config.toleranceSec,
-    allowLive: config.allowLive,
-  };
-}
-
 /**
  * A webhook secret that cannot be used would turn every genuine delivery into a 401, so it
  * stops the start instead, saying what is wrong with it (never the secret itself).
@@ -191,16 +167,6 @@ async function assertUsableSecrets(secrets: string[]): Promise<void> {
       throw new ConfigError(`${which} cannot be used: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-}
-
-/** `--forward-to` URLs (every key) then `--forward` routes, in the order given. */
-export function forwardRoutesOf(config: Pick<ServerConfig, 'forwardTo' | 'forward'>): ForwardRoute[] {
-  return [...(config.forwardTo ?? []).map((url) => ({ pattern: '*', url })), ...(config.forward ?? [])];
-}
-
-/** The SQLite file of the store kept in a log directory. */
-export function storeFile(logDir: string): string {
-  return join(resolve(logDir), 'omise-webhook.sqlite');
 }
 
 export function openStore(

@@ -344,3 +344,8 @@ export function planReplaySends<T>(input: {
   }
   return sends;
 }
+
+/** `--forward-to` URLs (every key) then `--forward` routes, in the order given. */
+export function forwardRoutesOf(config: { forwardTo?: string[]; forward?: ForwardRoute[] }): ForwardRoute[] {
+  return [...(config.forwardTo ?? []).map((url) => ({ pattern: '*', url })), ...(config.forward ?? [])];
+}

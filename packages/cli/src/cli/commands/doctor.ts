@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { createDoctorProbes } from '../../app/doctor-probes.js';
-import { ConfigError, resolveVerificationPolicy, type ServerConfig } from '../../app/server.js';
+import type { ServerConfig } from '../../app/server.js';
+import { ConfigError, resolveVerificationPolicy } from '../../app/server-config.js';
 import {
   type CheckResult,
   type CheckStatus,
@@ -139,7 +139,7 @@ export function formatDoctorReport(results: readonly CheckResult[], options: { c
 export function registerDoctor(
   program: Command,
   context: CliContext,
-  probes: (context: CliContext) => DoctorProbes = (ctx) => createDoctorProbes({ fetch: ctx.fetch, cwd: ctx.cwd }),
+  probes?: (context: CliContext) => DoctorProbes,
 ): void {
   const command = program
     .command('doctor')
@@ -149,7 +149,11 @@ export function registerDoctor(
   addOptions(command, DOCTOR_OPTIONS);
   command.action(async () => {
     const options = resolveOptions(command, DOCTOR_OPTIONS, context.env) as unknown as DoctorOptions;
-    const results = await runDoctorChecks(doctorInput(options, context), probes(context));
+    // The real probes open the store (SQLite): imported only when doctor runs, not for `--help`.
+    const checks = probes
+      ? probes(context)
+      : (await import('../../app/doctor-probes.js')).createDoctorProbes({ fetch: context.fetch, cwd: context.cwd });
+    const results = await runDoctorChecks(doctorInput(options, context), checks);
     const exitCode = doctorExitCode(results);
     if (options.json) {
       const count = (status: CheckStatus) => results.filter((check) => check.status === status).length;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { printableId } from '../../adapters/console/console-reporter.js';
 import { describeEvent } from '../../adapters/http/inspector/event-views.js';
-import { openStore, storeFile } from '../../app/server.js';
+import { storeFile } from '../../app/server-config.js';
 import type { DifferingBody, EventStore, StoredEvent } from '../../core/ports.js';
 import { type CliContext, useColor } from '../context.js';
 import { parseChoice, parsePositiveInt, UsageError } from '../option-parsers.js';
@@ -67,13 +67,15 @@ const SHOW_OPTIONS: readonly OptionSpec[] = [
  * Opens the store `serve` writes to (`logDir` relative to the command's working directory),
  * refusing to create an empty one in the wrong folder.
  */
-export function openExistingStore(context: Pick<CliContext, 'cwd'>, logDir: string): EventStore {
+export async function openExistingStore(context: Pick<CliContext, 'cwd'>, logDir: string): Promise<EventStore> {
   const file = storeFile(resolve(context.cwd, logDir));
   if (!existsSync(file)) {
     throw new UsageError(
       `no store at ${file}; run \`omise-webhook serve\` first, or point --log-dir (OMISE_WEBHOOK_LOG_DIR) at the folder it uses`,
     );
   }
+  // Imported here, not at the top: the store loads SQLite, which `--help` does not need.
+  const { openStore } = await import('../../app/server.js');
   return openStore({ store: 'sqlite', logDir: resolve(context.cwd, logDir), maxRejected: 1000 });
 }
 
@@ -112,7 +114,7 @@ export function registerEvents(program: Command, context: CliContext): void {
       q?: string;
       json: boolean;
     };
-    const store = openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, options.logDir);
     try {
       const page = await store.listEvents({
         limit: options.limit,
@@ -152,7 +154,7 @@ export function registerEvents(program: Command, context: CliContext): void {
   addOptions(show, SHOW_OPTIONS);
   show.action(async (id: string) => {
     const options = resolveOptions(show, SHOW_OPTIONS, context.env) as { logDir: string; raw: boolean; json: boolean };
-    const store = openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, options.logDir);
     try {
       const event = await store.getEvent(id);
       if (!event) {

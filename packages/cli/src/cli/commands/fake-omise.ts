@@ -2,7 +2,7 @@ import { signOmisePayload } from '@omise-webhook/events';
 import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { startFakeOmise } from '../../adapters/fake-omise/fake-omise-server.js';
-import { ConfigError } from '../../app/server.js';
+import { ConfigError } from '../../app/server-config.js';
 import type { CliContext } from '../context.js';
 import { parsePort, UsageError, type ValueSource } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';

@@ -55,7 +55,7 @@ export function registerForwards(program: Command, context: CliContext): void {
       limit: number;
       json: boolean;
     };
-    const store = openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, options.logDir);
     try {
       const jobs = await store.listFailedForwards({ limit: options.limit });
       if (options.json) {
@@ -97,7 +97,7 @@ export function registerForwards(program: Command, context: CliContext): void {
         );
       return n;
     });
-    const store = openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, options.logDir);
     try {
       const now = (context.clock ?? systemClock).now();
       const missing: number[] = [];
@@ -139,7 +139,7 @@ export function registerForwards(program: Command, context: CliContext): void {
   addOptions(attempts, ATTEMPTS_OPTIONS);
   attempts.action(async (eventId: string) => {
     const options = resolveOptions(attempts, ATTEMPTS_OPTIONS, context.env) as { logDir: string; json: boolean };
-    const store = openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, options.logDir);
     try {
       if (!(await store.getEvent(eventId))) {
         throw new UsageError(

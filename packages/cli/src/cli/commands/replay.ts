@@ -199,7 +199,7 @@ Content-Length are set for the target; Omise-Webhook-Replay says verbatim or res
         'nowhere to send: pass --to <url>, or set OMISE_WEBHOOK_FORWARD_TO (as for `serve --forward-to`) in .env',
       );
     }
-    const store = openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, options.logDir);
     const sender = new RawHttpSender({ maxSocketsPerHost: 1 });
     try {
       const clock = context.clock ?? systemClock;

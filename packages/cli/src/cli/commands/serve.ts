@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
-import { isLoopbackHost } from '../../adapters/http/inspector/index.js';
-import { forwardRoutesOf, type RunningServer, type ServerConfig, startServer } from '../../app/server.js';
+import { isLoopbackHost } from '../../adapters/http/inspector/access-guard.js';
+import type { RunningServer, ServerConfig } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { formatDuration } from '../../core/format-duration.js';
+import { forwardRoutesOf } from '../../core/forwarding.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
 import {
@@ -441,6 +442,8 @@ export function registerServe(program: Command, context: CliContext): void {
   addOptions(command, SERVE_OPTIONS);
   command.action(async () => {
     const config = buildServerConfig(command, context);
+    // Imported here, not at the top: the server loads SQLite, Hono and ngrok, which `serve --help` does not need.
+    const { startServer } = await import('../../app/server.js');
     const server = await startServer(config, {
       stdout: context.stdout,
       stderr: context.stderr,

@@ -7,7 +7,6 @@ import { checkpointScope, FileSyncCheckpoint } from '../../adapters/files/sync-c
 import { explainOmiseApiError } from '../../adapters/omise-api/explain-api-error.js';
 import { OmiseApiClient } from '../../adapters/omise-api/omise-api-client.js';
 import { EventSyncer, SyncFailed, type SyncResult } from '../../app/event-syncer.js';
-import { openStore } from '../../app/server.js';
 import { Notifier } from '../../core/notifier.js';
 import { systemClock } from '../../core/ports.js';
 import { omiseTime } from '../../core/simulate/ids.js';
@@ -126,6 +125,8 @@ export function registerSync(program: Command, context: CliContext): void {
         : omiseTime(parseSince(options.since, { flag: '--since', env: 'OMISE_WEBHOOK_SYNC_SINCE' }, clock.now()));
     const logDir = resolve(context.cwd, options.logDir);
     mkdirSync(logDir, { recursive: true });
+    // Imported here, not at the top: the store loads SQLite, which `sync --help` does not need.
+    const { openStore } = await import('../../app/server.js');
     const store = openStore({ store: 'sqlite', logDir, maxRejected: 1000 });
     const mirror = options.files ? new EventFileMirror({ logDir, store }) : null;
     const notifier = new Notifier();

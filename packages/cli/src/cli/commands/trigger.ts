@@ -6,7 +6,6 @@ import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { explainOmiseApiError } from '../../adapters/omise-api/explain-api-error.js';
 import { DEFAULT_OMISE_VAULT_URL, OmiseApiClient, OmiseApiError } from '../../adapters/omise-api/omise-api-client.js';
 import { causeEventViaApi, needsPublicKey } from '../../app/cause-event-via-api.js';
-import { openStore, storeFile } from '../../app/server.js';
 import {
   loadKnownObjects,
   SendFailure,
@@ -211,6 +210,8 @@ function usage(error: unknown): never {
 
 async function knownObjectsFor(options: TriggerOptions, context: CliContext) {
   if (!options.object) return new Map<string, Record<string, unknown>>();
+  // Imported only here: the store loads SQLite, which a plain trigger does not need.
+  const { openStore, storeFile } = await import('../../app/server.js');
   const logDir = resolve(context.cwd, options.logDir);
   if (!existsSync(storeFile(logDir))) return new Map<string, Record<string, unknown>>();
   const store = openStore({ store: 'sqlite', logDir, maxRejected: 1000 });

@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_DIRECTORY } from '../../../package-files.js';
 
 const require = createRequire(import.meta.url);
 
 /** The page's own files: plain ES modules and CSS, served as they are (no build step). */
-export const UI_DIRECTORY = fileURLToPath(new URL('../../../ui/', import.meta.url));
+export const UI_DIRECTORY = fileURLToPath(new URL('src/ui/', PACKAGE_DIRECTORY));
 
 /** The folder of an installed package, found from its entry point (not every package exports its package.json). */
 function packageDirectory(name: string): string {

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Builds the CLI to plain JavaScript in dist/, so the installed tool needs no TypeScript runtime.
+//
+// One entry (src/cli/entry.ts); every `import()` in the sources becomes its own chunk, so a command
+// loads only its own code: `--version` and `--help` never load SQLite, Hono or ngrok. Every chunk
+// lands directly in dist/ (no sub-folders): src/package-files.ts relies on that to find the package
+// folder, and the `new URL('./x.worker.mjs', import.meta.url)` of a worker resolves to the copy
+// made below. Packages stay external: they are the package's runtime dependencies.
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
+const src = join(packageDirectory, 'src');
+const dist = join(packageDirectory, 'dist');
+
+/** Every `*.worker.mjs` under src/, found afresh on each build (new workers need no list kept by hand). */
+function findWorkers(directory, found = []) {
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) findWorkers(path, found);
+    else if (entry.name.endsWith('.worker.mjs')) found.push(path);
+  }
+  return found;
+}
+
+const started = performance.now();
+rmSync(dist, { recursive: true, force: true });
+const result = await build({
+  entryPoints: [join(src, 'cli/entry.ts')],
+  outdir: dist,
+  entryNames: '[name]',
+  chunkNames: '[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.16',
+  packages: 'external',
+  // No source maps: the code is not minified, so stack traces read as they are, and maps would
+  // point at TypeScript sources the package does not ship.
+  sourcemap: false,
+  metafile: true,
+  logLevel: 'warning',
+});
+
+const workers = new Map();
+for (const worker of findWorkers(src)) {
+  const name = basename(worker);
+  if (workers.has(name)) {
+    throw new Error(
+      `two workers named ${name} (${relative(packageDirectory, workers.get(name))} and ${relative(packageDirectory, worker)}): ` +
+        'dist/ is flat, so worker file names must be unique; rename one',
+    );
+  }
+  workers.set(name, worker);
+  copyFileSync(worker, join(dist, name));
+}
+mkdirSync(dist, { recursive: true });
+const chunks = Object.keys(result.metafile.outputs).filter((file) => file.endsWith('.js')).length;
+process.stdout.write(
+  `omise-webhook: built dist/ (${chunks} chunks, ${workers.size} workers) in ${Math.round(performance.now() - started)} ms\n`,
+);
