@@ -12,6 +12,7 @@ import { type Clock, systemClock } from '../../core/ports.js';
 import { buildSimulatedEvent, type KnownObjects, wrapEvent } from '../../core/simulate/event-builders.js';
 import { type IdSource, omiseDeliveryTime, omiseTime, randomIdSource } from '../../core/simulate/ids.js';
 import { FakeOmiseAccount, FakeOmiseError, omiseErrorObject } from './fake-omise-account.js';
+import { FAKE_OMISE_INFO_PATH, type FakeOmiseInfo } from './fake-omise-info.js';
 import { type FakeEventRecord, FakeOmiseState, type JsonObject } from './fake-omise-state.js';
 import { type Params, paramsFromBody, paramsFromSearch, textParam } from './request-params.js';
 
@@ -128,6 +129,10 @@ function wholeNumberFilter(params: Params, name: string, fallback: number): numb
   if (text === undefined || text === '') return fallback;
   if (!/^\d+$/.test(text)) throw invalidFilter(`${name} must be a whole number, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+function fakeOmiseInfo(options: FakeOmiseOptions): FakeOmiseInfo {
+  return { object: 'fake_omise', webhook_url: options.webhookUrl ?? null, signed: Boolean(options.webhookSecret) };
 }
 
 type Handler = (match: RegExpExecArray, params: Params) => unknown;
@@ -448,6 +453,12 @@ export async function startFakeOmise(options: FakeOmiseOptions = {}): Promise<Ru
     const method = (req.method ?? 'GET').toUpperCase();
     requests.push(`${method} ${url.pathname}${url.search}`);
     try {
+      if (method === 'GET' && url.pathname === FAKE_OMISE_INFO_PATH) {
+        // Not an Omise route: how a client (trigger --via-api) learns it talks to this fake and
+        // where the fake delivers, so it can say so instead of pointing at Omise's dashboard.
+        send(res, 200, fakeOmiseInfo(options));
+        return;
+      }
       if (outage !== null)
         throw new FakeOmiseError(outage, 'service_unavailable', 'the fake Omise API is in a simulated outage');
       const candidates = routes.filter((route) => route.pattern.test(url.pathname));
