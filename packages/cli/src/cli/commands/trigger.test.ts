@@ -96,6 +96,34 @@ describe('trigger: printing, overrides, stories and bad input', () => {
     assert.deepEqual((event.data.metadata as { cart?: unknown }).cart, { sku: 'A1', qty: 2 });
   });
 
+  it('--set data.status=failed makes a failed charge, not a paid one, and says what else changed', async () => {
+    const printed = await runCli(['trigger', 'charge.create', '--print', '--set', 'data.status=failed'], {
+      env: ENV,
+      clock,
+    });
+    assert.equal(printed.code, 0, printed.stderr);
+    const charge = JSON.parse(printed.stdout).data;
+    assert.deepEqual(
+      [charge.status, charge.paid, charge.authorized, charge.failure_code, charge.failure_message],
+      ['failed', false, false, 'payment_rejected', 'the payment was rejected by the issuer'],
+    );
+    assert.match(
+      printed.stderr,
+      /^omise-webhook: to keep the charge consistent with --set data\.status, also set data\.authorized=false, data\.paid=false, .*data\.failure_code="payment_rejected", .* \(--set any of them to choose otherwise\)\n$/,
+    );
+    const contradicting = await runCli(
+      ['trigger', 'charge.create', '--print', '--set', 'data.status=failed', '--set', 'data.paid=true'],
+      { env: ENV, clock },
+    );
+    assert.equal(JSON.parse(contradicting.stdout).data.paid, true, 'an explicit --set wins');
+    assert.ok(
+      contradicting.stderr.endsWith(
+        'omise-webhook: warning: the charge is failed but data.paid=true; Omise never sends that combination (drop the --set that makes it, or set both to agree)\n',
+      ),
+      contradicting.stderr,
+    );
+  });
+
   it('--print prints exactly the body that would be sent, and sends nothing', async () => {
     const printed = await runCli(['trigger', 'refund.create', '--print', '--seed', 'same'], { env: ENV, clock });
     assert.equal(printed.code, 0);

@@ -429,6 +429,15 @@ async function triggerSimulated(key: OmiseEventKey, options: TriggerOptions, con
     }
     usage(error);
   }
+  const first = deliveries[0];
+  if (first && first.adjusted.length > 0) {
+    context.stderr.write(
+      `omise-webhook: to keep the charge consistent with --set data.status, also set ${first.adjusted.join(', ')} (--set any of them to choose otherwise)\n`,
+    );
+  }
+  for (const warning of new Set(deliveries.flatMap((delivery) => delivery.warnings))) {
+    context.stderr.write(`omise-webhook: warning: ${warning}\n`);
+  }
   if (startsFresh) {
     context.stderr.write(
       `omise-webhook: no stored event mentions ${options.object}; starting its story fresh with that id\n`,
