@@ -84,7 +84,7 @@ export function consistentAfterSet<T extends Record<string, unknown>>(
   ctx: SimulationContext,
 ): ConsistentAfterSet<T> {
   const data = event.data as Record<string, unknown> | undefined;
-  if (!data || data.object !== 'charge' || assignments.length === 0) return { event, adjusted: [], warnings: [] };
+  if (data?.object !== 'charge' || assignments.length === 0) return { event, adjusted: [], warnings: [] };
   const explicit = setPaths(assignments);
   const status = String(data.status);
   let result = event;
