@@ -218,7 +218,7 @@ describe('createNodeMiddleware, beyond the contract', () => {
       const get = await rawRequest({ url: `${baseUrl}${PATH}?x=1`, method: 'GET' });
       assert.equal(get.status, 405);
       assert.equal(get.headers.allow, 'POST');
-      assert.equal(JSON.parse(get.body).code, 'method_not_allowed');
+      assert.equal(JSON.parse(get.body).error, 'method_not_allowed');
       assert.equal((await rawRequest({ url: `${baseUrl}/other`, body: '{}' })).status, 404);
       assert.equal((await rawRequest({ url: `${baseUrl}/next`, body: '{}' })).body, 'next');
       assert.equal((await rawRequest({ url: `${baseUrl}/custom`, body: '{}' })).body, 'teapot');
