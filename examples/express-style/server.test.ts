@@ -36,7 +36,7 @@ describe('example: Express-style (node:http + createNodeMiddleware)', () => {
     const forged = await signedEvent('refund.create', btoa('not the secret of this endpoint!'));
     const response = await deliver(url, forged);
     assert.equal(response.status, 401);
-    assert.equal(JSON.parse(response.body).code, 'signature_invalid');
+    assert.equal(JSON.parse(response.body).error, 'signature_invalid');
     assert.equal(JSON.stringify([...orders]), before);
   });
 });

@@ -114,7 +114,10 @@ export function describeAdapterContract(harness: AdapterHarness): void {
       });
       assert.equal(response.status, 401);
       const body = parseBody(response);
-      assert.equal(body.code, 'signature_invalid');
+      // serve's shape: `error` is the code; there is no `code` key.
+      assert.deepEqual(Object.keys(body).slice(0, 2), ['error', 'message']);
+      assert.equal('code' in body, false);
+      assert.equal(body.error, 'signature_invalid');
       assert.match(String(body.message), /no_signature_matched/);
       assert.deepEqual(seen, []);
       assert.deepEqual(
@@ -202,7 +205,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
       });
       assert.equal(response.status, 500);
       const body = parseBody(response);
-      assert.equal(body.code, 'body_already_parsed');
+      assert.equal(body.error, 'body_already_parsed');
       assert.match(String(body.message), harness.parsedBodyAdvice);
       assert.deepEqual(seen, []);
       assert.deepEqual(
@@ -225,7 +228,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
       const response = await send();
       assert.equal(response.status, 500);
       const body = parseBody(response);
-      assert.equal(body.code, 'handler_failed');
+      assert.equal(body.error, 'handler_failed');
       assert.doesNotMatch(response.body, /secret detail/, 'what a handler threw is not sent back to the sender');
       assert.deepEqual(
         seen.map(({ by }) => by),
@@ -253,7 +256,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
         const response = await adapter.post({ headers: signedHeaders({ body, secrets: [SECRET] }), body, chunked });
         assert.equal(response.status, 413);
         const answer = parseBody(response);
-        assert.equal(answer.code, 'body_too_large');
+        assert.equal(answer.error, 'body_too_large');
         assert.match(
           String(answer.message),
           chunked
@@ -283,7 +286,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
       const notJson = '{"object": "event",';
       const first = await adapter.post({ headers: signedHeaders({ body: notJson, secrets: [SECRET] }), body: notJson });
       assert.equal(first.status, 400);
-      assert.equal(parseBody(first).code, 'invalid_json');
+      assert.equal(parseBody(first).error, 'invalid_json');
 
       const notEvent = '{"object": "charge", "id": "chrg_test_5ygr5q0ekcwwfgyq1rr"}';
       const second = await adapter.post({
@@ -291,7 +294,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
         body: notEvent,
       });
       assert.equal(second.status, 422);
-      assert.equal(parseBody(second).code, 'invalid_event');
+      assert.equal(parseBody(second).error, 'invalid_event');
       assert.deepEqual(seen, []);
     });
 

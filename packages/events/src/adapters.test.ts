@@ -1,6 +1,7 @@
 // Runs the one adapter contract (adapters.contract.ts) against every adapter: the Node middleware
 // behind a real node:http server, the fetch handler in process, and the Fastify plugin inside a
-// stand-in for Fastify (test/fake-fastify.ts) behind a real server. Then what is particular to each.
+// real Fastify 5 (a dev dependency only; the package itself does not depend on it) listening on
+// port 0. Then what is particular to each.
 
 import assert from 'node:assert/strict';
 import {
@@ -12,7 +13,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { FakeFastify, parseStreamAsJson } from '../test/fake-fastify.js';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { fixture, NOW_SEC, rawRequest, SECRET, signedHeaders } from '../test/test-kit.js';
 import { type AdapterHarness, describeAdapterContract, type SentRequest } from './adapters.contract.js';
 import { createFetchHandler } from './create-fetch-handler.js';
@@ -113,21 +114,33 @@ const fetchHarness: AdapterHarness = {
   },
 };
 
+/** Reads a body stream as an app's own JSON handling would: for the "something parsed it first" case. */
+async function parseStreamAsJson(body: unknown): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as IncomingMessage) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+async function listenFastify(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
+
 const fastifyHarness: AdapterHarness = {
-  name: 'omiseWebhooksFastify (in a Fastify stand-in)',
+  name: 'omiseWebhooksFastify (in Fastify 5)',
   parsedBodyAdvice:
     /request\.body is already an object.*fastify\.register\(omiseWebhooksFastify, \{ webhooks \}\), not wrapped in fastify-plugin/,
   async start(webhooks, { bodyParserFirst }) {
-    const fastify = new FakeFastify();
+    const app = Fastify();
     if (bodyParserFirst) {
       // An app-wide hook that parses whatever the body is: it runs before every route's handler.
-      fastify.addHook('preValidation', async (request) => {
+      app.addHook('preValidation', async (request) => {
         request.body = await parseStreamAsJson(request.body);
       });
     }
-    await fastify.register(omiseWebhooksFastify, { webhooks });
-    const baseUrl = await fastify.listen();
-    return { post: (request) => postOverHttp(baseUrl, request), close: () => fastify.close() };
+    await app.register(omiseWebhooksFastify, { webhooks });
+    const baseUrl = await listenFastify(app);
+    return { post: (request) => postOverHttp(baseUrl, request), close: () => app.close() };
   },
 };
 
@@ -218,7 +231,7 @@ describe('createNodeMiddleware, beyond the contract', () => {
       const get = await rawRequest({ url: `${baseUrl}${PATH}?x=1`, method: 'GET' });
       assert.equal(get.status, 405);
       assert.equal(get.headers.allow, 'POST');
-      assert.equal(JSON.parse(get.body).code, 'method_not_allowed');
+      assert.equal(JSON.parse(get.body).error, 'method_not_allowed');
       assert.equal((await rawRequest({ url: `${baseUrl}/other`, body: '{}' })).status, 404);
       assert.equal((await rawRequest({ url: `${baseUrl}/next`, body: '{}' })).body, 'next');
       assert.equal((await rawRequest({ url: `${baseUrl}/custom`, body: '{}' })).body, 'teapot');
@@ -349,14 +362,14 @@ describe('createFetchHandler, beyond the contract', () => {
 describe('omiseWebhooksFastify, beyond the contract', () => {
   it("keeps the raw body for its own route only: the app's other routes still get parsed JSON", async () => {
     const { webhooks, ids } = receiver();
-    const fastify = new FakeFastify();
+    const fastify = Fastify();
     let otherBody: unknown;
     fastify.post('/other', async (request, reply) => {
       otherBody = request.body;
       return reply.send('ok');
     });
     await fastify.register(omiseWebhooksFastify, { webhooks });
-    const baseUrl = await fastify.listen();
+    const baseUrl = await listenFastify(fastify);
     try {
       const webhook = await postSignedCharge(`${baseUrl}${PATH}`);
       assert.equal(webhook.status, 200, webhook.body);
@@ -370,13 +383,16 @@ describe('omiseWebhooksFastify, beyond the contract', () => {
 
   it('replaces a custom JSON parser from a parent scope inside its own scope instead of failing to register', async () => {
     const { webhooks } = receiver();
-    const fastify = new FakeFastify();
+    const fastify = Fastify();
+    // The app's own JSON parser, in place of Fastify's: a child scope inherits it.
+    fastify.removeContentTypeParser('application/json');
     fastify.addContentTypeParser('application/json', (_request, payload, done) => {
       parseStreamAsJson(payload).then((body) => done(null, body), done);
     });
     await fastify.register(omiseWebhooksFastify, { webhooks, path: '/hooks/omise' });
-    assert.ok(fastify.routes.has('/hooks/omise'));
-    const baseUrl = await fastify.listen();
+    await fastify.ready();
+    assert.ok(fastify.hasRoute({ method: 'POST', url: '/hooks/omise' }));
+    const baseUrl = await listenFastify(fastify);
     try {
       const response = await postSignedCharge(`${baseUrl}/hooks/omise`);
       assert.equal(response.status, 200, response.body);
@@ -387,9 +403,11 @@ describe('omiseWebhooksFastify, beyond the contract', () => {
 
   it('refuses to register without webhooks with invalid_options, saying how to call it', async () => {
     for (const options of [{}, { webhooks: null }, { webhooks: {} }]) {
-      const fastify = new FakeFastify();
+      const fastify = Fastify();
       await assert.rejects(
-        fastify.register(omiseWebhooksFastify, options as never),
+        async () => {
+          await fastify.register(omiseWebhooksFastify, options as never);
+        },
         (error: unknown) =>
           error instanceof OmiseWebhookError &&
           error.code === 'invalid_options' &&

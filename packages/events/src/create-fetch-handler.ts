@@ -49,13 +49,13 @@ export function createFetchHandler(
 
   return async function omiseWebhookFetchHandler(request) {
     if (path !== undefined && new URL(request.url).pathname !== path) {
-      return json(404, { code: 'not_found', message: `nothing here; Omise webhooks are received at POST ${path}` });
+      return json(404, { error: 'not_found', message: `nothing here; Omise webhooks are received at POST ${path}` });
     }
     if (request.method !== 'POST') {
       return json(
         405,
         {
-          code: 'method_not_allowed',
+          error: 'method_not_allowed',
           message: `${request.method} is not allowed here; Omise sends webhooks with POST`,
         },
         { allow: 'POST' },

@@ -197,7 +197,7 @@ function plain(status: number, code: string, message: string): OmiseWebhookRespo
   return {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-    body: JSON.stringify({ code, message }),
+    body: JSON.stringify({ error: code, message }),
   };
 }
 

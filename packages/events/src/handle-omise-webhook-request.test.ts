@@ -62,8 +62,9 @@ describe('handleOmiseWebhookRequest', () => {
     });
     assert.equal(answer.status, 401);
     const body = JSON.parse(answer.body);
-    assert.deepEqual(Object.keys(body), ['code', 'message', 'hint']);
-    assert.equal(body.code, 'signature_invalid');
+    // The shape `omise-webhook serve` answers with: one shape whichever receiver a sender meets.
+    assert.deepEqual(Object.keys(body), ['error', 'message', 'hint']);
+    assert.equal(body.error, 'signature_invalid');
     assert.match(body.hint, /re-serialised/);
   });
 
@@ -81,7 +82,7 @@ describe('handleOmiseWebhookRequest', () => {
     });
     assert.equal(answer.status, 500);
     const body = JSON.parse(answer.body);
-    assert.equal(body.code, 'handler_failed');
+    assert.equal(body.error, 'handler_failed');
     assert.match(body.message, /^2 failure\(s\) handling event evnt_test_5ygr5yxi8vd0mvv3pxp \(charge\.complete\);/);
     assert.doesNotMatch(body.message, /orders table|log is full/);
   });

@@ -75,7 +75,8 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
  * | `handler_failed`, `body_already_parsed` | 500 |
  * | `api_unavailable`, `dedupe_failed` | 503 |
  *
- * Failures are answered `{"code","message"}` (and `hint` when there is one). For `handler_failed`
+ * Failures are answered `{"error": code, "message"}` (and `hint` when there is one), the shape
+ * `omise-webhook serve` answers with, so a sender sees one shape from either. For `handler_failed`
  * the message does not repeat what your handlers threw: that goes to `onError`, not to the sender.
  * Errors that are not an {@link OmiseWebhookError} (a bug) are rethrown for the framework to log.
  *
@@ -125,7 +126,7 @@ function omiseWebhookErrorResponse(error: OmiseWebhookError): OmiseWebhookRespon
     status,
     headers: { ...JSON_HEADERS },
     body: JSON.stringify(
-      error.hint === undefined ? { code: error.code, message } : { code: error.code, message, hint: error.hint },
+      error.hint === undefined ? { error: error.code, message } : { error: error.code, message, hint: error.hint },
     ),
   };
 }

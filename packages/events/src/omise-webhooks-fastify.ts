@@ -82,9 +82,8 @@ const RAW_TYPES = ['application/json', 'text/plain'];
  * before. The route reads the stream itself (up to `maxBodyBytes`) and answers with the statuses
  * of {@link handleOmiseWebhookRequest}.
  *
- * This package does not depend on Fastify: the plugin is typed structurally and tested against a
- * stand-in that follows Fastify's documented plugin and content-type parser API, not against Fastify
- * itself.
+ * This package does not depend on Fastify: the plugin is typed structurally, and its tests run it
+ * inside a real Fastify 5 (a dev dependency of the repository only).
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { describe, it } from 'node:test';
 import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
 import { makeDelivery } from '../testing/delivery-fixtures.js';
 import { startMinimalOmiseApi } from '../testing/minimal-omise-api.js';
-import { temporaryDirectory } from '../testing/test-server.js';
+import { startTestServer, temporaryDirectory } from '../testing/test-server.js';
 import { createDoctorProbes } from './doctor-probes.js';
 
 const KEY = 'skey_test_5xprobekey00001';
@@ -61,6 +62,29 @@ describe('doctor probes', () => {
     }
     assert.deepEqual(await probes.port({ host: '127.0.0.1', port }), { kind: 'free' });
     assert.deepEqual(await probes.port({ host: '192.0.2.123', port }), { kind: 'no_such_address' });
+  });
+
+  it('tells serve (its /healthz, its inspector) from another program on a busy port', async () => {
+    const probes = createDoctorProbes({ cwd: '/' });
+    const serve = await startTestServer({ ui: true, uiToken: 'doctor-probe-token-0001' });
+    const other = createHttpServer((_request, response) => response.end('<html>not serve</html>'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = Number(new URL(serve.webhookUrl).port);
+      const uiPort = Number(new URL((serve.inspector as { url: string }).url).port);
+      assert.deepEqual(await probes.whoListens({ host: '127.0.0.1', port }), { kind: 'serve' });
+      assert.deepEqual(await probes.whoListens({ host: '0.0.0.0', port }), { kind: 'serve' }, 'asked on loopback');
+      assert.deepEqual(await probes.whoListens({ host: '127.0.0.1', port: uiPort }), { kind: 'inspector_locked' });
+      assert.deepEqual(
+        await probes.whoListens({ host: '127.0.0.1', port: uiPort, uiToken: 'doctor-probe-token-0001' }),
+        { kind: 'inspector', status: { webhookUrl: serve.webhookUrl, publicUrl: null, verificationMode: 'none' } },
+      );
+      const otherPort = (other.address() as AddressInfo).port;
+      assert.deepEqual(await probes.whoListens({ host: '127.0.0.1', port: otherPort }), { kind: 'unknown' });
+    } finally {
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+      await serve.close();
+    }
   });
 
   it('finds a directory writable (leaving nothing behind), creatable, or not writable', async () => {

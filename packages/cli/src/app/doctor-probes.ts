@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { access, constants, stat, unlink, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { HEALTHZ_SERVICE } from '../adapters/http/webhook-listener.js';
 import { OmiseApiClient, OmiseApiError } from '../adapters/omise-api/omise-api-client.js';
 import { SqliteEventStore } from '../adapters/store/sqlite-event-store.js';
 import type {
   ApiProbeResult,
   DirectoryProbeResult,
   DoctorProbes,
+  ListenerProbeResult,
   PortProbeResult,
   StoreProbeResult,
 } from '../core/doctor-checks.js';
@@ -67,6 +70,72 @@ function probePort(options: { host: string; port: number }): Promise<PortProbeRe
       server.close(() => resolvePort({ kind: 'free' }));
     });
   });
+}
+
+/** Where to reach a listener bound to every address: its loopback twin. */
+function loopbackUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/**
+ * One GET on loopback, with its own socket (no keep-alive pool), destroyed after `timeoutMs`:
+ * a program that holds the port but never answers must not keep doctor, or the port, waiting.
+ */
+function getJson(
+  url: string,
+  options: { headers?: Record<string, string>; timeoutMs?: number },
+): Promise<{ status: number; body: unknown } | null> {
+  return new Promise((resolveGet) => {
+    const request = httpGet(url, { agent: false, headers: options.headers ?? {} }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', () => resolveGet(null));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          resolveGet({ status: response.statusCode ?? 0, body: JSON.parse(text) as unknown });
+        } catch {
+          resolveGet({ status: response.statusCode ?? 0, body: null });
+        }
+      });
+    });
+    request.setTimeout(options.timeoutMs ?? 1000, () => request.destroy(new Error('no answer')));
+    request.on('error', () => resolveGet(null));
+  });
+}
+
+/**
+ * Asks what holds a busy port: serve's webhook listener answers `GET /healthz` with its
+ * service name; its inspector answers `GET /api/status` (or 401 when it needs its token).
+ */
+async function probeWhoListens(options: {
+  host: string;
+  port: number;
+  uiToken?: string;
+}): Promise<ListenerProbeResult> {
+  const base = loopbackUrl(options.host, options.port);
+  const health = await getJson(`${base}/healthz`, {});
+  if (health === null) return { kind: 'unknown' };
+  if ((health.body as { service?: unknown } | null)?.service === HEALTHZ_SERVICE) return { kind: 'serve' };
+  const status = await getJson(`${base}/api/status`, {
+    ...(options.uiToken ? { headers: { Authorization: `Bearer ${options.uiToken}` } } : {}),
+  });
+  const body = status?.body as Record<string, unknown> | null | undefined;
+  if (status?.status === 200 && typeof body?.verificationMode === 'string' && typeof body.webhookUrl === 'string') {
+    return {
+      kind: 'inspector',
+      status: {
+        webhookUrl: body.webhookUrl,
+        publicUrl: typeof body.publicUrl === 'string' ? body.publicUrl : null,
+        verificationMode: body.verificationMode,
+      },
+    };
+  }
+  if (status?.status === 401 && body?.error === 'unauthorized' && String(body.message).includes('inspector')) {
+    return { kind: 'inspector_locked' };
+  }
+  return { kind: 'unknown' };
 }
 
 /**
@@ -131,6 +200,7 @@ export function createDoctorProbes(options: DoctorProbeOptions): DoctorProbes {
   return {
     omiseApi: (api) => probeOmiseApi(api, options),
     port: probePort,
+    whoListens: probeWhoListens,
     directory: (path) => probeDirectory(resolve(options.cwd, path)),
     store: (logDir) => probeStore(resolve(options.cwd, logDir)),
   };

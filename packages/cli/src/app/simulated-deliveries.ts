@@ -4,6 +4,7 @@ import type { Clock, EventStore } from '../core/ports.js';
 import {
   applySetAssignments,
   buildSimulatedEvent,
+  consistentAfterSet,
   type IdSource,
   type SetAssignment,
   type SimulatedCurrency,
@@ -22,6 +23,10 @@ export interface SimulatedDelivery {
    * signed, then `Omise-Webhook-Origin: trigger` so the receiver can label it simulated.
    */
   headers: Array<[string, string]>;
+  /** Fields changed so the object agrees with a status set by `--set` (`data.paid=false`, ...). */
+  adjusted: string[];
+  /** Contradictions `--set` left in the object, in words. */
+  warnings: string[];
 }
 
 export interface SimulateDeliveriesOptions {
@@ -59,10 +64,11 @@ export async function simulateDeliveries(options: SimulateDeliveriesOptions): Pr
       known,
       ...(options.objectId ? { objectId: options.objectId } : {}),
     });
-    const event = applySetAssignments(
-      built as unknown as Record<string, unknown>,
-      options.assignments ?? [],
-      `a ${options.key} event`,
+    const assignments = options.assignments ?? [];
+    const { event, adjusted, warnings } = consistentAfterSet(
+      applySetAssignments(built as unknown as Record<string, unknown>, assignments, `a ${options.key} event`),
+      assignments,
+      { ids: options.ids, now, currency: options.currency },
     );
     rememberObject(known, event.data);
     const body = formatOmiseJson(event);
@@ -85,6 +91,8 @@ export async function simulateDeliveries(options: SimulateDeliveriesOptions): Pr
       objectId: typeof data.id === 'string' ? data.id : null,
       body,
       headers,
+      adjusted,
+      warnings,
     });
   }
   return deliveries;

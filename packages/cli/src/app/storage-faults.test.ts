@@ -152,6 +152,7 @@ describe('serve on a disk that fills up (a real full tmpfs)', { skip: noDisk }, 
     const health = await healthz(server);
     assert.equal(health.status, 503);
     assert.equal(health.json.ok, false);
+    assert.equal(health.json.service, 'omise-webhook serve', 'doctor still knows a degraded serve');
     assert.equal(health.json.error, 'disk_full');
     assert.match(String(health.json.message), /the disk holding the event store .* is full/);
 
@@ -168,7 +169,7 @@ describe('serve on a disk that fills up (a real full tmpfs)', { skip: noDisk }, 
 
     rmSync(ballast);
     await until('healthz 200', async () => ((await healthz(server)).status === 200 ? true : null));
-    assert.deepEqual((await healthz(server)).json, { ok: true });
+    assert.deepEqual((await healthz(server)).json, { ok: true, service: 'omise-webhook serve' });
     const after = await postEvent(server, 100);
     assert.equal(after.status, 200);
     acknowledged.push(after.eventId);

@@ -71,3 +71,19 @@ export function resolveOptions(command: Command, specs: readonly OptionSpec[], e
   }
   return result;
 }
+
+/** Where a resolved option's value came from: the flag, its variable, or the spec's default. */
+export type OptionOrigin = 'flag' | 'env' | 'default';
+
+/**
+ * Which of flag, variable and default gave an option its value (the precedence of
+ * `resolveOptions`), so a message can name the real source instead of guessing.
+ *
+ * @example
+ * optionOrigin(command, spec, env) // 'flag' for `--secret X`, 'env' when only OMISE_WEBHOOK_SECRET is set
+ */
+export function optionOrigin(command: Command, spec: OptionSpec, env: Env): OptionOrigin {
+  if (command.getOptionValueSource(spec.name) === 'cli') return 'flag';
+  const envValue = env[spec.env];
+  return envValue !== undefined && envValue !== '' ? 'env' : 'default';
+}

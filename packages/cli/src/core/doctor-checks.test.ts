@@ -9,6 +9,7 @@ import {
   checkOmiseApi,
   checkPort,
   checkPublicUrlSetup,
+  checkRunningServe,
   checkSecretKey,
   checkStore,
   checkVerification,
@@ -57,6 +58,10 @@ function probes(overrides: Partial<DoctorProbes> = {}): DoctorProbes & { calls: 
     port: async (options) => {
       calls.push(`port ${options.host}:${options.port}`);
       return { kind: 'free' };
+    },
+    whoListens: async (options) => {
+      calls.push(`who ${options.host}:${options.port}`);
+      return { kind: 'unknown' };
     },
     directory: async (path) => {
       calls.push(`dir ${path}`);
@@ -199,6 +204,63 @@ describe('doctor checks', () => {
     assert.deepEqual(brief(checkVerification(input({ verification: { error: '--verify signature needs ...' } }))), [
       'error',
       '--verify signature needs ...',
+    ]);
+  });
+
+  it('a port held by serve itself is not a problem: says so, and reports the running serve instead', async () => {
+    const busy = { port: async () => ({ kind: 'in_use' }) as const };
+    const status = {
+      webhookUrl: 'http://127.0.0.1:3000/omise/webhook',
+      publicUrl: null,
+      verificationMode: 'signature',
+    };
+    const running = probes({
+      ...busy,
+      whoListens: async ({ port }) => (port === 3000 ? { kind: 'serve' } : { kind: 'inspector', status }),
+    });
+    const all = await runDoctorChecks(input(), running);
+    const byId = new Map(all.map((check) => [check.id, brief(check)]));
+    assert.deepEqual(byId.get('port'), ['ok', '127.0.0.1:3000: serve is running here (it answered GET /healthz)']);
+    assert.deepEqual(byId.get('ui-port'), ['ok', '127.0.0.1:3001: serve is running here (its inspector answered)']);
+    assert.deepEqual(byId.get('running-serve'), [
+      'warn',
+      'receives at http://127.0.0.1:3000/omise/webhook, verification signature, public URL none: Omise cannot reach it, it only delivers to a public HTTPS URL',
+    ]);
+    assert.equal(all.at(-1)?.id, 'running-serve');
+    assert.equal(doctorExitCode(all), 0, 'a running serve does not fail doctor');
+
+    const withUrl = { ...status, publicUrl: 'https://abcd.ngrok-free.app/omise/webhook' };
+    const reachable = checkRunningServe(input(), {
+      webhook: { kind: 'serve' },
+      inspector: { kind: 'inspector', status: withUrl },
+    });
+    assert.equal(reachable?.status, 'ok');
+    assert.match(
+      reachable?.message ?? '',
+      /^receives at .*, verification signature, public URL https:\/\/abcd\.ngrok-free\.app\/omise\/webhook \(the Omise dashboard/,
+    );
+    const stale = checkRunningServe(input(), {
+      webhook: { kind: 'serve' },
+      inspector: { kind: 'inspector', status: { ...withUrl, verificationMode: 'none' } },
+    });
+    assert.deepEqual([stale?.status, stale?.fix], ['warn', 'restart serve to use the current settings']);
+    assert.match(
+      stale?.message ?? '',
+      /the settings here now give verification signature, so it was started with other settings$/,
+    );
+    const locked = checkRunningServe(input(), { webhook: { kind: 'serve' }, inspector: { kind: 'inspector_locked' } });
+    assert.deepEqual(brief(locked as CheckResult), [
+      'skip',
+      'its settings were not read: its inspector needs its token (--ui-token / OMISE_WEBHOOK_UI_TOKEN)',
+    ]);
+    assert.equal(checkRunningServe(input(), { webhook: { kind: 'unknown' }, inspector: null }), null);
+  });
+
+  it('a port held by another program is still an error, said as such', async () => {
+    const other = await checkPort(input(), probes({ port: async () => ({ kind: 'in_use' }) }));
+    assert.deepEqual(brief(other), [
+      'error',
+      '127.0.0.1:3000 is already in use by another program (it did not answer GET /healthz as `omise-webhook serve`)',
     ]);
   });
 

@@ -12,7 +12,7 @@ import { checkPublicUrl, OMISE_TEST_WEBHOOKS_PAGE } from './tunnel.js';
 export type CheckStatus = 'ok' | 'warn' | 'error' | 'skip';
 
 export interface CheckResult {
-  /** Stable id: `dotenv`, `secret-key`, `omise-api`, `webhook-secret`, `verification`, `port`, `ui-port`, `log-dir`, `store`, `public-url`. */
+  /** Stable id: `dotenv`, `secret-key`, `omise-api`, `webhook-secret`, `verification`, `port`, `ui-port`, `log-dir`, `store`, `public-url`, and `running-serve` when serve already runs. */
   id: string;
   label: string;
   status: CheckStatus;
@@ -38,6 +38,24 @@ export type PortProbeResult =
   | { kind: 'no_such_address' }
   | { kind: 'error'; message: string };
 
+/** What answered on a port that is in use, asked over HTTP on loopback. */
+export type ListenerProbeResult =
+  /** `GET /healthz` answered as `omise-webhook serve` (its webhook listener). */
+  | { kind: 'serve' }
+  /** `GET /api/status` answered as serve's inspector, with what the running serve uses. */
+  | { kind: 'inspector'; status: RunningServeStatus }
+  /** The inspector answered 401: it needs its token (--ui-token) before it says more. */
+  | { kind: 'inspector_locked' }
+  /** Not serve, or nothing that speaks HTTP. */
+  | { kind: 'unknown' };
+
+/** The part of the inspector's `GET /api/status` that doctor reports on. */
+export interface RunningServeStatus {
+  webhookUrl: string;
+  publicUrl: string | null;
+  verificationMode: string;
+}
+
 export type DirectoryProbeResult = { kind: 'writable'; exists: boolean } | { kind: 'not_writable'; message: string };
 
 export type StoreProbeResult =
@@ -52,6 +70,8 @@ export interface DoctorProbes {
   omiseApi(options: { secretKey: string; apiUrl: string }): Promise<ApiProbeResult>;
   /** Tries to listen on host:port, and lets go at once. */
   port(options: { host: string; port: number }): Promise<PortProbeResult>;
+  /** Asks what holds a busy port: serve's `/healthz`, then the inspector's `/api/status` (with the token, if any). */
+  whoListens(options: { host: string; port: number; uiToken?: string }): Promise<ListenerProbeResult>;
   directory(path: string): Promise<DirectoryProbeResult>;
   store(logDir: string): Promise<StoreProbeResult>;
 }
@@ -73,6 +93,8 @@ export interface DoctorInput {
   ui: boolean;
   uiHost: string;
   uiPort: number;
+  /** `--ui-token`, sent to a running inspector so it tells doctor its settings. */
+  uiToken?: string | undefined;
   path: string;
   logDir: string;
   store: 'sqlite' | 'memory';
@@ -296,7 +318,22 @@ export function checkVerification(input: DoctorInput): CheckResult {
 }
 
 export async function checkPort(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
-  return checkListenPort(probes, {
+  return (await webhookPort(input, probes)).result;
+}
+
+/** serve also listens for the inspector; a busy port 3001 stops it from starting just the same. */
+export async function checkInspectorPort(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
+  return (await inspectorPort(input, probes)).result;
+}
+
+/** A port check, and what answered on the port when it was busy (null when it was not asked). */
+interface PortFinding {
+  result: CheckResult;
+  who: ListenerProbeResult | null;
+}
+
+function webhookPort(input: DoctorInput, probes: DoctorProbes): Promise<PortFinding> {
+  return checkListenPort(input, probes, {
     id: 'port',
     label: 'webhook port',
     host: input.host,
@@ -306,10 +343,14 @@ export async function checkPort(input: DoctorInput, probes: DoctorProbes): Promi
   });
 }
 
-/** serve also listens for the inspector; a busy port 3001 stops it from starting just the same. */
-export async function checkInspectorPort(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
-  if (!input.ui) return result('ui-port', 'inspector port', 'skip', 'not checked: the inspector is off (--no-ui)');
-  return checkListenPort(probes, {
+async function inspectorPort(input: DoctorInput, probes: DoctorProbes): Promise<PortFinding> {
+  if (!input.ui) {
+    return {
+      result: result('ui-port', 'inspector port', 'skip', 'not checked: the inspector is off (--no-ui)'),
+      who: null,
+    };
+  }
+  return checkListenPort(input, probes, {
     id: 'ui-port',
     label: 'inspector port',
     host: input.uiHost,
@@ -319,50 +360,147 @@ export async function checkInspectorPort(input: DoctorInput, probes: DoctorProbe
   });
 }
 
+/** A busy port held by serve itself is not a problem: it is the serve the user is asking about. */
+function servePortResult(
+  listener: { id: string; label: string },
+  where: string,
+  who: ListenerProbeResult,
+): CheckResult | null {
+  const { id, label } = listener;
+  switch (who.kind) {
+    case 'serve':
+      return result(id, label, 'ok', `${where}: serve is running here (it answered GET /healthz)`);
+    case 'inspector':
+      return result(id, label, 'ok', `${where}: serve is running here (its inspector answered)`);
+    case 'inspector_locked':
+      return result(
+        id,
+        label,
+        'ok',
+        `${where}: serve is running here (its inspector answered, but needs its token to say more: --ui-token / OMISE_WEBHOOK_UI_TOKEN)`,
+      );
+    case 'unknown':
+      return null;
+  }
+}
+
 async function checkListenPort(
+  input: DoctorInput,
   probes: DoctorProbes,
   listener: { id: string; label: string; host: string; port: number; portFlag: string; hostFlag: string },
-): Promise<CheckResult> {
+): Promise<PortFinding> {
   const { id, label } = listener;
   const where = `${listener.host}:${listener.port}`;
-  if (listener.port === 0) return result(id, label, 'ok', 'port 0: serve picks a free port when it starts');
+  const plain = (check: CheckResult): PortFinding => ({ result: check, who: null });
+  if (listener.port === 0) return plain(result(id, label, 'ok', 'port 0: serve picks a free port when it starts'));
   const probe = await probes.port({ host: listener.host, port: listener.port });
   switch (probe.kind) {
     case 'free':
-      return result(id, label, 'ok', `${where} is free`);
-    case 'in_use':
-      return result(
-        id,
-        label,
-        'error',
-        `${where} is already in use (is \`omise-webhook serve\` or another server already running?)`,
-        `stop the other program, or choose another port with ${listener.portFlag}`,
-      );
+      return plain(result(id, label, 'ok', `${where} is free`));
+    case 'in_use': {
+      const who = await probes.whoListens({
+        host: listener.host,
+        port: listener.port,
+        ...(input.uiToken ? { uiToken: input.uiToken } : {}),
+      });
+      const running = servePortResult(listener, where, who);
+      if (running) return { result: running, who };
+      return {
+        result: result(
+          id,
+          label,
+          'error',
+          `${where} is already in use by another program (it did not answer GET /healthz as \`omise-webhook serve\`)`,
+          `stop the other program, or choose another port with ${listener.portFlag}`,
+        ),
+        who,
+      };
+    }
     case 'denied':
-      return result(
-        id,
-        label,
-        'error',
-        `not allowed to listen on ${where}`,
-        `use a port above 1023 (${listener.portFlag})`,
+      return plain(
+        result(id, label, 'error', `not allowed to listen on ${where}`, `use a port above 1023 (${listener.portFlag})`),
       );
     case 'no_such_address':
-      return result(
-        id,
-        label,
-        'error',
-        `${listener.host} is not an address of this machine`,
-        `use 127.0.0.1 (default) or 0.0.0.0 with ${listener.hostFlag}`,
+      return plain(
+        result(
+          id,
+          label,
+          'error',
+          `${listener.host} is not an address of this machine`,
+          `use 127.0.0.1 (default) or 0.0.0.0 with ${listener.hostFlag}`,
+        ),
       );
     case 'error':
-      return result(
-        id,
-        label,
-        'error',
-        `cannot listen on ${where}: ${probe.message}`,
-        `choose another ${listener.portFlag}`,
+      return plain(
+        result(
+          id,
+          label,
+          'error',
+          `cannot listen on ${where}: ${probe.message}`,
+          `choose another ${listener.portFlag}`,
+        ),
       );
   }
+}
+
+/**
+ * When serve already runs, the settings that matter are the ones it started with: its
+ * verification mode and public URL, read from its inspector. Null when no running serve was found.
+ */
+export function checkRunningServe(
+  input: DoctorInput,
+  found: { webhook: ListenerProbeResult | null; inspector: ListenerProbeResult | null },
+): CheckResult | null {
+  const label = 'running serve';
+  const inspector = found.inspector;
+  if (inspector?.kind !== 'inspector') {
+    const seen = [found.webhook, inspector].some((who) => who?.kind === 'serve' || who?.kind === 'inspector_locked');
+    if (!seen) return null;
+    return result(
+      'running-serve',
+      label,
+      'skip',
+      inspector?.kind === 'inspector_locked'
+        ? 'its settings were not read: its inspector needs its token (--ui-token / OMISE_WEBHOOK_UI_TOKEN)'
+        : `its settings were not read: no inspector of it answered on ${input.uiHost}:${input.uiPort} (--ui-port)`,
+    );
+  }
+  const { status } = inspector;
+  const facts = `receives at ${status.webhookUrl}, verification ${status.verificationMode}, public URL ${status.publicUrl ?? 'none'}`;
+  const configured = 'mode' in input.verification ? input.verification.mode : null;
+  if (configured !== null && configured !== status.verificationMode) {
+    return result(
+      'running-serve',
+      label,
+      'warn',
+      `${facts}; the settings here now give verification ${configured}, so it was started with other settings`,
+      'restart serve to use the current settings',
+    );
+  }
+  if (status.verificationMode === 'none') {
+    return result(
+      'running-serve',
+      label,
+      'warn',
+      `${facts}: every well-formed event is accepted unverified`,
+      SET_WEBHOOK_SECRET,
+    );
+  }
+  if (status.publicUrl === null) {
+    return result(
+      'running-serve',
+      label,
+      'warn',
+      `${facts}: Omise cannot reach it, it only delivers to a public HTTPS URL`,
+      'restart it with --tunnel, or --public-url for a tunnel you run yourself, and paste that URL into the Omise dashboard → Webhooks (test mode)',
+    );
+  }
+  return result(
+    'running-serve',
+    label,
+    'ok',
+    `${facts} (the Omise dashboard → Webhooks (test mode) must point at ${status.publicUrl}: ${OMISE_TEST_WEBHOOKS_PAGE})`,
+  );
 }
 
 export async function checkLogDir(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult> {
@@ -472,8 +610,8 @@ export async function runDoctorChecks(input: DoctorInput, probes: DoctorProbes):
   const [api, secret, port, uiPort, logDir] = await Promise.all([
     checkOmiseApi(input, probes),
     checkWebhookSecret(input),
-    checkPort(input, probes),
-    checkInspectorPort(input, probes),
+    webhookPort(input, probes),
+    inspectorPort(input, probes),
     checkLogDir(input, probes),
   ]);
   // A store cannot open in a directory that cannot be written; one ✖ for it is enough.
@@ -481,17 +619,19 @@ export async function runDoctorChecks(input: DoctorInput, probes: DoctorProbes):
     logDir.status === 'error' && input.store === 'sqlite'
       ? result('store', 'store', 'skip', 'not checked: the log directory cannot be written')
       : await checkStore(input, probes);
+  const running = checkRunningServe(input, { webhook: port.who, inspector: uiPort.who });
   return [
     checkDotenv(input),
     checkSecretKey(input),
     api,
     secret,
     checkVerification(input),
-    port,
-    uiPort,
+    port.result,
+    uiPort.result,
     logDir,
     store,
     checkPublicUrlSetup(input),
+    ...(running ? [running] : []),
   ];
 }
 

@@ -88,6 +88,9 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<BodyResul
   });
 }
 
+/** What `GET /healthz` names itself, so `doctor` recognises a running serve on a busy port. */
+export const HEALTHZ_SERVICE = 'omise-webhook serve';
+
 /**
  * The public-facing listener: the webhook route and `GET /healthz`, nothing else. It reads
  * the raw bytes (bounded by `maxBodyBytes`), hands them to the receiver, and writes the answer.
@@ -129,11 +132,13 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
 
     if (path === '/healthz') {
+      // `service` lets `doctor` tell this server from another program holding the port.
       if (request.method === 'GET' || request.method === 'HEAD') {
         const fault = options.storageFault?.() ?? null;
-        if (fault === null) return sendJson(response, 200, { ok: true });
+        if (fault === null) return sendJson(response, 200, { ok: true, service: HEALTHZ_SERVICE });
         return sendJson(response, STORAGE_FAULT_STATUS, {
           ok: false,
+          service: HEALTHZ_SERVICE,
           error: fault.code,
           message: fault.message,
           cause: fault.cause,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startMinimalOmiseApi } from '../../testing/minimal-omise-api.js';
 import { TEST_WEBHOOK_SECRET } from '../../testing/signing.js';
-import { CapturedOutput, temporaryDirectory } from '../../testing/test-server.js';
+import { CapturedOutput, startTestServer, temporaryDirectory } from '../../testing/test-server.js';
 import type { Env } from '../dotenv.js';
 import { main } from '../main.js';
 
@@ -75,8 +75,50 @@ describe('omise-webhook doctor', () => {
     assert.doesNotMatch(result.stdout, new RegExp(`${KEY}|${TEST_WEBHOOK_SECRET.slice(0, 10)}|2abcdefghijklmn`));
   });
 
+  it('while serve runs: its ports are not an error; it says serve is running and checks that one', async () => {
+    const cwd = temporaryDirectory();
+    const running = await startTestServer({
+      webhookSecrets: [TEST_WEBHOOK_SECRET],
+      ui: true,
+      publicUrl: 'https://abcd.ngrok-free.app/omise/webhook',
+      logDir: join(cwd, 'log'),
+    });
+    try {
+      const port = new URL(running.webhookUrl).port;
+      const uiPort = new URL((running.inspector as { url: string }).url).port;
+      const result = await doctor(['--port', port, '--ui-port', uiPort], {
+        cwd,
+        env: { OMISE_SECRET_KEY: KEY, OMISE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, OMISE_API_URL: api.url },
+      });
+      assert.equal(result.code, 0, result.stdout);
+      const lines = result.stdout.split('\n');
+      assert.equal(
+        lines[5],
+        `✔ webhook port          127.0.0.1:${port}: serve is running here (it answered GET /healthz)`,
+      );
+      assert.equal(
+        lines[6],
+        `✔ inspector port        127.0.0.1:${uiPort}: serve is running here (its inspector answered)`,
+      );
+      assert.match(
+        lines[10] ?? '',
+        new RegExp(
+          `^✔ running serve {9}receives at http://127\\.0\\.0\\.1:${port}/omise/webhook, verification signature, public URL https://abcd\\.ngrok-free\\.app/omise/webhook \\(the Omise dashboard`,
+        ),
+      );
+      assert.equal(
+        lines.at(-2),
+        'Nothing blocks receiving. serve is already running; send it a test event with: omise-webhook trigger charge.create',
+      );
+    } finally {
+      await running.close();
+    }
+  });
+
   it('explains each problem with what to do, and exits 1 when something blocks receiving', async () => {
-    const holder = createServer();
+    // Another program on the port: it reads what doctor sends (to ask whether it is serve) and
+    // never answers, so doctor gives up after its probe's timeout and calls the port taken.
+    const holder = createServer((socket) => socket.resume());
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const { port } = holder.address() as AddressInfo;
     const cwd = temporaryDirectory();

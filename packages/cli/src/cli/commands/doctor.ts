@@ -21,6 +21,7 @@ const SHARED_WITH_SERVE = [
   'ui',
   'uiHost',
   'uiPort',
+  'uiToken',
   'path',
   'logDir',
   'store',
@@ -50,6 +51,7 @@ interface DoctorOptions
     'host' | 'port' | 'ui' | 'uiHost' | 'uiPort' | 'path' | 'logDir' | 'store' | 'apiUrl' | 'tunnel'
   > {
   verify: ServerConfig['verify'];
+  uiToken?: string;
   tunnelDomain?: string;
   publicUrl?: string;
   json: boolean;
@@ -85,6 +87,7 @@ export function doctorInput(options: DoctorOptions, context: CliContext): Doctor
     ui: options.ui,
     uiHost: options.uiHost,
     uiPort: options.uiPort,
+    uiToken: options.uiToken,
     path: options.path.startsWith('/') ? options.path : `/${options.path}`,
     logDir: options.logDir,
     store: options.store,
@@ -128,10 +131,11 @@ export function formatDoctorReport(results: readonly CheckResult[], options: { c
       ),
     );
   } else {
-    lines.push(
-      '',
-      c.green(`Nothing blocks receiving${warningText ? ` (${warningText})` : ''}. Start with: omise-webhook serve`),
-    );
+    // With serve already running, "start serve" would send the user into a busy port.
+    const next = results.some((check) => check.id === 'running-serve')
+      ? 'serve is already running; send it a test event with: omise-webhook trigger charge.create'
+      : 'Start with: omise-webhook serve';
+    lines.push('', c.green(`Nothing blocks receiving${warningText ? ` (${warningText})` : ''}. ${next}`));
   }
   return `${lines.join('\n')}\n`;
 }

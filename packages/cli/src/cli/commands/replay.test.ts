@@ -95,6 +95,16 @@ describe('omise-webhook replay', () => {
     assert.equal(app.requests[1]?.sha256, sha256(delivery.body), 'the same bytes, signed again');
     assert.match(resigned.stderr, /re-signing with OMISE_WEBHOOK_SECRET ••••/);
     assert.ok(!resigned.stderr.includes(TEST_WEBHOOK_SECRET), 'the secret is never printed');
+
+    // The flag wins over the variable, and the line names the flag, not the variable it overrode.
+    const flagged = await run(
+      ['replay', delivery.eventId, '--to', app.url, '--resign', '--secret', TEST_WEBHOOK_SECRET, '--log-dir', logDir],
+      { OMISE_WEBHOOK_SECRET: 'd3Jvbmcgc2VjcmV0IGZyb20gdGhlIGVudmlyb25tZW50' },
+    );
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.equal((await verifyAt(app, 2)).ok, true, 'signed with the --secret value');
+    assert.match(flagged.stderr, /^re-signing with --secret ••••/m);
+    assert.ok(!flagged.stderr.includes('OMISE_WEBHOOK_SECRET'), flagged.stderr);
     assert.deepEqual(
       app.requests[1]?.headers.map(([name]) => name),
       app.requests[0]?.headers.map(([name]) => name),

@@ -16,7 +16,7 @@ import {
   parseTargetUrl,
   UsageError,
 } from '../option-parsers.js';
-import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { addOptions, type OptionSpec, optionOrigin, resolveOptions } from '../option-spec.js';
 import { splitSecrets } from '../secrets.js';
 import { logDirOption } from '../shared-options.js';
 import { openExistingStore } from './events.js';
@@ -222,7 +222,11 @@ Content-Length are set for the target; Omise-Webhook-Replay says verbatim or res
       }
       const sends = planReplaySends({ items, duplicate: options.duplicate, shuffle });
       if (sends.length === 0) throw new UsageError('no forward route matches the selected events; pass --to <url>');
-      if (resign) context.stderr.write(`re-signing with OMISE_WEBHOOK_SECRET ${maskSecret(secret)}\n`);
+      if (resign) {
+        const secretSpec = REPLAY_OPTIONS.find((spec) => spec.name === 'secret') as OptionSpec;
+        const from = optionOrigin(command, secretSpec, context.env) === 'flag' ? '--secret' : secretSpec.env;
+        context.stderr.write(`re-signing with ${from} ${maskSecret(secret)}\n`);
+      }
       let failed = 0;
       const width = String(sends.length).length;
       for (const [index, send] of sends.entries()) {

@@ -96,6 +96,34 @@ describe('trigger: printing, overrides, stories and bad input', () => {
     assert.deepEqual((event.data.metadata as { cart?: unknown }).cart, { sku: 'A1', qty: 2 });
   });
 
+  it('--set data.status=failed makes a failed charge, not a paid one, and says what else changed', async () => {
+    const printed = await runCli(['trigger', 'charge.create', '--print', '--set', 'data.status=failed'], {
+      env: ENV,
+      clock,
+    });
+    assert.equal(printed.code, 0, printed.stderr);
+    const charge = JSON.parse(printed.stdout).data;
+    assert.deepEqual(
+      [charge.status, charge.paid, charge.authorized, charge.failure_code, charge.failure_message],
+      ['failed', false, false, 'payment_rejected', 'the payment was rejected by the issuer'],
+    );
+    assert.match(
+      printed.stderr,
+      /^omise-webhook: to keep the charge consistent with --set data\.status, also set data\.authorized=false, data\.paid=false, .*data\.failure_code="payment_rejected", .* \(--set any of them to choose otherwise\)\n$/,
+    );
+    const contradicting = await runCli(
+      ['trigger', 'charge.create', '--print', '--set', 'data.status=failed', '--set', 'data.paid=true'],
+      { env: ENV, clock },
+    );
+    assert.equal(JSON.parse(contradicting.stdout).data.paid, true, 'an explicit --set wins');
+    assert.ok(
+      contradicting.stderr.endsWith(
+        'omise-webhook: warning: the charge is failed but data.paid=true; Omise never sends that combination (drop the --set that makes it, or set both to agree)\n',
+      ),
+      contradicting.stderr,
+    );
+  });
+
   it('--print prints exactly the body that would be sent, and sends nothing', async () => {
     const printed = await runCli(['trigger', 'refund.create', '--print', '--seed', 'same'], { env: ENV, clock });
     assert.equal(printed.code, 0);
@@ -287,8 +315,47 @@ describe('trigger: printing, overrides, stories and bad input', () => {
     assert.match(
       result.stderr,
       new RegExp(
-        `^omise-webhook: could not send to http://127\\.0\\.0\\.1:${port}/omise/webhook \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)\\. Is \`omise-webhook serve\` running\\? It listens on http://127\\.0\\.0\\.1:${port}/omise/webhook by default; or send elsewhere with --to \\(OMISE_WEBHOOK_TRIGGER_TO\\)\\.\\n$`,
+        `^omise-webhook: could not send to http://127\\.0\\.0\\.1:${port}/omise/webhook \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)\\. Is \`omise-webhook serve\` running\\? http://127\\.0\\.0\\.1:${port}/omise/webhook is serve's address: port from PORT=${port}; or send elsewhere with --to \\(OMISE_WEBHOOK_TRIGGER_TO\\)\\.\\n$`,
       ),
+    );
+  });
+
+  it('without --to: the target, and the setting that chose it, show in --help and on each send', async () => {
+    const port = new URL(server.webhookUrl).port;
+    const help = await runCli(['trigger', '--help'], { env: { PORT: port } });
+    assert.equal(help.code, 0);
+    const flat = help.stdout.replace(/\s+/g, ' ');
+    assert.ok(
+      flat.includes(`now http://127.0.0.1:${port}/omise/webhook (serve's address: port from PORT=${port})`),
+      help.stdout,
+    );
+    const defaults = await runCli(['trigger', '--help'], { env: {} });
+    assert.ok(
+      defaults.stdout
+        .replace(/\s+/g, ' ')
+        .includes("now http://127.0.0.1:3000/omise/webhook (serve's address: port 3000)"),
+      defaults.stdout,
+    );
+    const fromEnv = await runCli(['trigger', '--help'], { env: { OMISE_WEBHOOK_TRIGGER_TO: server.webhookUrl } });
+    assert.ok(
+      fromEnv.stdout.replace(/\s+/g, ' ').includes(`now ${server.webhookUrl} (from OMISE_WEBHOOK_TRIGGER_TO)`),
+      fromEnv.stdout,
+    );
+
+    const sent = await runCli(['trigger', 'customer.create'], { env: { ...ENV, PORT: port } });
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(
+      sent.stdout.split('\n')[0] as string,
+      new RegExp(
+        `^→ POST http://127\\.0\\.0\\.1:${port}/omise/webhook \\(serve's address: port from PORT=${port}\\) {2}customer\\.create {2}evnt_test_`,
+      ),
+    );
+    const viaEnv = await runCli(['trigger', 'customer.create'], {
+      env: { ...ENV, OMISE_WEBHOOK_TRIGGER_TO: server.webhookUrl },
+    });
+    assert.ok(
+      viaEnv.stdout.startsWith(`→ POST ${server.webhookUrl} (from OMISE_WEBHOOK_TRIGGER_TO)  customer.create  `),
+      viaEnv.stdout,
     );
   });
 
@@ -385,6 +452,36 @@ describe('trigger --via-api against the fake Omise API', () => {
       assert.equal(JSON.parse(fake.eventText(eventId) as string).webhook_deliveries[0].status, 200);
     });
   }
+
+  it('says what the fake does with the event, not what Omise would', async () => {
+    const delivering = await runCli(['trigger', 'customer.create', '--via-api'], { env });
+    assert.equal(delivering.code, 0, delivering.stderr);
+    assert.match(
+      delivering.stdout,
+      new RegExp(
+        `^caused customer\\.create: event evnt_test_[0-9a-z]+ about cust_test_[0-9a-z]+\\. The fake Omise API at ${fake.url.replace(/\./g, '\\.')} delivers it now to ${receiver.webhookUrl.replace(/\./g, '\\.')} \\(the URL it was started with, --webhook-url\\), signed with its OMISE_WEBHOOK_SECRET\\.$`,
+        'm',
+      ),
+    );
+    assert.ok(!delivering.stdout.includes('dashboard'), delivering.stdout);
+    await fake.deliveriesSettled();
+
+    const recordOnly = await startFakeOmise({ secretKey });
+    try {
+      const recorded = await runCli(['trigger', 'customer.create', '--via-api'], {
+        env: { ...env, OMISE_API_URL: recordOnly.url },
+      });
+      assert.equal(recorded.code, 0, recorded.stderr);
+      assert.ok(
+        recorded.stdout.includes(
+          `. The fake Omise API at ${recordOnly.url} only records it (GET /events): it was started without --webhook-url (OMISE_FAKE_WEBHOOK_URL), so it delivers nothing.\n`,
+        ),
+        recorded.stdout,
+      );
+    } finally {
+      await recordOnly.close();
+    }
+  });
 
   it('says which keys cannot be caused and why (exit 2)', async () => {
     for (const key of OMISE_EVENT_KEYS.filter((candidate) => !VIA_API_SUPPORT[candidate].possible)) {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { OMISE_EVENT_CATALOGUE, OMISE_EVENT_KEYS, type OmiseEventKey, OmiseWebhookError } from '@omise-webhook/events';
 import type { Command } from 'commander';
 import { maskSecret } from '../../adapters/console/console-reporter.js';
+import { FAKE_OMISE_INFO_PATH, type FakeOmiseInfo } from '../../adapters/fake-omise/fake-omise-info.js';
 import { explainOmiseApiError } from '../../adapters/omise-api/explain-api-error.js';
 import { DEFAULT_OMISE_VAULT_URL, OmiseApiClient, OmiseApiError } from '../../adapters/omise-api/omise-api-client.js';
 import { causeEventViaApi, needsPublicKey } from '../../app/cause-event-via-api.js';
@@ -27,7 +28,7 @@ import {
 import { type CliContext, CommandFailure } from '../context.js';
 import type { Env } from '../dotenv.js';
 import { parseDuration, parsePositiveInt, UsageError, type ValueSource } from '../option-parsers.js';
-import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { addOptions, type OptionSpec, optionOrigin, resolveOptions } from '../option-spec.js';
 import { secretKeyFromEnv, splitSecrets } from '../secrets.js';
 import { API_URL_OPTION, logDirOption } from '../shared-options.js';
 
@@ -44,8 +45,8 @@ export const TRIGGER_OPTIONS: readonly OptionSpec[] = [
     name: 'to',
     flags: '--to <url>',
     env: 'OMISE_WEBHOOK_TRIGGER_TO',
-    description: 'POST the event here (your own app, or another receiver)',
-    defaultDescription: 'http://127.0.0.1:$PORT$OMISE_WEBHOOK_PATH, i.e. http://127.0.0.1:3000/omise/webhook',
+    description:
+      "POST the event here (your own app, or another receiver); without it, serve's address http://127.0.0.1:$PORT$OMISE_WEBHOOK_PATH",
   },
   {
     name: 'secret',
@@ -159,6 +160,8 @@ interface TriggerOptions {
   logDir: string;
   seed?: string;
   timeoutMs: number;
+  /** Resolved from --to, its variable, or serve's address (see `triggerTarget`). */
+  target: TriggerTarget;
 }
 
 /** Where `serve` listens by default, from the same variables `serve` reads. */
@@ -166,6 +169,33 @@ export function defaultTriggerUrl(env: Env): string {
   const port = env.PORT && /^\d+$/.test(env.PORT) ? env.PORT : '3000';
   const rawPath = env.OMISE_WEBHOOK_PATH || '/omise/webhook';
   return `http://127.0.0.1:${port}${rawPath.startsWith('/') ? rawPath : `/${rawPath}`}`;
+}
+
+/** Where trigger sends, and in words where that came from (shown in --help and beside each send). */
+export interface TriggerTarget {
+  url: string;
+  origin: 'flag' | 'env' | 'serve';
+  /** `--to`, `OMISE_WEBHOOK_TRIGGER_TO`, or serve's address and the variables that shaped it. */
+  source: string;
+}
+
+/**
+ * The target when `--to` is not given: OMISE_WEBHOOK_TRIGGER_TO, else the address `serve` listens
+ * on, from the same PORT and OMISE_WEBHOOK_PATH it reads (a PORT meant for another app moves it).
+ *
+ * @example
+ * triggerTarget({ PORT: '4000' }).source // "serve's address: port from PORT=4000"
+ */
+export function triggerTarget(env: Env, to?: string): TriggerTarget {
+  if (to !== undefined) return { url: to, origin: 'flag', source: '--to' };
+  if (env.OMISE_WEBHOOK_TRIGGER_TO) {
+    return { url: env.OMISE_WEBHOOK_TRIGGER_TO, origin: 'env', source: 'from OMISE_WEBHOOK_TRIGGER_TO' };
+  }
+  const shapedBy = [
+    env.PORT && /^\d+$/.test(env.PORT) ? `port from PORT=${env.PORT}` : 'port 3000',
+    ...(env.OMISE_WEBHOOK_PATH ? [`path from OMISE_WEBHOOK_PATH=${env.OMISE_WEBHOOK_PATH}`] : []),
+  ];
+  return { url: defaultTriggerUrl(env), origin: 'serve', source: `serve's address: ${shapedBy.join(', ')}` };
 }
 
 /** The list `trigger --list` prints: every key, its meaning, and whether an API call can cause it. */
@@ -236,7 +266,9 @@ function printRequests(deliveries: SimulatedDelivery[], options: TriggerOptions,
 }
 
 async function sendAll(deliveries: SimulatedDelivery[], options: TriggerOptions, context: CliContext): Promise<void> {
-  const url = options.to ?? defaultTriggerUrl(context.env);
+  const { url, origin, source } = options.target;
+  // Typed by the user: the URL says enough. Otherwise say which setting picked it.
+  const from = origin === 'flag' ? '' : ` (${source})`;
   let refused = 0;
   for (const delivery of deliveries) {
     let result: Awaited<ReturnType<typeof sendSimulatedDelivery>>;
@@ -244,10 +276,9 @@ async function sendAll(deliveries: SimulatedDelivery[], options: TriggerOptions,
       result = await sendSimulatedDelivery(delivery, { url, fetch: context.fetch, timeoutMs: options.timeoutMs });
     } catch (error) {
       if (!(error instanceof SendFailure)) throw error;
-      const local = options.to === undefined;
       throw new CommandFailure(
-        local
-          ? `${error.message}. Is \`omise-webhook serve\` running? It listens on ${url} by default; or send elsewhere with --to (OMISE_WEBHOOK_TRIGGER_TO).`
+        origin === 'serve'
+          ? `${error.message}. Is \`omise-webhook serve\` running? ${url} is ${source}; or send elsewhere with --to (OMISE_WEBHOOK_TRIGGER_TO).`
           : `${error.message}. Check that your app is running and listening at that URL (--to, OMISE_WEBHOOK_TRIGGER_TO).`,
       );
     }
@@ -259,7 +290,7 @@ async function sendAll(deliveries: SimulatedDelivery[], options: TriggerOptions,
     } else {
       const signed = isSigned(delivery) ? 'signed' : 'unsigned';
       context.stdout.write(
-        `→ POST ${url}  ${delivery.key}  ${delivery.eventId} (${delivery.objectId ?? '-'})  ${signed}\n← ${result.status} ${result.statusText}  ${result.body}\n`,
+        `→ POST ${url}${from}  ${delivery.key}  ${delivery.eventId} (${delivery.objectId ?? '-'})  ${signed}\n← ${result.status} ${result.statusText}  ${result.body}\n`,
       );
     }
   }
@@ -272,6 +303,31 @@ async function sendAll(deliveries: SimulatedDelivery[], options: TriggerOptions,
       }`,
     );
   }
+}
+
+const OMISE_DELIVERS = 'Omise delivers it to the webhook URL set on its dashboard (test mode).';
+
+/**
+ * What happens to a caused event next, in one sentence. Omise's own API is never asked
+ * (it has no such route); any other base URL is asked whether it is `omise-webhook fake-omise`,
+ * which answers `GET /fake-omise` with where it delivers.
+ */
+export async function whoDelivers(apiUrl: string, doFetch: typeof fetch): Promise<string> {
+  if (new URL(apiUrl).hostname.endsWith('omise.co')) return OMISE_DELIVERS;
+  let info: Partial<FakeOmiseInfo>;
+  try {
+    const response = await doFetch(`${apiUrl.replace(/\/+$/, '')}${FAKE_OMISE_INFO_PATH}`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    info = response.ok ? ((await response.json()) as Partial<FakeOmiseInfo>) : {};
+  } catch {
+    return OMISE_DELIVERS;
+  }
+  if (info.object !== 'fake_omise') return OMISE_DELIVERS;
+  if (typeof info.webhook_url !== 'string') {
+    return `The fake Omise API at ${apiUrl} only records it (GET /events): it was started without --webhook-url (OMISE_FAKE_WEBHOOK_URL), so it delivers nothing.`;
+  }
+  return `The fake Omise API at ${apiUrl} delivers it now to ${info.webhook_url} (the URL it was started with, --webhook-url), ${info.signed ? 'signed with its OMISE_WEBHOOK_SECRET' : 'unsigned: it has no OMISE_WEBHOOK_SECRET'}.`;
 }
 
 async function triggerViaApi(key: OmiseEventKey, options: TriggerOptions, context: CliContext): Promise<void> {
@@ -311,6 +367,7 @@ async function triggerViaApi(key: OmiseEventKey, options: TriggerOptions, contex
     ...(publicKey ? { publicKey } : {}),
   });
   const clock = context.clock ?? systemClock;
+  const deliveredBy = await whoDelivers(api.baseUrl, context.fetch);
   for (let index = 0; index < options.count; index++) {
     try {
       const caused = await causeEventViaApi({
@@ -327,9 +384,7 @@ async function triggerViaApi(key: OmiseEventKey, options: TriggerOptions, contex
           `${JSON.stringify({ key, objectId: caused.objectId, eventId: caused.eventId, apiUrl: api.baseUrl })}\n`,
         );
       } else if (caused.eventId) {
-        context.stdout.write(
-          `caused ${key}: event ${caused.eventId} about ${caused.objectId}. Omise delivers it to the webhook URL set on its dashboard (test mode).\n`,
-        );
+        context.stdout.write(`caused ${key}: event ${caused.eventId} about ${caused.objectId}. ${deliveredBy}\n`);
       } else {
         context.stdout.write(
           `caused ${key} for ${caused.objectId}, but the event did not show up in GET /events yet; \`omise-webhook sync\` fetches it later.\n`,
@@ -375,6 +430,15 @@ async function triggerSimulated(key: OmiseEventKey, options: TriggerOptions, con
     }
     usage(error);
   }
+  const first = deliveries[0];
+  if (first && first.adjusted.length > 0) {
+    context.stderr.write(
+      `omise-webhook: to keep the charge consistent with --set data.status, also set ${first.adjusted.join(', ')} (--set any of them to choose otherwise)\n`,
+    );
+  }
+  for (const warning of new Set(deliveries.flatMap((delivery) => delivery.warnings))) {
+    context.stderr.write(`omise-webhook: warning: ${warning}\n`);
+  }
   if (startsFresh) {
     context.stderr.write(
       `omise-webhook: no stored event mentions ${options.object}; starting its story fresh with that id\n`,
@@ -399,9 +463,23 @@ export function registerTrigger(program: Command, context: CliContext): void {
       'send a realistic, signed Omise event for any of the 35 keys to the local receiver (or --to), or cause it for real with --via-api',
     )
     .argument('[key]', 'event key, e.g. charge.create (see --list)');
-  addOptions(command, TRIGGER_OPTIONS);
+  // --help shows the target this environment gives, and which setting gave it.
+  const helpTarget = triggerTarget(context.env);
+  const specs = TRIGGER_OPTIONS.map((spec) =>
+    // In the description: addOptions shows a default only for options that have a value default.
+    spec.name === 'to'
+      ? { ...spec, description: `${spec.description}; now ${helpTarget.url} (${helpTarget.source})` }
+      : spec,
+  );
+  addOptions(command, specs);
   command.action(async (keyArgument: string | undefined) => {
-    const options = resolveOptions(command, TRIGGER_OPTIONS, context.env) as unknown as TriggerOptions;
+    const resolved = resolveOptions(command, specs, context.env);
+    const toSpec = specs.find((spec) => spec.name === 'to') as OptionSpec;
+    const fromFlag = optionOrigin(command, toSpec, context.env) === 'flag';
+    const options = {
+      ...resolved,
+      target: triggerTarget(context.env, fromFlag ? (resolved.to as string) : undefined),
+    } as unknown as TriggerOptions;
     if (options.list) {
       context.stdout.write(formatKeyList(options.json));
       return;

@@ -1,6 +1,7 @@
 // Simulated Omise events: pure builders for all 35 keys, the objects they carry, `--set`
 // overrides, and which keys the Omise test API can cause for real.
 
+export { type ConsistentAfterSet, consistentAfterSet } from './consistent-after-set.js';
 export {
   type BuildSimulatedEventOptions,
   buildSimulatedEvent,
