@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { concatBytes, nestedDeeperThan } from './_bytes.js';
+import { concatBytes, nestedDeeperThan, nestingLimitPassedAt } from './_bytes.js';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -32,5 +32,21 @@ describe('nestedDeeperThan', () => {
 
   it('stops at the first level past the limit of a 1,000,000-deep body', () => {
     assert.equal(nestedDeeperThan(utf8('['.repeat(1_000_000)), 256), true);
+  });
+});
+
+describe('nestingLimitPassedAt', () => {
+  it('gives the same offset for a string and its UTF-8 bytes when only ASCII comes before it', () => {
+    const text = `{"a": "ค", "b": [[[1]]]}`;
+    const inText = nestingLimitPassedAt(text, 2);
+    assert.equal(text[inText], '[');
+    assert.equal(inText, text.indexOf('[[') + 1);
+    // "ค" is 3 bytes in UTF-8 and 1 character in the string: the offsets differ by 2, the verdict does not.
+    assert.equal(nestingLimitPassedAt(utf8(text), 2), inText + 2);
+  });
+
+  it('does not let stray closing brackets lower the count below zero', () => {
+    assert.equal(nestingLimitPassedAt(`]]]]${'['.repeat(3)}`, 2), 6);
+    assert.equal(nestingLimitPassedAt(utf8(`}}}}${'{'.repeat(3)}`), 2), 6);
   });
 });

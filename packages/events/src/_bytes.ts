@@ -14,22 +14,31 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * Whether JSON text nests arrays and objects deeper than `limit`, by one pass over the bytes that
- * counts brackets outside strings: no parse, no recursion, stops as soon as it knows.
+ * The offset of the bracket that opens level `limit + 1` in JSON text, or -1 when nothing nests
+ * that deep. One pass, no recursion and no allocation: brackets inside strings (escapes included)
+ * do not count, and a stray closing bracket never lowers the count below zero. It does not check
+ * the grammar; `JSON.parse` does that afterwards. Works on UTF-8 bytes and on a string alike: the
+ * characters it looks at are ASCII, and no byte of a multi-byte UTF-8 sequence is below 0x80.
  */
-export function nestedDeeperThan(json: Uint8Array, limit: number): boolean {
+export function nestingLimitPassedAt(json: string | Uint8Array, limit: number): number {
+  const isText = typeof json === 'string';
   let depth = 0;
   let inString = false;
   for (let i = 0; i < json.length; i++) {
-    const byte = json[i];
+    const code = isText ? json.charCodeAt(i) : (json[i] as number);
     if (inString) {
-      if (byte === 0x5c)
-        i++; // a backslash: the next byte is escaped, even a quote
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) inString = true;
-    else if (byte === 0x5b || byte === 0x7b) {
-      if (++depth > limit) return true;
-    } else if (byte === 0x5d || byte === 0x7d) depth--;
+      if (code === 0x5c)
+        i++; // a backslash: the next character is escaped, even a quote
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) {
+      if (++depth > limit) return i;
+    } else if ((code === 0x5d || code === 0x7d) && depth > 0) depth--;
   }
-  return false;
+  return -1;
+}
+
+/** Whether JSON text nests arrays and objects deeper than `limit` (see {@link nestingLimitPassedAt}). */
+export function nestedDeeperThan(json: string | Uint8Array, limit: number): boolean {
+  return nestingLimitPassedAt(json, limit) !== -1;
 }

@@ -1,3 +1,4 @@
+import { nestingLimitPassedAt } from './_bytes.js';
 import { findJsonSyntaxError } from './_json-syntax-error.js';
 import { notRawMessage } from './_not-raw-message.js';
 import { type OmiseJsonPosition, OmiseWebhookError } from './errors.js';
@@ -222,32 +223,6 @@ function engineSyntaxError(text: string, cause: unknown): { offset: number; desc
     offset: match ? Math.min(Number(match[1]), text.length) : text.length,
     description: message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, ''),
   };
-}
-
-/**
- * The offset of the bracket that opens level `limit + 1`, or -1 when nothing nests that deep.
- * One pass over the text, no recursion and no allocation: brackets inside strings (escapes
- * included) do not count. It does not check the grammar; `JSON.parse` does that afterwards.
- */
-function nestingLimitPassedAt(text: string, limit: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (inString) {
-      if (code === 0x5c)
-        i++; // backslash: the next character is escaped, whatever it is
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) {
-      inString = true;
-    } else if (code === 0x5b || code === 0x7b) {
-      depth++;
-      if (depth > limit) return i;
-    } else if ((code === 0x5d || code === 0x7d) && depth > 0) {
-      depth--;
-    }
-  }
-  return -1;
 }
 
 function positionAt(text: string, offset: number): OmiseJsonPosition {
