@@ -58,7 +58,7 @@ step="the CLI tarball ships only what runs"
 listing="$(tar -tzf "$cli_tgz")"
 if echo "$listing" | grep -E '\.test\.|\.ts$|tsconfig' >&2; then fail "the CLI tarball ships the files listed above (tests, TypeScript or tsconfig)"; fi
 for file in dist/entry.js dist/event-file-writer.worker.mjs src/ui/index.html README.md LICENSE; do
-  echo "$listing" | grep -qx "package/$file" || fail "the CLI tarball has no $file (is it built in prepack, and in package.json's files?)"
+  grep -qx "package/$file" <<<"$listing" || fail "the CLI tarball has no $file (is it built in prepack, and in package.json's files?)"
 done
 
 cd "$work/app"
@@ -106,7 +106,7 @@ echo "smoke: serve is receiving at $url (inspector $inspector)"
 
 step="the inspector page is served"
 page="$(curl -fsS "$inspector")" || fail "GET $inspector failed"
-echo "$page" | grep -q 'importmap' || fail "the inspector page has no import map: the UI assets were not found"
+grep -q 'importmap' <<<"$page" || fail "the inspector page has no import map: the UI assets were not found"
 
 step="npx omise-webhook trigger charge.create --to $url"
 trigger_out="$(npx --no-install omise-webhook trigger charge.create --to "$url" --json 2>&1)" || { echo "$trigger_out" >&2; fail "trigger failed"; }
@@ -118,10 +118,10 @@ step="npx omise-webhook events list --json shows $event_id"
 listed=""
 for _ in $(seq 1 50); do
   listed="$(npx --no-install omise-webhook events list --json)"
-  echo "$listed" | grep -q "$event_id" && break
+  grep -q "$event_id" <<<"$listed" && break
   sleep 0.1
 done
-echo "$listed" | grep -q "$event_id" || { echo "$listed" >&2; fail "events list --json does not show $event_id"; }
+grep -q "$event_id" <<<"$listed" || { echo "$listed" >&2; fail "events list --json does not show $event_id"; }
 
 step="the event file is in log/api/event/"
 for _ in $(seq 1 100); do
