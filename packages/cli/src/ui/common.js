@@ -13,6 +13,14 @@ export function VerificationBadge({ status, mode }) {
   </span>`;
 }
 
+/**
+ * An Omise id, never broken across lines: where it does not fit it ends in "…" and the title
+ * holds it whole (copying the text still copies all of it).
+ */
+export function Id({ value, testId }) {
+  return html`<code class="id" title=${value} data-testid=${testId}>${value}</code>`;
+}
+
 export function StatusChip({ status }) {
   if (!status) return null;
   return html`<span class="status status-${status.replace(/[^a-z_]/g, '')}">${status}</span>`;

@@ -5,6 +5,7 @@ import {
   ErrorNote,
   Headers,
   html,
+  Id,
   onPlainClick,
   StatusChip,
   useFetched,
@@ -33,8 +34,13 @@ function parseBody(detail) {
 
 function Facts({ detail }) {
   const rows = [
-    ['Event id', detail.id],
-    ['Object', `${detail.objectType} ${detail.objectId ?? ''}`],
+    // Ids get a whole row so they fit unbroken (see the Id component).
+    ['Event id', html`<${Id} value=${detail.id} testId="fact-event-id" />`, 'wide'],
+    [
+      'Object',
+      detail.objectId ? html`${detail.objectType} <${Id} value=${detail.objectId} />` : detail.objectType,
+      'wide',
+    ],
     ['Amount', formatAmount(detail.amount, detail.currency) || '—'],
     ['Created (Omise)', detail.createdAt ? formatTime(detail.createdAt) : '—'],
     ['Received', `${formatTime(detail.receivedAt)} (${detail.receivedAt})`],
@@ -58,7 +64,7 @@ function Facts({ detail }) {
     ],
   ];
   return html`<dl class="facts">
-    ${rows.map(([name, value]) => html`<div key=${name}><dt>${name}</dt><dd>${value}</dd></div>`)}
+    ${rows.map(([name, value, wide]) => html`<div key=${name} class=${wide ? 'fact-wide' : undefined}><dt>${name}</dt><dd>${value}</dd></div>`)}
   </dl>`;
 }
 
@@ -249,11 +255,12 @@ export function EventDetail({ id, version, storyVersion, tab, status, hrefFor, o
     <header class="detail-head">
       <div>
         <h2 id="detail-title">${detail.key}</h2>
-        <p class="detail-id"><code>${detail.id}</code> · <${VerificationBadge} status=${detail.verification.status} mode=${detail.verification.mode} /> <${StatusChip} status=${detail.status} /></p>
+        <p class="detail-id"><${Id} value=${detail.id} /> · <${VerificationBadge} status=${detail.verification.status} mode=${detail.verification.mode} /> <${StatusChip} status=${detail.status} /></p>
       </div>
       <button type="button" class="button close" aria-label="Close the detail (Esc)" onClick=${onClose}>✕</button>
     </header>
     <div class="actions">
+      <${CopyButton} label="Copy id" testId="copy-id" text=${detail.id} />
       <${CopyButton} label="Copy JSON" testId="copy-json" text=${() => (parsed === undefined ? detail.body : JSON.stringify(parsed, null, 2))} />
       <${CopyButton} label="Copy raw" testId="copy-raw" text=${detail.body} />
       <${CopyButton} label="Copy as curl" testId="copy-curl" text=${() => curlCommand({ url: webhookUrl, headers: detail.headers, body: detail.body })} />

@@ -25,7 +25,7 @@ export function FilterPanel({ stats, filters, onChange }) {
       <ul class="key-list">
         <li>
           <button type="button" class="filter-item" aria-pressed=${!filters.key} onClick=${() => onChange({ ...filters, key: '' })}>
-            <span>All events</span><span class="count">${stats?.total ?? 0}</span>
+            <span>All events</span><span class="count" data-testid="total-count">${stats?.total ?? ''}</span>
           </button>
         </li>
         ${groups.map(
@@ -76,7 +76,7 @@ export function FilterPanel({ stats, filters, onChange }) {
             aria-pressed=${filters.verified === status}
             onClick=${() => choose('verified', status)}
           >
-            ${status} <span class="count">${stats?.byVerification?.[status] ?? 0}</span>
+            ${status} <span class="count">${stats ? (stats.byVerification?.[status] ?? 0) : ''}</span>
           </button>`,
         )}
       </div>
@@ -126,7 +126,7 @@ function Row({ event, selected, fresh, href, onSelect, now }) {
       <span class="cell object-id">${event.objectId ?? '—'}</span>
       <span class="cell amount">${formatAmount(event.amount, event.currency)}</span>
       <span class="cell"><${StatusChip} status=${event.status} /></span>
-      <span class="cell"><${VerificationBadge} status=${event.verification.status} mode=${event.verification.mode} />${event.origin === 'trigger' ? html` <span class="origin-tag" title="sent by omise-webhook trigger, not by Omise">simulated</span>` : ''}</span>
+      <span class="cell verify"><${VerificationBadge} status=${event.verification.status} mode=${event.verification.mode} />${event.origin === 'trigger' ? html` <span class="origin-tag" title="sent by omise-webhook trigger, not by Omise">simulated</span>` : ''}</span>
       <span class="cell time" title=${formatTime(event.receivedAt)}>${formatRelative(event.receivedAt, now)}</span>
       <span class="cell deliveries" title=${`delivered ${event.deliveryCount} time${event.deliveryCount === 1 ? '' : 's'}${event.bodyDiffers ? ', not always with the same body' : ''}`}>
         ${event.deliveryCount > 1 ? `×${event.deliveryCount}` : ''}${event.bodyDiffers ? html`<span class="body-differs" data-testid="body-differs" aria-label="body differs">≠</span>` : ''}
@@ -151,7 +151,7 @@ export function EventList({ list, selectedId, freshIds, hrefFor, onSelect, onLoa
   }, [list.nextCursor, onLoadMore]);
   return html`<div class="list-body">
     <div class="row row-head" aria-hidden="true">
-      <span class="cell">key</span><span class="cell">object</span><span class="cell amount">amount</span><span class="cell">status</span><span class="cell">verification</span><span class="cell">received</span><span class="cell">×</span>
+      <span class="cell">key</span><span class="cell">object</span><span class="cell amount">amount</span><span class="cell">status</span><span class="cell">verification</span><span class="cell">received</span><span class="cell deliveries-head" data-testid="deliveries-head" title="Deliveries: ×2 when Omise delivered the event twice; ≠ when a later delivery carried another body">deliveries</span>
     </div>
     <ul class="rows" aria-label="Events, newest first">
       ${list.items.map(

@@ -18,7 +18,7 @@ import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
 import { headerValue, startTargetServer, type TargetServer } from '../testing/target-server.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 
-/** Where the screenshots of the main views go (the README's picture is copied from here). */
+/** Where the screenshots of the main views go (the README's picture is event-detail.png from here). */
 const SCREENSHOT_DIR = join(new URL('../../../..', import.meta.url).pathname, 'test-output', 'screenshots');
 
 const launched = await launchTestBrowser();
@@ -78,6 +78,36 @@ describe('inspector page in Chromium', { skip }, () => {
     await browser.close();
     await server.close();
     await target.close();
+  });
+
+  it('says it is loading, with no counts and no stream state, until the first answers arrive', async () => {
+    const other = await browser.context.newPage();
+    // Hold every API answer until the loading state has been checked.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await other.route('**/api/**', async (route) => {
+      await gate;
+      await route.continue();
+    });
+    try {
+      await other.goto(base);
+      await other.getByTestId('list-loading').waitFor();
+      assert.equal(await other.getByTestId('list-loading').textContent(), 'Loading events…');
+      assert.equal(await other.getByTestId('total-count').textContent(), '');
+      assert.deepEqual(await other.locator('.chip .count').allTextContents(), ['', '', '', '']);
+      assert.equal(await other.getByTestId('stream-state').textContent(), '');
+      assert.equal(await other.getByTestId('empty-state').count(), 0);
+      release();
+      await other.getByTestId('empty-state').waitFor();
+      await other.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+      assert.equal(await other.getByTestId('total-count').textContent(), '0');
+      assert.equal(await other.getByTestId('list-loading').count(), 0);
+    } finally {
+      release();
+      await other.close();
+    }
   });
 
   it('tells a new user what to do before the first event', async () => {
@@ -332,6 +362,81 @@ describe('inspector page in Chromium', { skip }, () => {
     await page.getByTestId('event-detail').waitFor();
     await page.waitForFunction(() => document.querySelectorAll('.timeline-entry').length === 5);
     await screenshot(page, 'event-detail-dark');
+  });
+
+  it('fits the verification column and keeps ids whole, wide or narrow', async () => {
+    // Verification off: "? unverified" with the "simulated" tag is the widest the column holds.
+    const unverified = await startTestServer({ ui: true });
+    const other = await browser.context.newPage();
+    try {
+      const simulated = eventBody({ eventId: 'evnt_test_5yhsimulated0001' });
+      const answer = await rawRequest({
+        url: unverified.webhookUrl,
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['Omise-Webhook-Origin', 'trigger'],
+        ],
+        body: simulated,
+      });
+      assert.equal(answer.status, 200);
+      await other.goto(`${unverified.inspector?.url}?event=evnt_test_5yhsimulated0001`);
+      await other.getByTestId('event-detail').waitFor();
+      const cell = other.locator('[data-event-id="evnt_test_5yhsimulated0001"] .cell.verify');
+      assert.match((await cell.textContent()) ?? '', /unverified\s+simulated/);
+      assert.equal(await other.getByTestId('deliveries-head').textContent(), 'deliveries');
+      for (const width of [1400, 1280, 900]) {
+        await other.setViewportSize({ width, height: 900 });
+        const fits = await cell.evaluate((element) => ({
+          scrollWidth: element.scrollWidth,
+          clientWidth: element.clientWidth,
+        }));
+        assert.ok(
+          fits.scrollWidth <= fits.clientWidth,
+          `at ${width} px the verification cell is cut: ${JSON.stringify(fits)}`,
+        );
+        const head = await other.getByTestId('deliveries-head').evaluate((element) => ({
+          scrollWidth: element.scrollWidth,
+          clientWidth: element.clientWidth,
+        }));
+        assert.ok(
+          head.scrollWidth <= head.clientWidth,
+          `at ${width} px the deliveries header is cut: ${JSON.stringify(head)}`,
+        );
+        // Every column is on screen: the last one ends inside the list pane.
+        const edges = await other.evaluate(() => ({
+          lastColumn: document.querySelector('[data-testid="deliveries-head"]')?.getBoundingClientRect().right ?? 0,
+          pane: document.querySelector('.list-pane')?.getBoundingClientRect().right ?? 0,
+        }));
+        assert.ok(
+          edges.lastColumn <= edges.pane,
+          `at ${width} px the deliveries column is off the pane: ${JSON.stringify(edges)}`,
+        );
+        await screenshot(other, `columns-${width}`);
+        // The id is one line, never broken inside; the title and the copy button hold it whole.
+        const id = await other.getByTestId('fact-event-id').evaluate((element) => {
+          const style = getComputedStyle(element);
+          return {
+            whiteSpace: style.whiteSpace,
+            // One line is about 1.2 font sizes tall, two lines 2.4.
+            oneLine: element.getBoundingClientRect().height < 2 * Number.parseFloat(style.fontSize),
+            title: element.getAttribute('title'),
+            text: element.textContent,
+          };
+        });
+        assert.deepEqual(id, {
+          whiteSpace: 'nowrap',
+          oneLine: true,
+          title: 'evnt_test_5yhsimulated0001',
+          text: 'evnt_test_5yhsimulated0001',
+        });
+      }
+      await other.getByTestId('copy-id').click();
+      await other.getByTestId('copy-id').filter({ hasText: 'Copied' }).waitFor();
+      assert.equal(await other.evaluate(() => navigator.clipboard.readText()), 'evnt_test_5yhsimulated0001');
+    } finally {
+      await other.close();
+      await unverified.close();
+    }
   });
 
   it('flags an event delivered again with another body and shows the line diff', async () => {

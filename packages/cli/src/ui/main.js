@@ -37,6 +37,8 @@ function routeUrl(route) {
 
 const THEMES = ['auto', 'light', 'dark'];
 
+const STREAM_LABELS = { live: 'live', reconnecting: 'reconnecting…', closed: 'disconnected: reload the page' };
+
 function useTheme() {
   const [theme, setTheme] = useState(() => {
     const saved = localStorage.getItem('omise-webhook-theme');
@@ -61,7 +63,9 @@ function App() {
   const [stats, setStats] = useState(null);
   const [list, setList] = useState({ items: [], nextCursor: null, loading: true, loadingMore: false, error: null });
   const [rejected, setRejected] = useState({ items: [], nextCursor: null, loading: true, error: null });
-  const [streamState, setStreamState] = useState('connecting');
+  // null until the stream says something: it opens only after the first page of the list, so
+  // "connecting…" before then would be a guess.
+  const [streamState, setStreamState] = useState(null);
   const [freshIds, setFreshIds] = useState(() => new Set());
   // An open detail refetches when its own event changes (versions[id]); its object's timeline
   // when any event is stored or updated, since a notification does not say which objects the
@@ -300,6 +304,8 @@ function App() {
 
   const filtered = FILTER_NAMES.some((name) => route.filters[name]);
   const nothingStored = stats !== null && stats.total === 0;
+  // Until the first page arrives there is nothing to count: say so rather than show zeros.
+  const firstLoad = list.loading && list.items.length === 0 && !list.error && !nothingStored;
 
   return html`<div class="app">
     <header class="topbar">
@@ -324,8 +330,8 @@ function App() {
         >Rejected <span class="count">${stats?.rejected ?? ''}</span></a>
       </nav>
       <div class="server-state">
-        <span class=${`live live-${streamState}`} role="status" aria-live="polite" data-testid="stream-state">
-          ${streamState === 'live' ? 'live' : streamState === 'connecting' ? 'connecting…' : 'reconnecting…'}
+        <span class=${streamState ? `live live-${streamState}` : undefined} role="status" aria-live="polite" data-testid="stream-state">
+          ${STREAM_LABELS[streamState] ?? ''}
         </span>
         ${
           status &&
@@ -356,15 +362,17 @@ function App() {
               />
               <${ErrorNote} error=${list.error} />
               ${
-                nothingStored
-                  ? html`<${EmptyState} status=${status} />`
-                  : !list.loading && list.items.length === 0 && filtered
-                    ? html`<div class="empty" data-testid="no-match">
+                firstLoad
+                  ? html`<p class="loading" role="status" data-testid="list-loading">Loading events…</p>`
+                  : nothingStored
+                    ? html`<${EmptyState} status=${status} />`
+                    : !list.loading && list.items.length === 0 && filtered
+                      ? html`<div class="empty" data-testid="no-match">
                         <h2>No events match</h2>
                         <p>Nothing stored matches these filters${route.filters.q ? html` and the search <code>${route.filters.q}</code>` : ''}.</p>
                         <button type="button" class="button" onClick=${() => setFilters({ key: '', object: '', verified: '', q: '' })}>Clear filters</button>
                       </div>`
-                    : html`<${EventList}
+                      : html`<${EventList}
                         list=${list}
                         selectedId=${route.event}
                         freshIds=${freshIds}
