@@ -29,8 +29,10 @@ import type { IngestPolicy } from '../core/ingest.js';
 import { Notifier } from '../core/notifier.js';
 import {
   type Clock,
+  type EventFiles,
   type EventStore,
   type HttpSenderPort,
+  type OmiseEventsApi,
   type RecordDeliveryResult,
   systemClock,
   systemTimers,
@@ -122,6 +124,10 @@ export interface ServerIo {
   scheduler?: Scheduler;
   /** Sends forwarded requests; node:http with raw headers by default. */
   forwardSender?: HttpSenderPort;
+  /** The Omise Events API; the HTTP client (with OMISE_SECRET_KEY) by default. */
+  omiseApi?: OmiseEventsApi;
+  /** The event files; the file mirror under `--log-dir` (with `--files`) by default. */
+  eventFiles?: EventFiles;
   /** Tests inject storage faults here (a failing `syncFile`, a short `recoveryProbeMs`). */
   sqliteOptions?: Partial<Pick<SqliteEventStoreOptions, 'syncFile' | 'recoveryProbeMs' | 'recoveryFreeBytes'>>;
 }
@@ -134,7 +140,8 @@ export interface RunningServer {
   listener: RunningListener;
   /** The inspector listener, or null with `ui: false`. */
   inspector: RunningInspector | null;
-  mirror: EventFileMirror | null;
+  /** The event files (`--files`), or null when off. */
+  mirror: EventFiles | null;
   verifier: PendingVerifier | null;
   /** Delivers forward jobs; also `forwardAttemptsFor(eventId)` and `replay(eventId, options)` for the inspector. */
   forwarder: Forwarder;
@@ -226,16 +233,18 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     if (!isStorageUnavailable(error)) report(`omise-webhook: ${what}: ${String(error)}`);
   };
   const notifier = new Notifier(reportFailure('a listener failed'));
-  const omiseApi = config.secretKey
-    ? new OmiseApiClient({
+  const omiseApi: OmiseEventsApi | undefined = config.secretKey
+    ? (io.omiseApi ??
+      new OmiseApiClient({
         secretKey: config.secretKey,
         baseUrl: config.apiUrl,
         ...(io.fetch ? { fetch: io.fetch } : {}),
-      })
+      }))
     : undefined;
 
-  const mirror = config.files
-    ? new EventFileMirror({
+  const mirror: EventFiles | null = config.files
+    ? (io.eventFiles ??
+      new EventFileMirror({
         logDir: resolve(config.logDir),
         store,
         onError: (error, eventId) => report(`omise-webhook: could not write the file for ${eventId}: ${String(error)}`),
@@ -248,7 +257,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
               ? `omise-webhook: event files cannot be written (${String(fault)}); they are written once space is freed (--log-dir)`
               : 'omise-webhook: event files are being written again',
           ),
-      })
+      }))
     : null;
   const reporter = new ConsoleReporter({ out: io.stdout, json: config.json, color: config.color });
   notifier.subscribe((notification) => reporter.report(notification));

@@ -3,7 +3,7 @@ import { statfsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EventStore, StoredEvent } from '../../core/ports.js';
+import type { EventFiles, EventStore, StoredEvent } from '../../core/ports.js';
 import { storageFaultCodeOf } from '../../core/storage-health.js';
 
 /**
@@ -96,7 +96,7 @@ const BATCH = 500;
  * Past `maxWaitingInMemory` waiting events, only the oldest sequence number is remembered and
  * the events are read back from the store, so a long burst costs no memory.
  */
-export class EventFileMirror {
+export class EventFileMirror implements EventFiles {
   readonly #logDir: string;
   readonly #onError: (error: unknown, eventId: string) => void;
   readonly #store: Pick<EventStore, 'listEvents'> | undefined;

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Receiver } from '../../app/receiver.js';
-import type { HeaderList } from '../../core/ports.js';
+import type { HeaderList, WebhookHandler } from '../../core/ports.js';
 import { isStorageUnavailable, STORAGE_FAULT_STATUS, type StorageFault } from '../../core/storage-health.js';
 import { refusedForMissingHost } from './missing-host.js';
 
 export interface WebhookListenerOptions {
-  receiver: Receiver;
+  /** Decides and stores; the application's `Receiver`. */
+  receiver: WebhookHandler;
   host: string;
   port: number;
   /** The webhook route, default `/omise/webhook`. */

@@ -2,6 +2,7 @@ import { closeSync, fdatasync, fstatSync, mkdirSync, openSync, statfsSync } from
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { looksLikeOmiseId } from '../../core/event-lookup-fields.js';
 import type {
   DifferingBody,
   EventOrigin,
@@ -30,13 +31,7 @@ import type {
 } from '../../core/ports.js';
 import { StorageHealth, type StorageUnavailableError, storageFaultCodeOf } from '../../core/storage-health.js';
 import { comparableOrigins, keepBody, keptRejection, MAX_DIFFERING_BODIES, rejectionKeptBytes } from './kept-body.js';
-import {
-  firstDeliveryFields,
-  keyPatternToSql,
-  looksLikeOmiseId,
-  normaliseLimit,
-  parseCursor,
-} from './query-helpers.js';
+import { firstDeliveryFields, keyPatternToSql, normaliseLimit, parseCursor } from './query-helpers.js';
 import { type FreshJob, SqliteForwardQueue } from './sqlite-forward-queue.js';
 import { SqliteTextSearch, trigramMatchQuery } from './sqlite-text-search.js';
 
