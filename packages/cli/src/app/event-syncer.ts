@@ -7,7 +7,7 @@ import {
   type EventStore,
   type NewDelivery,
   type OmiseEventsApi,
-  type SyncCheckpointPort,
+  type SyncCheckpoint,
   systemClock,
 } from '../core/ports.js';
 import { omiseTime } from '../core/simulate/ids.js';
@@ -70,7 +70,7 @@ export class SyncFailed extends Error {
 export interface EventSyncerOptions extends Pick<RecordEventDependencies, 'onCommitted'> {
   store: EventStore;
   api: OmiseEventsApi;
-  checkpoint: SyncCheckpointPort;
+  checkpoint: SyncCheckpoint;
   clock?: Clock;
   /** Told about each stored event, like a received one (console line, file, inspector). */
   notifier?: Notifier;

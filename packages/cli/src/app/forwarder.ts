@@ -11,7 +11,7 @@ import type {
   EventStore,
   ForwardAttempt,
   ForwardJob,
-  HttpSenderPort,
+  HttpSender,
   NewForwardAttempt,
   RecordDeliveryResult,
   StoredEvent,
@@ -25,7 +25,7 @@ const RECENT_EVENTS = 2_000;
 export interface ForwarderOptions {
   store: EventStore;
   notifier: Notifier;
-  sender: HttpSenderPort;
+  sender: HttpSender;
   routes: readonly ForwardRoute[];
   plan: RetryPlan;
   timeoutMs: number;

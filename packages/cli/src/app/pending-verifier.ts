@@ -1,10 +1,10 @@
 import { describeDifferences } from '../core/compare-events.js';
 import type { Notifier } from '../core/notifier.js';
-import type { EventStore, OmiseEventsLookupPort, VerificationOutcome } from '../core/ports.js';
+import type { EventStore, OmiseEventsLookup, VerificationOutcome } from '../core/ports.js';
 
 export interface PendingVerifierOptions {
   store: EventStore;
-  omiseApi: OmiseEventsLookupPort;
+  omiseApi: OmiseEventsLookup;
   notifier: Notifier;
   /** Wait between rounds while events are pending, in ms. */
   intervalMs?: number;

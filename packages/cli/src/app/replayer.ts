@@ -7,7 +7,7 @@ import {
   targetsForKey,
 } from '../core/forwarding.js';
 import type { Notifier } from '../core/notifier.js';
-import type { Clock, EventStore, ForwardAttempt, HeaderList, HttpSenderPort, StoredEvent } from '../core/ports.js';
+import type { Clock, EventStore, ForwardAttempt, HeaderList, HttpSender, StoredEvent } from '../core/ports.js';
 
 export type ReplayErrorCode = 'unknown_event' | 'no_secret' | 'no_target' | 'bad_target' | 'bad_secret';
 
@@ -33,7 +33,7 @@ export interface ReplayOptions {
 
 export interface ReplayerOptions {
   store: EventStore;
-  sender: HttpSenderPort;
+  sender: HttpSender;
   clock: Clock;
   timeoutMs: number;
   /** The configured forward routes: the default destinations. */

@@ -31,7 +31,7 @@ import {
   type Clock,
   type EventFiles,
   type EventStore,
-  type HttpSenderPort,
+  type HttpSender,
   type OmiseEventsApi,
   type RecordDeliveryResult,
   systemClock,
@@ -40,7 +40,7 @@ import {
   type VerificationMode,
 } from '../core/ports.js';
 import { isStorageUnavailable, StorageHealth } from '../core/storage-health.js';
-import type { Scheduler, TunnelProvider } from '../core/tunnel.js';
+import type { TunnelProvider } from '../core/tunnel.js';
 import { BackgroundSync } from './background-sync.js';
 import { EventSyncer } from './event-syncer.js';
 import { Forwarder } from './forwarder.js';
@@ -115,15 +115,13 @@ export interface ServerIo {
   stdout: Writable;
   stderr: Writable;
   clock?: Clock;
-  /** With `clock`, so retry schedules can be tested without waiting. */
+  /** With `clock`, so retry schedules and the tunnel's reconnect backoff are tested without waiting. */
   timers?: Timers;
   fetch?: typeof fetch;
   /** Default: ngrok. Tests pass the local stand-in. */
   tunnelProvider?: TunnelProvider;
-  /** Timers for the tunnel's reconnect backoff; tests pass a fake. */
-  scheduler?: Scheduler;
   /** Sends forwarded requests; node:http with raw headers by default. */
-  forwardSender?: HttpSenderPort;
+  forwardSender?: HttpSender;
   /** The Omise Events API; the HTTP client (with OMISE_SECRET_KEY) by default. */
   omiseApi?: OmiseEventsApi;
   /** The event files; the file mirror under `--log-dir` (with `--files`) by default. */
@@ -367,7 +365,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         localUrl: listener.url,
         ...(config.tunnelDomain ? { domain: config.tunnelDomain } : {}),
         ...(config.tunnelAuthtoken ? { authtoken: config.tunnelAuthtoken } : {}),
-        ...(io.scheduler ? { scheduler: io.scheduler } : {}),
+        ...(io.timers ? { timers: io.timers } : {}),
         report,
       })
     : null;

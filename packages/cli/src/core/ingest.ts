@@ -10,7 +10,7 @@ import type {
   HeaderList,
   NewDelivery,
   OmiseCopy,
-  OmiseEventsLookupPort,
+  OmiseEventsLookup,
   VerificationMode,
   VerificationOutcome,
 } from './ports.js';
@@ -37,7 +37,7 @@ export interface IngestRequest {
 
 export interface IngestDependencies {
   /** Needed when the mode is `api` or `both`. */
-  omiseApi?: OmiseEventsLookupPort;
+  omiseApi?: OmiseEventsLookup;
 }
 
 export type IngestDecision =

@@ -409,7 +409,7 @@ export type RawHttpResult =
   | { kind: 'error'; message: string; latencyMs: number };
 
 /** Sends forwarded and replayed requests. */
-export interface HttpSenderPort {
+export interface HttpSender {
   send(request: RawHttpRequest): Promise<RawHttpResult>;
   /** Closes idle connections. */
   close(): void;
@@ -437,7 +437,7 @@ export type OmiseEventLookup =
   | { kind: 'unavailable'; message: string };
 
 /** The slice of the Omise API the receiver needs to verify an event. */
-export interface OmiseEventsLookupPort {
+export interface OmiseEventsLookup {
   lookupEvent(eventId: string): Promise<OmiseEventLookup>;
 }
 
@@ -464,7 +464,7 @@ export interface ListParams {
  * The Events API as `sync` and the pending verifier read it (`GET /events`, `GET /events/:id`).
  * The HTTP client implements it; tests hand in a fake that answers from memory.
  */
-export interface OmiseEventsApi extends OmiseEventsLookupPort {
+export interface OmiseEventsApi extends OmiseEventsLookup {
   /** Where the API is, for messages ("could not reach https://api.omise.co"). */
   readonly baseUrl: string;
   listEvents(params?: ListParams): Promise<OmiseApiResponse<OmiseList<Record<string, unknown>>>>;
@@ -494,7 +494,7 @@ export interface EventFiles {
  * Where `sync` remembers how far it has fetched the Events API: every event created up to
  * `syncedThrough` is in the store. Losing it is harmless (the next sync fetches more and dedupes).
  */
-export interface SyncCheckpointPort {
+export interface SyncCheckpoint {
   load(): Promise<string | null>;
   save(syncedThrough: string): Promise<void>;
 }
