@@ -76,7 +76,7 @@ describe('serve --tunnel (through the local stand-in)', () => {
   it('keeps publicUrl current through a drop and a reopen', async () => {
     const provider = new LocalTunnelProvider();
     const timers = new FakeClock(0);
-    const server = await startTestServer({ tunnel: true }, undefined, { tunnelProvider: provider, timers: timers });
+    const server = await startTestServer({ tunnel: true }, undefined, { tunnelProvider: provider, timers });
     try {
       assert.equal(server.publicUrl, 'https://tunnel-1.local-stand-in.test/omise/webhook');
       await provider.drop('session closed by the service');

@@ -217,6 +217,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const policy = resolveVerificationPolicy(config);
   await assertUsableSecrets(config.webhookSecrets);
   const clock = io.clock ?? systemClock;
+  const timers = io.timers ?? systemTimers;
   const store = openStore(config, io.sqliteOptions);
   const report = (text: string) => io.stderr.write(`${text}\n`);
   // A store without a disk (memory) never faults; the listener and the files still ask it.
@@ -249,6 +250,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         // The store needs the space more: files wait while it cannot write, and leave it 4 MiB.
         paused: () => health.fault !== null,
         reserveBytes: 4 * 1024 * 1024,
+        clock,
+        timers,
         onStorageFault: (fault) =>
           report(
             fault
@@ -268,7 +271,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
 
   const verifier =
     omiseApi && (policy.mode === 'api' || policy.mode === 'both')
-      ? new PendingVerifier({ store, omiseApi, notifier, intervalMs: config.apiRetryIntervalMs })
+      ? new PendingVerifier({ store, omiseApi, notifier, intervalMs: config.apiRetryIntervalMs, clock, timers })
       : null;
 
   const forwardRoutes = forwardRoutesOf(config);
@@ -280,7 +283,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     plan: { scheduleMs: config.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS, retry4xx: config.retry4xx ?? false },
     timeoutMs: config.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS,
     clock,
-    timers: io.timers ?? systemTimers,
+    timers,
     webhookSecrets: config.webhookSecrets,
     onError: reportFailure('forwarding failed'),
   });
@@ -308,6 +311,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       requestTimeoutMs: config.requestTimeoutMs,
       onError: (error) => report(`omise-webhook: could not handle a webhook: ${String(error)}`),
       storageFault: () => health.fault,
+      clock,
     });
   } catch (error) {
     await store.close();
@@ -390,7 +394,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       forwardRoutes,
       ...(onCommitted ? { onCommitted } : {}),
     });
-    sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report });
+    sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report, timers });
     sync.start();
   }
   const retention =
@@ -398,6 +402,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       ? new Retention({
           store,
           clock,
+          timers,
           retainMs: config.retainMs,
           maxEvents: config.maxEvents,
           report,

@@ -6,13 +6,15 @@ import {
 } from '@omise-webhook/events';
 import { describeDifferences } from './compare-events.js';
 import { eventLookupFields } from './event-lookup-fields.js';
-import type {
-  HeaderList,
-  NewDelivery,
-  OmiseCopy,
-  OmiseEventsLookup,
-  VerificationMode,
-  VerificationOutcome,
+import {
+  type Clock,
+  type HeaderList,
+  type NewDelivery,
+  type OmiseCopy,
+  type OmiseEventsLookup,
+  systemClock,
+  type VerificationMode,
+  type VerificationOutcome,
 } from './ports.js';
 
 /** Sent by `omise-webhook trigger` (never by Omise) so a simulated event is stored with origin `trigger`. */
@@ -38,6 +40,8 @@ export interface IngestRequest {
 export interface IngestDependencies {
   /** Needed when the mode is `api` or `both`. */
   omiseApi?: OmiseEventsLookup;
+  /** When Omise's copy was fetched is read from it (default: the system clock). */
+  clock?: Clock;
 }
 
 export type IngestDecision =
@@ -119,7 +123,7 @@ export async function ingestWebhook(
       case 'found': {
         omiseCopy = {
           body: lookup.body,
-          fetchedAt: new Date().toISOString(),
+          fetchedAt: new Date((dependencies.clock ?? systemClock).now()).toISOString(),
           differences: describeDifferences(event, lookup.body),
         };
         checks.push(

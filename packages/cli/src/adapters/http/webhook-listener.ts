@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HeaderList, WebhookHandler } from '../../core/ports.js';
+import { type Clock, type HeaderList, systemClock, type WebhookHandler } from '../../core/ports.js';
 import { isStorageUnavailable, STORAGE_FAULT_STATUS, type StorageFault } from '../../core/storage-health.js';
 import { refusedForMissingHost } from './missing-host.js';
 
@@ -19,6 +19,8 @@ export interface WebhookListenerOptions {
   onError?: (error: unknown) => void;
   /** The store's fault (full disk, I/O error) or null: `/healthz` answers 503 with it while set. */
   storageFault?: () => StorageFault | null;
+  /** Stamps requests refused before the handler sees them (413); default: the system clock. */
+  clock?: Clock;
 }
 
 export interface RunningListener {
@@ -101,7 +103,7 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
       '(--max-body / OMISE_WEBHOOK_MAX_BODY)';
     await receiver
       .keepRejection({
-        receivedAt: new Date().toISOString(),
+        receivedAt: new Date((options.clock ?? systemClock).now()).toISOString(),
         method: request.method ?? 'POST',
         path: options.path,
         remoteAddress: request.socket.remoteAddress ?? null,
