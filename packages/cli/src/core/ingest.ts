@@ -153,10 +153,12 @@ export async function ingestWebhook(
       ? {
           mode: 'none',
           status: 'unverified',
-          reason:
-            policy.modeSource === 'forced'
-              ? 'verification is turned off (--verify none)'
-              : 'nothing to verify with: set OMISE_WEBHOOK_SECRET (signature) or OMISE_SECRET_KEY (Omise API)',
+          ...(policy.modeSource === 'forced'
+            ? { reason: 'verification is turned off (--verify none)', reasonCode: 'verification_off' }
+            : {
+                reason: 'nothing to verify with: set OMISE_WEBHOOK_SECRET (signature) or OMISE_SECRET_KEY (Omise API)',
+                reasonCode: 'nothing_to_verify_with',
+              }),
         }
       : pendingReason !== null
         ? {

@@ -26,11 +26,20 @@ export type VerificationMode = 'signature' | 'api' | 'both' | 'none';
  */
 export type VerificationStatus = 'verified' | 'unverified' | 'pending' | 'failed';
 
+/**
+ * Why an event is `unverified`, for code to branch on (the `reason` is for people):
+ * - `verification_off`: `--verify none` turned checking off on purpose.
+ * - `nothing_to_verify_with`: neither a webhook secret nor a secret key is configured.
+ */
+export type VerificationReasonCode = 'verification_off' | 'nothing_to_verify_with';
+
 export interface VerificationOutcome {
   mode: VerificationMode;
   status: VerificationStatus;
   /** Plain words: what was checked and what came of it. */
   reason: string;
+  /** Set when `status` is `unverified`: why nothing was checked. */
+  reasonCode?: VerificationReasonCode;
   /** Set when `status` is `pending` or `failed`: how many API checks have been tried. */
   apiAttempts?: number;
 }

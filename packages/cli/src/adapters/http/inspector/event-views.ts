@@ -145,7 +145,7 @@ export function diagnoseVerification(verification: VerificationOutcome): string 
       }
       return `Genuine: the signature matched your webhook secret and the Omise API knows this event (${reason}).`;
     case 'unverified':
-      return reason.includes('--verify none')
+      return verification.reasonCode === 'verification_off'
         ? 'Not checked: verification is turned off (--verify none), so anyone who knows the URL could have sent this.'
         : 'Not checked: nothing is configured to verify with, so anyone who knows the URL could have sent this. ' +
             'Copy the webhook secret from the Omise dashboard (Webhooks, test mode) into .env as OMISE_WEBHOOK_SECRET, ' +
