@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { formatBytes } from '../../core/format-bytes.js';
 import { type Clock, type HeaderList, systemClock, type WebhookHandler } from '../../core/ports.js';
 import { isStorageUnavailable, STORAGE_FAULT_STATUS, type StorageFault } from '../../core/storage-health.js';
 import { refusedForMissingHost } from './missing-host.js';
@@ -35,12 +36,6 @@ export function headerPairs(rawHeaders: readonly string[]): HeaderList {
   const pairs: Array<readonly [string, string]> = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) pairs.push([rawHeaders[i] as string, rawHeaders[i + 1] as string]);
   return pairs;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 function sendJson(
