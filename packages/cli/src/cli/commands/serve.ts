@@ -5,6 +5,7 @@ import type { RunningServer, ServerConfig } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { formatDuration } from '../../core/format-duration.js';
 import { forwardRoutesOf } from '../../core/forwarding.js';
+import { WEBHOOK_SECRET_ADVICE } from '../../core/secret-advice.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
 import {
@@ -317,9 +318,9 @@ function describeVerification(server: RunningServer): string[] {
         ? ['verification: OFF (--verify none): every well-formed event is accepted']
         : [
             'verification: none configured, so events are accepted and marked unverified.',
-            '  To verify signatures, copy the webhook secret from the Omise dashboard (Webhooks, test mode)',
-            '  into .env as OMISE_WEBHOOK_SECRET=...; to check each event with the Omise API instead,',
-            '  put your test secret key there as OMISE_SECRET_KEY=skey_test_...',
+            `  To verify signatures, ${WEBHOOK_SECRET_ADVICE};`,
+            '  to check each event with the Omise API instead, put your test secret key there as',
+            '  OMISE_SECRET_KEY=skey_test_...',
           ];
   }
 }
