@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { signOmisePayload } from '@omise-webhook/events';
 import type { Writable } from '../adapters/console/console-reporter.js';
-import { ConsoleReporter, maskSecret } from '../adapters/console/console-reporter.js';
+import { ConsoleReporter } from '../adapters/console/console-reporter.js';
 import { EventFileMirror } from '../adapters/files/event-file-mirror.js';
 import { checkpointScope, FileSyncCheckpoint, MemorySyncCheckpoint } from '../adapters/files/sync-checkpoint-file.js';
 import {
@@ -26,6 +26,7 @@ import {
   forwardRoutesOf,
 } from '../core/forwarding.js';
 import type { IngestPolicy } from '../core/ingest.js';
+import { maskSecret } from '../core/mask-secret.js';
 import { Notifier } from '../core/notifier.js';
 import {
   type Clock,

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { isLoopbackHost } from '../../adapters/http/inspector/access-guard.js';
 import type { RunningServer, ServerConfig } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { formatDuration } from '../../core/format-duration.js';
-import { forwardRoutesOf } from '../../core/forwarding.js';
+import { DEFAULT_FORWARD_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE_MS, forwardRoutesOf } from '../../core/forwarding.js';
+import { maskSecret } from '../../core/mask-secret.js';
 import { WEBHOOK_SECRET_ADVICE } from '../../core/secret-advice.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
@@ -216,8 +216,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flags: '--forward-timeout <duration>',
     env: 'OMISE_WEBHOOK_FORWARD_TIMEOUT',
     description: 'a forward target must answer within this time, or the attempt is retried',
-    default: 10_000,
-    defaultDescription: '10s',
+    default: DEFAULT_FORWARD_TIMEOUT_MS,
+    defaultDescription: formatDuration(DEFAULT_FORWARD_TIMEOUT_MS),
     parse: parseDuration,
   },
   {
@@ -225,8 +225,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flags: '--retry-schedule <waits>',
     env: 'OMISE_WEBHOOK_RETRY_SCHEDULE',
     description: 'waits before each retry of a failed forward (network error, timeout, 5xx), or none',
-    default: [5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000],
-    defaultDescription: '5s,30s,2m,10m,1h,6h',
+    default: DEFAULT_RETRY_SCHEDULE_MS,
+    defaultDescription: DEFAULT_RETRY_SCHEDULE_MS.map(formatDuration).join(','),
     parse: parseRetrySchedule,
   },
   {
@@ -333,7 +333,7 @@ function describeForwarding(server: RunningServer): string[] {
   const schedule = config.retryScheduleMs ?? [];
   return [
     ...routes.map((route) => `forwarding: ${route.pattern === '*' ? 'every event' : route.pattern} -> ${route.url}`),
-    `  retries: ${schedule.length === 0 ? 'none' : schedule.map(formatDuration).join(', ')}; 4xx ${config.retry4xx ? 'retried' : 'final'}; timeout ${formatDuration(config.forwardTimeoutMs ?? 10_000)}`,
+    `  retries: ${schedule.length === 0 ? 'none' : schedule.map(formatDuration).join(', ')}; 4xx ${config.retry4xx ? 'retried' : 'final'}; timeout ${formatDuration(config.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS)}`,
   ];
 }
 
