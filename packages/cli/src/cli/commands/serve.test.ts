@@ -27,9 +27,7 @@ async function serveBanner(argv: string[], options: { env?: Env; tunnelProvider?
     signal: controller.signal,
     ...(options.tunnelProvider ? { tunnelProvider: options.tunnelProvider } : {}),
   });
-  for (let i = 0; i < 400 && !stderr.text.includes('Ctrl-C to stop.'); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await Promise.race([stderr.waitFor(/Ctrl-C to stop\./), running]);
   controller.abort();
   assert.equal(await running, 0, stderr.text);
   return stderr.text;
@@ -182,9 +180,7 @@ describe('serve: stopping with event files still waiting', () => {
       stderr,
       signal: controller.signal,
     });
-    for (let i = 0; i < 400 && !stderr.text.includes('Ctrl-C to stop.'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await Promise.race([stderr.waitFor(/Ctrl-C to stop\./), running]);
     const url = /POST (http:\/\/\S+)/.exec(stderr.text)?.[1] as string;
     const ids = Array.from({ length: 150 }, (_, i) => `evnt_test_5xstop${i.toString().padStart(3, '0')}`);
     // All at once, then stop at once: the files are still waiting for a quiet moment.
