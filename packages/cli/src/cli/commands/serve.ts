@@ -449,6 +449,7 @@ export function registerServe(program: Command, context: CliContext): void {
       stdout: context.stdout,
       stderr: context.stderr,
       fetch: context.fetch,
+      ...(context.clock ? { clock: context.clock } : {}),
       ...(context.tunnelProvider ? { tunnelProvider: context.tunnelProvider } : {}),
     });
     context.stderr.write(startupBanner(server, context));
