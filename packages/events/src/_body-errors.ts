@@ -40,6 +40,7 @@ export function utf8Length(text: string): number {
   return length;
 }
 
+/** The CLI's rule too (`packages/cli/src/core/format-bytes.ts`); this package depends on nothing, so it keeps a copy. */
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${trim(bytes / 1024)} KiB`;

@@ -1,5 +1,7 @@
 // The fixtures under test/fixtures are byte-exact webhook bodies in the shape and layout Omise
-// sends. These tests hold the formatter, the parser and the fixtures to each other.
+// sends. These tests hold the formatter, the parser and the fixtures to each other. Where the
+// fixtures came from (and why a round trip alone proves little) is in test/fixtures/README.md;
+// the hand-typed body below is the check against bytes our formatter did not write.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,6 +17,55 @@ const text = (name: string): string => new TextDecoder().decode(bytes(name));
 const names = readdirSync(FIXTURES)
   .filter((name) => name.endsWith('.json'))
   .sort();
+
+/**
+ * Typed by hand, line by line, in the layout of Ruby's JSON generator as Omise's servers use it
+ * (2-space indent, `"key": value`, an empty array as `[`, a blank line, then `]` at the parent's
+ * indent, every `/` escaped, UTF-8 text as is, no trailing newline), never produced by our code.
+ * Empty objects are left out on purpose: see the open question in test/fixtures/README.md.
+ */
+const RUBY_STYLE_LINES = [
+  '{',
+  '  "object": "event",',
+  '  "id": "evnt_test_5xhandtyped01",',
+  '  "livemode": false,',
+  '  "location": "\\/events\\/evnt_test_5xhandtyped01",',
+  '  "webhook_deliveries": [',
+  '',
+  '  ],',
+  '  "data": {',
+  '    "object": "refund",',
+  '    "id": "rfnd_test_5xhandtyped01",',
+  '    "location": "\\/charges\\/chrg_test_5xhandtyped01\\/refunds\\/rfnd_test_5xhandtyped01",',
+  '    "amount": -100,',
+  '    "voided": false,',
+  '    "transaction": null,',
+  '    "description": "คืนเงิน \\"บางส่วน\\" 50% — 返金\\n",',
+  '    "tags": [',
+  '      "a\\\\b",',
+  '      [',
+  '',
+  '      ]',
+  '    ]',
+  '  },',
+  '  "key": "refund.create",',
+  '  "created_at": "2026-11-26T07:00:00Z"',
+  '}',
+];
+
+describe("formatOmiseJson against a body typed by hand in Ruby's layout", () => {
+  it('writes the same bytes from its parsed content', () => {
+    const body = RUBY_STYLE_LINES.join('\n');
+    assert.equal(formatOmiseJson(JSON.parse(body)), body);
+  });
+
+  it('reads the escapes the way Ruby wrote them', () => {
+    const data = JSON.parse(RUBY_STYLE_LINES.join('\n')).data;
+    assert.equal(data.location, '/charges/chrg_test_5xhandtyped01/refunds/rfnd_test_5xhandtyped01');
+    assert.equal(data.description, 'คืนเงิน "บางส่วน" 50% — 返金\n');
+    assert.deepEqual(data.tags, ['a\\b', []]);
+  });
+});
 
 describe('fixtures', () => {
   it('are all here', () => {

@@ -1,5 +1,6 @@
 import { explainOmiseApiError } from '../adapters/omise-api/explain-api-error.js';
 import { formatDuration } from '../core/format-duration.js';
+import { systemTimers, type Timers } from '../core/ports.js';
 import { type EventSyncer, SyncFailed, type SyncResult } from './event-syncer.js';
 
 export interface BackgroundSyncOptions {
@@ -7,6 +8,8 @@ export interface BackgroundSyncOptions {
   intervalMs: number;
   /** One line per run that found something, or failed. */
   report: (line: string) => void;
+  /** The interval's timer; tests pass a FakeClock. */
+  timers?: Timers;
 }
 
 /** The line `serve --sync` prints after a run that stored events. */
@@ -29,12 +32,14 @@ export function describeSyncRun(result: SyncResult): string {
 export class BackgroundSync {
   readonly #options: BackgroundSyncOptions;
   readonly #abort = new AbortController();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #timers: Timers;
+  #timer: unknown = null;
   #current: Promise<unknown> | null = null;
   #stopped = false;
 
   constructor(options: BackgroundSyncOptions) {
     this.#options = options;
+    this.#timers = options.timers ?? systemTimers;
   }
 
   /** Starts the first run now and schedules the next ones. */
@@ -50,7 +55,7 @@ export class BackgroundSync {
   /** Stops the timer and interrupts a running sync at the next event (it resumes next time). */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) this.#timers.clearTimeout(this.#timer);
     this.#abort.abort();
     await this.#current;
   }
@@ -87,9 +92,8 @@ export class BackgroundSync {
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#timers.setTimeout(() => {
       void this.runOnce().finally(() => this.#schedule(this.#options.intervalMs));
     }, delayMs);
-    this.#timer.unref();
   }
 }

@@ -1,9 +1,15 @@
 import { type OmiseWebhookDelivery, safeParseOmiseEvent } from '@omise-webhook/events';
-import type { OmiseApiClient } from '../adapters/omise-api/omise-api-client.js';
 import { eventLookupFields } from '../core/event-lookup-fields.js';
 import type { ForwardRoute } from '../core/forwarding.js';
 import type { Notifier } from '../core/notifier.js';
-import { type Clock, type EventStore, type NewDelivery, type SyncCheckpointPort, systemClock } from '../core/ports.js';
+import {
+  type Clock,
+  type EventStore,
+  type NewDelivery,
+  type OmiseEventsApi,
+  type SyncCheckpoint,
+  systemClock,
+} from '../core/ports.js';
 import { omiseTime } from '../core/simulate/ids.js';
 import { type DeliveryLogSummary, summarizeWebhookDeliveries } from '../core/webhook-deliveries.js';
 import { type RecordEventDependencies, recordEvent } from './record-event.js';
@@ -63,8 +69,8 @@ export class SyncFailed extends Error {
 
 export interface EventSyncerOptions extends Pick<RecordEventDependencies, 'onCommitted'> {
   store: EventStore;
-  api: Pick<OmiseApiClient, 'listEvents' | 'getEvent' | 'baseUrl'>;
-  checkpoint: SyncCheckpointPort;
+  api: OmiseEventsApi;
+  checkpoint: SyncCheckpoint;
   clock?: Clock;
   /** Told about each stored event, like a received one (console line, file, inspector). */
   notifier?: Notifier;

@@ -11,12 +11,13 @@ import type {
   EventStore,
   ForwardAttempt,
   ForwardJob,
-  HttpSenderPort,
+  HttpSender,
   NewForwardAttempt,
   RecordDeliveryResult,
   StoredEvent,
   Timers,
 } from '../core/ports.js';
+import { WEBHOOK_SECRET_ADVICE } from '../core/secret-advice.js';
 import { Replayer, type ReplayOptions } from './replayer.js';
 
 /** How many just-stored events are kept at hand for their first forward. */
@@ -25,7 +26,7 @@ const RECENT_EVENTS = 2_000;
 export interface ForwarderOptions {
   store: EventStore;
   notifier: Notifier;
-  sender: HttpSenderPort;
+  sender: HttpSender;
   routes: readonly ForwardRoute[];
   plan: RetryPlan;
   timeoutMs: number;
@@ -82,7 +83,7 @@ export class Forwarder {
       webhookSecrets: options.webhookSecrets ?? [],
       notifier: options.notifier,
       targetHint: 'pass a target URL, or start serve with --forward-to <url> (OMISE_WEBHOOK_FORWARD_TO)',
-      secretHint: 'set OMISE_WEBHOOK_SECRET in .env to the secret from the Omise dashboard (Webhooks, test mode)',
+      secretHint: WEBHOOK_SECRET_ADVICE,
     });
   }
 

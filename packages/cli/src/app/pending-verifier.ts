@@ -1,13 +1,24 @@
 import { describeDifferences } from '../core/compare-events.js';
 import type { Notifier } from '../core/notifier.js';
-import type { EventStore, OmiseEventsLookupPort, VerificationOutcome } from '../core/ports.js';
+import {
+  type Clock,
+  type EventStore,
+  type OmiseEventsLookup,
+  systemClock,
+  systemTimers,
+  type Timers,
+  type VerificationOutcome,
+} from '../core/ports.js';
 
 export interface PendingVerifierOptions {
   store: EventStore;
-  omiseApi: OmiseEventsLookupPort;
+  omiseApi: OmiseEventsLookup;
   notifier: Notifier;
   /** Wait between rounds while events are pending, in ms. */
   intervalMs?: number;
+  /** Time (when Omise's copy was fetched) and the interval's timer; tests pass a FakeClock. */
+  clock?: Clock;
+  timers?: Timers;
 }
 
 /**
@@ -17,12 +28,16 @@ export interface PendingVerifierOptions {
  */
 export class PendingVerifier {
   readonly #options: PendingVerifierOptions;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #clock: Clock;
+  readonly #timers: Timers;
+  #timer: unknown = null;
   #running: Promise<number> | null = null;
   #stopped = false;
 
   constructor(options: PendingVerifierOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#timers = options.timers ?? systemTimers;
   }
 
   start(): void {
@@ -31,13 +46,13 @@ export class PendingVerifier {
 
   stop(): Promise<unknown> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) this.#timers.clearTimeout(this.#timer);
     return this.#running ?? Promise.resolve();
   }
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(
+    this.#timer = this.#timers.setTimeout(
       // A failed round (the store cannot be written) is retried at the next interval; a
       // rejection here would otherwise end the process.
       () =>
@@ -46,7 +61,6 @@ export class PendingVerifier {
           .finally(() => this.#schedule()),
       this.#options.intervalMs ?? 30_000,
     );
-    this.#timer.unref();
   }
 
   /** One round; resolves with how many events left the pending state. */
@@ -70,7 +84,7 @@ export class PendingVerifier {
         const received = JSON.parse(Buffer.from(event.body).toString('utf8')) as unknown;
         copy = {
           body: lookup.body,
-          fetchedAt: new Date().toISOString(),
+          fetchedAt: new Date(this.#clock.now()).toISOString(),
           differences: describeDifferences(received, lookup.body),
         };
         verification = {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
 import type { IngestPolicy } from '../core/ingest.js';
 import { Notifier } from '../core/notifier.js';
-import type { OmiseEventsLookupPort } from '../core/ports.js';
+import type { OmiseEventsLookup } from '../core/ports.js';
 import { eventBody } from '../testing/delivery-fixtures.js';
 import { rawRequest } from '../testing/http.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
@@ -64,7 +64,7 @@ function headers(bytes: Buffer) {
 const request = body.chain((bytes) => fc.tuple(fc.constant(bytes), headers(bytes)));
 
 /** An Omise API stand-in that answers every way the real one can, chosen by the event id. */
-const omiseApi: OmiseEventsLookupPort = {
+const omiseApi: OmiseEventsLookup = {
   lookupEvent: async (eventId) => {
     const answers = ['found', 'not_found', 'unavailable', 'auth_failed'] as const;
     const kind = answers[eventId.length % answers.length] ?? 'found';

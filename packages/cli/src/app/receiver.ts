@@ -1,26 +1,9 @@
 import type { ForwardRoute } from '../core/forwarding.js';
 import { type IngestDependencies, type IngestPolicy, ingestWebhook } from '../core/ingest.js';
 import type { Notifier } from '../core/notifier.js';
-import type { Clock, EventStore, HeaderList, NewRejection, StoredEvent } from '../core/ports.js';
+import type { Clock, EventStore, NewRejection, WebhookAnswer, WebhookHandler, WebhookRequest } from '../core/ports.js';
 import { isStorageUnavailable } from '../core/storage-health.js';
 import { type RecordEventDependencies, recordEvent } from './record-event.js';
-
-export interface WebhookRequest {
-  method: string;
-  path: string;
-  headers: HeaderList;
-  body: Uint8Array;
-  remoteAddress: string | null;
-}
-
-/** What to answer the sender. `body` is sent as JSON. */
-export interface WebhookAnswer {
-  status: number;
-  body: Record<string, unknown>;
-  /** The stored event, when one was accepted. */
-  event?: StoredEvent;
-  duplicate?: boolean;
-}
 
 export interface ReceiverOptions extends IngestDependencies, Pick<RecordEventDependencies, 'onCommitted'> {
   store: EventStore;
@@ -37,7 +20,7 @@ export interface ReceiverOptions extends IngestDependencies, Pick<RecordEventDep
  * acknowledged event is always on disk. What happens after the commit (files, console,
  * inspector, forwarding) hangs off the notifier and never delays the answer.
  */
-export class Receiver {
+export class Receiver implements WebhookHandler {
   constructor(private readonly options: ReceiverOptions) {}
 
   async handleWebhook(request: WebhookRequest): Promise<WebhookAnswer> {

@@ -28,12 +28,11 @@ export async function recordEvent(
   delivery: NewDelivery,
 ): Promise<RecordDeliveryResult> {
   const routes = dependencies.forwardRoutes ?? [];
-  if (routes.length > 0) {
-    const targets = forwardTargetsFor(delivery, routes);
-    if (targets.length > 0) delivery.forwardTargets = targets;
-  }
+  const targets = routes.length > 0 ? forwardTargetsFor(delivery, routes) : [];
+  // A copy: the caller's delivery is its own (sync reuses its objects; a test may send it twice).
+  const toStore = targets.length > 0 ? { ...delivery, forwardTargets: targets } : delivery;
   const result = await dependencies.store.recordDelivery(
-    delivery,
+    toStore,
     dependencies.onCommitted ? { onCommitted: dependencies.onCommitted } : {},
   );
   dependencies.notifier?.publish({

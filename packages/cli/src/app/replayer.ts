@@ -7,7 +7,8 @@ import {
   targetsForKey,
 } from '../core/forwarding.js';
 import type { Notifier } from '../core/notifier.js';
-import type { Clock, EventStore, ForwardAttempt, HeaderList, HttpSenderPort, StoredEvent } from '../core/ports.js';
+import type { Clock, EventStore, ForwardAttempt, HeaderList, HttpSender, StoredEvent } from '../core/ports.js';
+import { WEBHOOK_SECRET_ADVICE } from '../core/secret-advice.js';
 
 export type ReplayErrorCode = 'unknown_event' | 'no_secret' | 'no_target' | 'bad_target' | 'bad_secret';
 
@@ -33,7 +34,7 @@ export interface ReplayOptions {
 
 export interface ReplayerOptions {
   store: EventStore;
-  sender: HttpSenderPort;
+  sender: HttpSender;
   clock: Clock;
   timeoutMs: number;
   /** The configured forward routes: the default destinations. */
@@ -110,7 +111,7 @@ export class Replayer {
     if (!secret) {
       throw new ReplayError(
         'no_secret',
-        `re-signing needs the webhook secret: ${this.#options.secretHint ?? 'set OMISE_WEBHOOK_SECRET in .env to the secret from the Omise dashboard (Webhooks, test mode)'}`,
+        `re-signing needs the webhook secret: ${this.#options.secretHint ?? WEBHOOK_SECRET_ADVICE}`,
       );
     }
     return secret;

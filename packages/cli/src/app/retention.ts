@@ -1,9 +1,11 @@
-import type { Clock, EventStore } from '../core/ports.js';
+import { type Clock, type EventStore, systemTimers, type Timers } from '../core/ports.js';
 import { isStorageUnavailable } from '../core/storage-health.js';
 
 export interface RetentionOptions {
   store: EventStore;
   clock: Clock;
+  /** Default: real timers; tests pass a FakeClock. */
+  timers?: Timers;
   /** `--retain`: events received longer ago than this go. */
   retainMs?: number | undefined;
   /** `--max-events`: beyond the newest this many, events go. */
@@ -34,7 +36,7 @@ export interface RetentionRound {
  */
 export class Retention {
   readonly #options: RetentionOptions;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: unknown = null;
   #running: Promise<RetentionRound> | null = null;
   #stopped = false;
 
@@ -48,14 +50,14 @@ export class Retention {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) (this.#options.timers ?? systemTimers).clearTimeout(this.#timer);
     this.#timer = null;
     await this.#running?.catch(() => {});
   }
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = (this.#options.timers ?? systemTimers).setTimeout(() => {
       this.#timer = null;
       // A failed round (the disk is full) is tried again at the next interval.
       void this.runOnce()
@@ -64,7 +66,6 @@ export class Retention {
         })
         .finally(() => this.#schedule(this.#options.intervalMs ?? 60_000));
     }, delayMs);
-    this.#timer.unref();
   }
 
   /** One round: batches until nothing more falls outside the retention. */

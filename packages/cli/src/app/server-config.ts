@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import type { IngestPolicy } from '../core/ingest.js';
 import type { VerificationMode } from '../core/ports.js';
+import { WEBHOOK_SECRET_ADVICE } from '../core/secret-advice.js';
 import type { ServerConfig } from './server.js';
 
 /** A bad flag or environment value, or a listener that cannot start: the CLI exits 2 and says which. */
@@ -18,9 +19,7 @@ export function resolveVerificationPolicy(config: ServerConfig): IngestPolicy {
   if (config.verify === 'auto') mode = hasSecret ? 'signature' : hasKey ? 'api' : 'none';
   else mode = config.verify;
   if ((mode === 'signature' || mode === 'both') && !hasSecret) {
-    throw new ConfigError(
-      `--verify ${mode} needs the webhook secret: set OMISE_WEBHOOK_SECRET in .env to the secret shown on the Omise dashboard (Webhooks, test mode)`,
-    );
+    throw new ConfigError(`--verify ${mode} needs the webhook secret: ${WEBHOOK_SECRET_ADVICE}`);
   }
   if ((mode === 'api' || mode === 'both') && !hasKey) {
     throw new ConfigError(

@@ -6,7 +6,7 @@ import { LocalTunnelProvider } from '../adapters/tunnel/local-tunnel.js';
 import { explainNgrokError } from '../adapters/tunnel/ngrok-errors.js';
 import { NgrokTunnelProvider } from '../adapters/tunnel/ngrok-tunnel.js';
 import { eventBody } from '../testing/delivery-fixtures.js';
-import { FakeScheduler } from '../testing/fake-scheduler.js';
+import { FakeClock } from '../testing/fake-clock.js';
 import { rawRequest } from '../testing/http.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
 import { startTestServer } from '../testing/test-server.js';
@@ -75,8 +75,8 @@ describe('serve --tunnel (through the local stand-in)', () => {
 
   it('keeps publicUrl current through a drop and a reopen', async () => {
     const provider = new LocalTunnelProvider();
-    const scheduler = new FakeScheduler();
-    const server = await startTestServer({ tunnel: true }, undefined, { tunnelProvider: provider, scheduler });
+    const timers = new FakeClock(0);
+    const server = await startTestServer({ tunnel: true }, undefined, { tunnelProvider: provider, timers });
     try {
       assert.equal(server.publicUrl, 'https://tunnel-1.local-stand-in.test/omise/webhook');
       await provider.drop('session closed by the service');
@@ -88,7 +88,7 @@ describe('serve --tunnel (through the local stand-in)', () => {
       assert.equal(local.status, 200);
 
       const reopened = provider.nextOpen();
-      scheduler.fire(1000);
+      timers.fire(1000);
       const second = await reopened;
       assert.equal(second.target.port, server.listener.port);
       await new Promise((resolve) => setImmediate(resolve));
@@ -109,7 +109,7 @@ describe('serve --tunnel (through the local stand-in)', () => {
     );
     const server = await startTestServer({ tunnel: true, tunnelDomain: 'x.ngrok.app' }, undefined, {
       tunnelProvider: provider,
-      scheduler: new FakeScheduler(),
+      timers: new FakeClock(0),
     });
     try {
       assert.equal(server.publicUrl, null);

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EventFileMirror, eventFilePath } from '../adapters/files/event-file-mirror.js';
+import type { EventFiles, OmiseEventsApi } from '../core/ports.js';
 import { eventBody } from '../testing/delivery-fixtures.js';
 import { rawRequest } from '../testing/http.js';
 import { startMinimalOmiseApi } from '../testing/minimal-omise-api.js';
@@ -215,7 +216,7 @@ describe('serve: signature verification, storage and files', () => {
     });
     assert.equal(response.status, 413);
     const json = JSON.parse(response.body) as { message: string };
-    assert.equal(json.message, 'request body is 2.0 MiB; the limit is 1.0 MiB (--max-body / OMISE_WEBHOOK_MAX_BODY)');
+    assert.equal(json.message, 'request body is 2 MiB; the limit is 1 MiB (--max-body / OMISE_WEBHOOK_MAX_BODY)');
     const rejection = (await server.store.listRejections({ limit: 1 })).items[0];
     assert.equal(rejection?.status, 413);
     assert.equal(rejection?.bodySize, 2 * 1024 * 1024);
@@ -230,7 +231,7 @@ describe('serve: signature verification, storage and files', () => {
       chunked: true,
     });
     assert.equal(response.status, 413);
-    assert.match(JSON.parse(response.body).message, /^request body is at least 1\.0 MiB; the limit is 1\.0 MiB/);
+    assert.match(JSON.parse(response.body).message, /^request body is at least 1 MiB; the limit is 1 MiB/);
   });
 
   it('answers 404 and 405 and does not keep them as rejections', async () => {
@@ -575,6 +576,47 @@ describe('serve: what strangers and changed redeliveries can make it keep', () =
       const lines = server.stdout.lines.filter((line) => line.includes(eventId));
       assert.match(lines[1] ?? '', /duplicate, delivery #2$/);
       assert.match(lines[2] ?? '', /duplicate, delivery #3, body differs from the first$/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('serve: the Omise API and the event files are ports', () => {
+  it('verifies through an injected OmiseEventsApi and writes through injected EventFiles, no HTTP or disk', async () => {
+    const eventId = nextEventId();
+    const body = eventBody({ eventId });
+    const asked: string[] = [];
+    const omiseApi: OmiseEventsApi = {
+      baseUrl: 'fake://omise',
+      lookupEvent: async (id) => {
+        asked.push(id);
+        return { kind: 'found', body };
+      },
+      listEvents: () => Promise.reject(new Error('not used here')),
+      getEvent: () => Promise.reject(new Error('not used here')),
+    };
+    const written: string[] = [];
+    const eventFiles: EventFiles = {
+      waitingFiles: 0,
+      enqueue: (event) => written.push(event.eventId),
+      removeFiles: async () => {},
+      reconcile: async () => 0,
+      idle: async () => {},
+      close: async () => {},
+    };
+    const server = await startTestServer(
+      { verify: 'api', secretKey: 'skey_test_5xportsfake01', files: true, store: 'memory' },
+      undefined,
+      { omiseApi, eventFiles },
+    );
+    try {
+      const response = await post(server, body, [['Content-Type', 'application/json']]);
+      assert.equal(response.status, 200, response.body);
+      assert.equal(response.json.verification, 'verified');
+      assert.deepEqual(asked, [eventId]);
+      assert.deepEqual(written, [eventId]);
+      assert.equal(server.mirror, eventFiles);
     } finally {
       await server.close();
     }

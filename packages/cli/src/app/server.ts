@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { signOmisePayload } from '@omise-webhook/events';
 import type { Writable } from '../adapters/console/console-reporter.js';
-import { ConsoleReporter, maskSecret } from '../adapters/console/console-reporter.js';
+import { ConsoleReporter } from '../adapters/console/console-reporter.js';
 import { EventFileMirror } from '../adapters/files/event-file-mirror.js';
 import { checkpointScope, FileSyncCheckpoint, MemorySyncCheckpoint } from '../adapters/files/sync-checkpoint-file.js';
 import {
@@ -26,11 +26,14 @@ import {
   forwardRoutesOf,
 } from '../core/forwarding.js';
 import type { IngestPolicy } from '../core/ingest.js';
+import { maskSecret } from '../core/mask-secret.js';
 import { Notifier } from '../core/notifier.js';
 import {
   type Clock,
+  type EventFiles,
   type EventStore,
-  type HttpSenderPort,
+  type HttpSender,
+  type OmiseEventsApi,
   type RecordDeliveryResult,
   systemClock,
   systemTimers,
@@ -38,7 +41,7 @@ import {
   type VerificationMode,
 } from '../core/ports.js';
 import { isStorageUnavailable, StorageHealth } from '../core/storage-health.js';
-import type { Scheduler, TunnelProvider } from '../core/tunnel.js';
+import type { TunnelProvider } from '../core/tunnel.js';
 import { BackgroundSync } from './background-sync.js';
 import { EventSyncer } from './event-syncer.js';
 import { Forwarder } from './forwarder.js';
@@ -113,15 +116,17 @@ export interface ServerIo {
   stdout: Writable;
   stderr: Writable;
   clock?: Clock;
-  /** With `clock`, so retry schedules can be tested without waiting. */
+  /** With `clock`, so retry schedules and the tunnel's reconnect backoff are tested without waiting. */
   timers?: Timers;
   fetch?: typeof fetch;
   /** Default: ngrok. Tests pass the local stand-in. */
   tunnelProvider?: TunnelProvider;
-  /** Timers for the tunnel's reconnect backoff; tests pass a fake. */
-  scheduler?: Scheduler;
   /** Sends forwarded requests; node:http with raw headers by default. */
-  forwardSender?: HttpSenderPort;
+  forwardSender?: HttpSender;
+  /** The Omise Events API; the HTTP client (with OMISE_SECRET_KEY) by default. */
+  omiseApi?: OmiseEventsApi;
+  /** The event files; the file mirror under `--log-dir` (with `--files`) by default. */
+  eventFiles?: EventFiles;
   /** Tests inject storage faults here (a failing `syncFile`, a short `recoveryProbeMs`). */
   sqliteOptions?: Partial<Pick<SqliteEventStoreOptions, 'syncFile' | 'recoveryProbeMs' | 'recoveryFreeBytes'>>;
 }
@@ -134,7 +139,8 @@ export interface RunningServer {
   listener: RunningListener;
   /** The inspector listener, or null with `ui: false`. */
   inspector: RunningInspector | null;
-  mirror: EventFileMirror | null;
+  /** The event files (`--files`), or null when off. */
+  mirror: EventFiles | null;
   verifier: PendingVerifier | null;
   /** Delivers forward jobs; also `forwardAttemptsFor(eventId)` and `replay(eventId, options)` for the inspector. */
   forwarder: Forwarder;
@@ -212,6 +218,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const policy = resolveVerificationPolicy(config);
   await assertUsableSecrets(config.webhookSecrets);
   const clock = io.clock ?? systemClock;
+  const timers = io.timers ?? systemTimers;
   const store = openStore(config, io.sqliteOptions);
   const report = (text: string) => io.stderr.write(`${text}\n`);
   // A store without a disk (memory) never faults; the listener and the files still ask it.
@@ -226,29 +233,33 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     if (!isStorageUnavailable(error)) report(`omise-webhook: ${what}: ${String(error)}`);
   };
   const notifier = new Notifier(reportFailure('a listener failed'));
-  const omiseApi = config.secretKey
-    ? new OmiseApiClient({
+  const omiseApi: OmiseEventsApi | undefined = config.secretKey
+    ? (io.omiseApi ??
+      new OmiseApiClient({
         secretKey: config.secretKey,
         baseUrl: config.apiUrl,
         ...(io.fetch ? { fetch: io.fetch } : {}),
-      })
+      }))
     : undefined;
 
-  const mirror = config.files
-    ? new EventFileMirror({
+  const mirror: EventFiles | null = config.files
+    ? (io.eventFiles ??
+      new EventFileMirror({
         logDir: resolve(config.logDir),
         store,
         onError: (error, eventId) => report(`omise-webhook: could not write the file for ${eventId}: ${String(error)}`),
         // The store needs the space more: files wait while it cannot write, and leave it 4 MiB.
         paused: () => health.fault !== null,
         reserveBytes: 4 * 1024 * 1024,
+        clock,
+        timers,
         onStorageFault: (fault) =>
           report(
             fault
               ? `omise-webhook: event files cannot be written (${String(fault)}); they are written once space is freed (--log-dir)`
               : 'omise-webhook: event files are being written again',
           ),
-      })
+      }))
     : null;
   const reporter = new ConsoleReporter({ out: io.stdout, json: config.json, color: config.color });
   notifier.subscribe((notification) => reporter.report(notification));
@@ -261,7 +272,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
 
   const verifier =
     omiseApi && (policy.mode === 'api' || policy.mode === 'both')
-      ? new PendingVerifier({ store, omiseApi, notifier, intervalMs: config.apiRetryIntervalMs })
+      ? new PendingVerifier({ store, omiseApi, notifier, intervalMs: config.apiRetryIntervalMs, clock, timers })
       : null;
 
   const forwardRoutes = forwardRoutesOf(config);
@@ -273,7 +284,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     plan: { scheduleMs: config.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS, retry4xx: config.retry4xx ?? false },
     timeoutMs: config.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS,
     clock,
-    timers: io.timers ?? systemTimers,
+    timers,
     webhookSecrets: config.webhookSecrets,
     onError: reportFailure('forwarding failed'),
   });
@@ -301,6 +312,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       requestTimeoutMs: config.requestTimeoutMs,
       onError: (error) => report(`omise-webhook: could not handle a webhook: ${String(error)}`),
       storageFault: () => health.fault,
+      clock,
     });
   } catch (error) {
     await store.close();
@@ -358,7 +370,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         localUrl: listener.url,
         ...(config.tunnelDomain ? { domain: config.tunnelDomain } : {}),
         ...(config.tunnelAuthtoken ? { authtoken: config.tunnelAuthtoken } : {}),
-        ...(io.scheduler ? { scheduler: io.scheduler } : {}),
+        ...(io.timers ? { timers: io.timers } : {}),
         report,
       })
     : null;
@@ -383,7 +395,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       forwardRoutes,
       ...(onCommitted ? { onCommitted } : {}),
     });
-    sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report });
+    sync = new BackgroundSync({ syncer, intervalMs: config.syncIntervalMs, report, timers });
     sync.start();
   }
   const retention =
@@ -391,6 +403,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       ? new Retention({
           store,
           clock,
+          timers,
           retainMs: config.retainMs,
           maxEvents: config.maxEvents,
           report,

@@ -3,14 +3,14 @@ import { describe, it } from 'node:test';
 import { LocalTunnelProvider } from '../adapters/tunnel/local-tunnel.js';
 import { explainNgrokError } from '../adapters/tunnel/ngrok-errors.js';
 import { TunnelError } from '../core/tunnel.js';
-import { FakeScheduler } from '../testing/fake-scheduler.js';
+import { FakeClock } from '../testing/fake-clock.js';
 import { type TunnelStatus, TunnelSupervisor } from './tunnel-supervisor.js';
 
 const PAGE = 'https://dashboard.omise.co/test/webhooks';
 
 function setUp(options: { domain?: string; authtoken?: string } = {}) {
   const provider = new LocalTunnelProvider();
-  const scheduler = new FakeScheduler();
+  const timers = new FakeClock(0);
   const lines: string[] = [];
   const supervisor = new TunnelSupervisor({
     provider,
@@ -19,10 +19,10 @@ function setUp(options: { domain?: string; authtoken?: string } = {}) {
     path: '/omise/webhook',
     localUrl: 'http://127.0.0.1:3999/omise/webhook',
     report: (line) => lines.push(line),
-    scheduler,
+    timers,
     ...options,
   });
-  return { provider, scheduler, lines, supervisor };
+  return { provider, timers, lines, supervisor };
 }
 
 /** Resolves with the first status (now or later) that matches. */
@@ -86,31 +86,31 @@ describe('TunnelSupervisor', () => {
   });
 
   it('opens a new tunnel after a drop, backing off 1s, 2s, 4s while it keeps failing, then from 1s again', async () => {
-    const { provider, scheduler, supervisor, lines } = setUp();
+    const { provider, timers, supervisor, lines } = setUp();
     await supervisor.start();
     await provider.drop('session closed by the service');
     assert.equal(supervisor.status.state, 'reconnecting');
     assert.equal(supervisor.status.retryInMs, 1000);
     assert.equal(supervisor.publicUrl, null);
-    assert.deepEqual(scheduler.pending, [1000]);
+    assert.deepEqual(timers.pending, [1000]);
 
     provider.failNextOpen(unreachable());
     provider.failNextOpen(unreachable());
-    scheduler.fire(1000);
+    timers.fire(1000);
     await until(supervisor, (s) => s.retryInMs === 2000);
     assert.equal(supervisor.status.state, 'reconnecting', 'still the same outage');
     assert.equal(supervisor.status.code, 'unreachable');
-    scheduler.fire(2000);
+    timers.fire(2000);
     await until(supervisor, (s) => s.retryInMs === 4000);
     const reopened = provider.nextOpen();
-    scheduler.fire(4000);
+    timers.fire(4000);
     await reopened;
     await until(supervisor, (s) => s.state === 'open');
     assert.equal(supervisor.publicUrl, 'https://tunnel-2.local-stand-in.test/omise/webhook');
     assert.equal(provider.openCalls, 4);
 
     await provider.drop('again');
-    assert.deepEqual(scheduler.pending, [1000], 'the backoff starts over after a success');
+    assert.deepEqual(timers.pending, [1000], 'the backoff starts over after a success');
     assert.deepEqual(lines, [
       'tunnel: dropped (session closed by the service); opening a new one in 1s. Still receiving locally at http://127.0.0.1:3999/omise/webhook.',
       'tunnel: could not open: could not reach ngrok (failed to connect session: failed to establish tcp connection); check the internet connection, and that a firewall or proxy allows outgoing connections to ngrok. Still receiving locally at http://127.0.0.1:3999/omise/webhook; trying again in 2s.',
@@ -119,17 +119,17 @@ describe('TunnelSupervisor', () => {
       'tunnel: dropped (again); opening a new one in 1s. Still receiving locally at http://127.0.0.1:3999/omise/webhook.',
     ]);
     await supervisor.close();
-    assert.deepEqual(scheduler.pending, [], 'close() cancels the pending reconnect');
+    assert.deepEqual(timers.pending, [], 'close() cancels the pending reconnect');
   });
 
   it('keeps the same URL across a reopen with a reserved domain', async () => {
-    const { provider, scheduler, supervisor, lines } = setUp({ domain: 'my-app.ngrok-free.app' });
+    const { provider, timers, supervisor, lines } = setUp({ domain: 'my-app.ngrok-free.app' });
     await supervisor.start();
     assert.equal(supervisor.publicUrl, 'https://my-app.ngrok-free.app/omise/webhook');
     assert.equal(provider.opened[0]?.domain, 'my-app.ngrok-free.app');
     await provider.drop();
     const reopened = provider.nextOpen();
-    scheduler.fire(1000);
+    timers.fire(1000);
     await reopened;
     await until(supervisor, (s) => s.state === 'open');
     assert.equal(lines.at(-1), 'tunnel: open again at https://my-app.ngrok-free.app/omise/webhook');
@@ -137,7 +137,7 @@ describe('TunnelSupervisor', () => {
   });
 
   it('does not retry a configuration problem, and says how to fix it', async () => {
-    const { provider, scheduler, supervisor } = setUp();
+    const { provider, timers, supervisor } = setUp();
     provider.failNextOpen(explainNgrokError(new Error('authentication failed\n\nERR_NGROK_105')));
     await supervisor.start();
     assert.deepEqual(supervisor.status, {
@@ -151,19 +151,19 @@ describe('TunnelSupervisor', () => {
       retryInMs: null,
       attempt: 1,
     });
-    assert.deepEqual(scheduler.pending, []);
+    assert.deepEqual(timers.pending, []);
     assert.equal(provider.openCalls, 1);
     await supervisor.close();
   });
 
   it('retries a first open that failed for a passing reason, and announces the URL when it opens', async () => {
-    const { provider, scheduler, supervisor, lines } = setUp();
+    const { provider, timers, supervisor, lines } = setUp();
     provider.failNextOpen(unreachable());
     await supervisor.start();
     assert.equal(supervisor.status.state, 'failed');
     assert.equal(supervisor.status.retryInMs, 1000);
     const opened = provider.nextOpen();
-    scheduler.fire(1000);
+    timers.fire(1000);
     await opened;
     await until(supervisor, (s) => s.state === 'open');
     assert.deepEqual(lines, [
@@ -173,25 +173,25 @@ describe('TunnelSupervisor', () => {
   });
 
   it('counts an open that never answers as a timeout, and a late tunnel is closed, not used', async () => {
-    const { provider, scheduler, supervisor } = setUp();
+    const { provider, timers, supervisor } = setUp();
     provider.hangNextOpen();
     const started = supervisor.start();
-    assert.deepEqual(scheduler.pending, [20_000]);
-    scheduler.fire(20_000);
+    assert.deepEqual(timers.pending, [20_000]);
+    timers.fire(20_000);
     await started;
     assert.equal(supervisor.status.state, 'failed');
     assert.equal(supervisor.status.code, 'timeout');
     assert.equal(supervisor.status.reason, 'local stand-in did not answer within 20s');
-    assert.deepEqual(scheduler.pending, [1000]);
+    assert.deepEqual(timers.pending, [1000]);
     await supervisor.close();
   });
 
   it('says a dashboard stop is final, and ignores news from a tunnel it has replaced', async () => {
-    const { provider, scheduler, supervisor, lines } = setUp();
+    const { provider, timers, supervisor, lines } = setUp();
     await supervisor.start();
     await provider.drop('stopped from the dashboard', false);
     assert.equal(supervisor.status.state, 'failed');
-    assert.deepEqual(scheduler.pending, []);
+    assert.deepEqual(timers.pending, []);
     assert.match(lines.at(-1) ?? '', /^tunnel: closed \(stopped from the dashboard\); not reopening it\./);
     provider.reconnect('https://stale.example');
     assert.equal(supervisor.publicUrl, null);
@@ -199,7 +199,7 @@ describe('TunnelSupervisor', () => {
   });
 
   it('never rejects, even when the provider throws something unexpected', async () => {
-    const scheduler = new FakeScheduler();
+    const timers = new FakeClock(0);
     const supervisor = new TunnelSupervisor({
       provider: {
         name: 'broken',
@@ -212,7 +212,7 @@ describe('TunnelSupervisor', () => {
       path: '/omise/webhook',
       localUrl: 'http://127.0.0.1:1/omise/webhook',
       report: () => {},
-      scheduler,
+      timers,
     });
     await supervisor.start();
     assert.equal(supervisor.status.code, 'unexpected');

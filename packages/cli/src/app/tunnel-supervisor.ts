@@ -1,11 +1,10 @@
+import { systemTimers, type Timers } from '../core/ports.js';
 import {
   type BackoffPolicy,
   backoffDelay,
   DEFAULT_TUNNEL_BACKOFF,
   OMISE_TEST_WEBHOOKS_PAGE,
   type OpenTunnel,
-  type Scheduler,
-  systemScheduler,
   TunnelError,
   type TunnelProvider,
   type TunnelStatusChange,
@@ -56,7 +55,8 @@ export interface TunnelSupervisorOptions {
   localUrl: string;
   /** Where plain-words status lines go (stderr), once `start()` has resolved. */
   report(line: string): void;
-  scheduler?: Scheduler;
+  /** Timers for the reconnect backoff; tests pass a FakeClock. */
+  timers?: Timers;
   backoff?: BackoffPolicy;
   /** An open attempt that has not settled by then counts as a (retryable) failure. Default 20 s. */
   openTimeoutMs?: number;
@@ -72,7 +72,7 @@ export type TunnelStatusListener = (status: TunnelStatus) => void;
  */
 export class TunnelSupervisor {
   readonly #options: TunnelSupervisorOptions;
-  readonly #scheduler: Scheduler;
+  readonly #timers: Timers;
   readonly #backoff: BackoffPolicy;
   readonly #listeners = new Set<TunnelStatusListener>();
   #status: TunnelStatus;
@@ -85,7 +85,7 @@ export class TunnelSupervisor {
 
   constructor(options: TunnelSupervisorOptions) {
     this.#options = options;
-    this.#scheduler = options.scheduler ?? systemScheduler;
+    this.#timers = options.timers ?? systemTimers;
     this.#backoff = options.backoff ?? DEFAULT_TUNNEL_BACKOFF;
     this.#status = {
       provider: options.provider.name,
@@ -129,7 +129,7 @@ export class TunnelSupervisor {
     if (this.#closed) return;
     this.#closed = true;
     this.#generation += 1;
-    if (this.#retryTimer !== undefined) this.#scheduler.clearTimeout(this.#retryTimer);
+    if (this.#retryTimer !== undefined) this.#timers.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     const tunnel = this.#tunnel;
     this.#tunnel = undefined;
@@ -170,7 +170,7 @@ export class TunnelSupervisor {
     const timeoutMs = this.#options.openTimeoutMs ?? 20_000;
     return new Promise<OpenTunnel>((resolve, reject) => {
       let settled = false;
-      const timer = this.#scheduler.setTimeout(() => {
+      const timer = this.#timers.setTimeout(() => {
         if (settled) return;
         settled = true;
         reject(
@@ -198,13 +198,13 @@ export class TunnelSupervisor {
               return;
             }
             settled = true;
-            this.#scheduler.clearTimeout(timer);
+            this.#timers.clearTimeout(timer);
             resolve(tunnel);
           },
           (error: unknown) => {
             if (settled) return;
             settled = true;
-            this.#scheduler.clearTimeout(timer);
+            this.#timers.clearTimeout(timer);
             reject(error);
           },
         );
@@ -284,7 +284,7 @@ export class TunnelSupervisor {
 
   #schedule(delay: number): void {
     if (this.#closed) return;
-    this.#retryTimer = this.#scheduler.setTimeout(() => {
+    this.#retryTimer = this.#timers.setTimeout(() => {
       void this.#attempt();
     }, delay);
   }

@@ -16,7 +16,7 @@ export interface CliContext {
   fetch: typeof fetch;
   /** The tunnel for `serve --tunnel`; default ngrok. Tests pass the local stand-in. */
   tunnelProvider?: TunnelProvider;
-  /** The clock for commands that stamp times (trigger, sync); the system clock when absent. */
+  /** The clock for commands that stamp times (trigger, sync, serve); the system clock when absent. */
   clock?: Clock;
   /** Set by `main` once `.env` has been read. */
   dotenv: { file: string | null; names: string[]; error: string | null };

@@ -12,6 +12,20 @@ export type EventLookupFields = Pick<
  */
 export const MAX_LOOKUP_ID_LENGTH = 64;
 
+/** Page sizes of event and rejection lists: the stores and the inspector's API agree on them. */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+const OMISE_ID = /^[a-z]{3,4}_(test_)?[0-9a-z]+$/;
+
+/**
+ * True for strings shaped like an Omise object id (`chrg_test_5x...`). A search for one is an
+ * exact lookup by id; anything else is searched as text in the body.
+ */
+export function looksLikeOmiseId(text: string): boolean {
+  return OMISE_ID.test(text);
+}
+
 /**
  * The parsed fields the store keeps beside the raw bytes so an event can be found by key,
  * object type, or any Omise id it mentions. Every path that stores an event (webhook, sync)

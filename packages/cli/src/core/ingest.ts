@@ -6,13 +6,15 @@ import {
 } from '@omise-webhook/events';
 import { describeDifferences } from './compare-events.js';
 import { eventLookupFields } from './event-lookup-fields.js';
-import type {
-  HeaderList,
-  NewDelivery,
-  OmiseCopy,
-  OmiseEventsLookupPort,
-  VerificationMode,
-  VerificationOutcome,
+import {
+  type Clock,
+  type HeaderList,
+  type NewDelivery,
+  type OmiseCopy,
+  type OmiseEventsLookup,
+  systemClock,
+  type VerificationMode,
+  type VerificationOutcome,
 } from './ports.js';
 
 /** Sent by `omise-webhook trigger` (never by Omise) so a simulated event is stored with origin `trigger`. */
@@ -37,7 +39,9 @@ export interface IngestRequest {
 
 export interface IngestDependencies {
   /** Needed when the mode is `api` or `both`. */
-  omiseApi?: OmiseEventsLookupPort;
+  omiseApi?: OmiseEventsLookup;
+  /** When Omise's copy was fetched is read from it (default: the system clock). */
+  clock?: Clock;
 }
 
 export type IngestDecision =
@@ -119,7 +123,7 @@ export async function ingestWebhook(
       case 'found': {
         omiseCopy = {
           body: lookup.body,
-          fetchedAt: new Date().toISOString(),
+          fetchedAt: new Date((dependencies.clock ?? systemClock).now()).toISOString(),
           differences: describeDifferences(event, lookup.body),
         };
         checks.push(
@@ -149,10 +153,12 @@ export async function ingestWebhook(
       ? {
           mode: 'none',
           status: 'unverified',
-          reason:
-            policy.modeSource === 'forced'
-              ? 'verification is turned off (--verify none)'
-              : 'nothing to verify with: set OMISE_WEBHOOK_SECRET (signature) or OMISE_SECRET_KEY (Omise API)',
+          ...(policy.modeSource === 'forced'
+            ? { reason: 'verification is turned off (--verify none)', reasonCode: 'verification_off' }
+            : {
+                reason: 'nothing to verify with: set OMISE_WEBHOOK_SECRET (signature) or OMISE_SECRET_KEY (Omise API)',
+                reasonCode: 'nothing_to_verify_with',
+              }),
         }
       : pendingReason !== null
         ? {

@@ -6,6 +6,7 @@
  * and every adapter can be swapped (SQLite for PostgreSQL, the real API for the fake).
  */
 
+import type { OmiseEventEnvelope, OmiseList } from '@omise-webhook/events';
 import type { StorageHealth } from './storage-health.js';
 
 /** Header name/value pairs in the order they arrived, names as the sender spelled them. */
@@ -25,11 +26,20 @@ export type VerificationMode = 'signature' | 'api' | 'both' | 'none';
  */
 export type VerificationStatus = 'verified' | 'unverified' | 'pending' | 'failed';
 
+/**
+ * Why an event is `unverified`, for code to branch on (the `reason` is for people):
+ * - `verification_off`: `--verify none` turned checking off on purpose.
+ * - `nothing_to_verify_with`: neither a webhook secret nor a secret key is configured.
+ */
+export type VerificationReasonCode = 'verification_off' | 'nothing_to_verify_with';
+
 export interface VerificationOutcome {
   mode: VerificationMode;
   status: VerificationStatus;
   /** Plain words: what was checked and what came of it. */
   reason: string;
+  /** Set when `status` is `unverified`: why nothing was checked. */
+  reasonCode?: VerificationReasonCode;
   /** Set when `status` is `pending` or `failed`: how many API checks have been tried. */
   apiAttempts?: number;
 }
@@ -41,6 +51,34 @@ export interface OmiseCopy {
   fetchedAt: string;
   /** Dotted paths whose values differ between the received event and Omise's copy (empty when equal). */
   differences: string[];
+}
+
+/** A request to the webhook route, as the HTTP listener read it. */
+export interface WebhookRequest {
+  method: string;
+  path: string;
+  headers: HeaderList;
+  body: Uint8Array;
+  remoteAddress: string | null;
+}
+
+/** What to answer the sender. `body` is sent as JSON. */
+export interface WebhookAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  /** The stored event, when one was accepted. */
+  event?: StoredEvent;
+  duplicate?: boolean;
+}
+
+/**
+ * What the HTTP listener hands requests to (the application's `Receiver`): the listener reads
+ * bytes and writes answers, the handler decides and stores.
+ */
+export interface WebhookHandler {
+  handleWebhook(request: WebhookRequest): Promise<WebhookAnswer>;
+  /** Stores a request the listener refused before reading it whole (too large, too slow). */
+  keepRejection(rejection: NewRejection): Promise<void>;
 }
 
 /** What the ingest core hands to the store for an accepted request. */
@@ -380,7 +418,7 @@ export type RawHttpResult =
   | { kind: 'error'; message: string; latencyMs: number };
 
 /** Sends forwarded and replayed requests. */
-export interface HttpSenderPort {
+export interface HttpSender {
   send(request: RawHttpRequest): Promise<RawHttpResult>;
   /** Closes idle connections. */
   close(): void;
@@ -408,15 +446,64 @@ export type OmiseEventLookup =
   | { kind: 'unavailable'; message: string };
 
 /** The slice of the Omise API the receiver needs to verify an event. */
-export interface OmiseEventsLookupPort {
+export interface OmiseEventsLookup {
   lookupEvent(eventId: string): Promise<OmiseEventLookup>;
+}
+
+/** An Omise API answer: the parsed body and the exact text it came as. */
+export interface OmiseApiResponse<T> {
+  status: number;
+  /** The response body exactly as it came. */
+  text: string;
+  data: T;
+}
+
+export type ListOrder = 'chronological' | 'reverse_chronological';
+
+/** Omise's pagination parameters for list endpoints. */
+export interface ListParams {
+  from?: string;
+  to?: string;
+  offset?: number;
+  limit?: number;
+  order?: ListOrder;
+}
+
+/**
+ * The Events API as `sync` and the pending verifier read it (`GET /events`, `GET /events/:id`).
+ * The HTTP client implements it; tests hand in a fake that answers from memory.
+ */
+export interface OmiseEventsApi extends OmiseEventsLookup {
+  /** Where the API is, for messages ("could not reach https://api.omise.co"). */
+  readonly baseUrl: string;
+  listEvents(params?: ListParams): Promise<OmiseApiResponse<OmiseList<Record<string, unknown>>>>;
+  getEvent(eventId: string): Promise<OmiseApiResponse<OmiseEventEnvelope>>;
+}
+
+/**
+ * The event files under `log/api/event/` (`--files`): a copy of the store for editors and
+ * `grep`, never the source of truth, so every method may lag behind the store.
+ */
+export interface EventFiles {
+  /** Writes (or rewrites) the event's file soon, off the caller's path. */
+  enqueue(event: StoredEvent): void;
+  /** Deletes the files of events the store no longer has (retention). */
+  removeFiles(eventIds: readonly string[]): Promise<void>;
+  /** Writes the files missing for stored events (after a crash); resolves with how many. */
+  reconcile(store: EventStore): Promise<number>;
+  /** About how many files are still to be written, for telling the user at shutdown. */
+  readonly waitingFiles: number;
+  /** Resolves once every queued file is written. */
+  idle(): Promise<void>;
+  /** Writes what is queued and stops. */
+  close(): Promise<void>;
 }
 
 /**
  * Where `sync` remembers how far it has fetched the Events API: every event created up to
  * `syncedThrough` is in the store. Losing it is harmless (the next sync fetches more and dedupes).
  */
-export interface SyncCheckpointPort {
+export interface SyncCheckpoint {
   load(): Promise<string | null>;
   save(syncedThrough: string): Promise<void>;
 }

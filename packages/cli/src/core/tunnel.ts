@@ -64,22 +64,6 @@ export class TunnelError extends Error {
   }
 }
 
-/** Timers, injected so tests of reconnect backoff run instantly. */
-export interface Scheduler {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemScheduler: Scheduler = {
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms);
-    // A pending reconnect must not keep a stopping process alive.
-    handle.unref?.();
-    return handle;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
 export interface BackoffPolicy {
   initialMs: number;
   maxMs: number;

@@ -2,13 +2,17 @@ import type { Clock, Timers } from '../core/ports.js';
 
 interface FakeTimer {
   id: number;
+  /** The delay it was set with. */
+  ms: number;
   at: number;
   callback: () => void;
 }
 
 /**
  * A clock and timers that move only when the test says so: `advance(ms)` sets the time and
- * runs every timer that fell due, in order. Nothing waits for real time.
+ * runs every timer that fell due, in order; `fire(ms)` runs one timer by its delay (for
+ * backoff schedules asserted delay by delay). Nothing waits for real time. The one fake for
+ * the `Clock` and `Timers` ports.
  */
 export class FakeClock implements Clock, Timers {
   #now: number;
@@ -24,7 +28,7 @@ export class FakeClock implements Clock, Timers {
   }
 
   setTimeout(callback: () => void, ms: number): unknown {
-    const timer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), callback };
+    const timer = { id: this.#nextId++, ms, at: this.#now + Math.max(0, ms), callback };
     this.#timers.push(timer);
     return timer.id;
   }
@@ -36,6 +40,23 @@ export class FakeClock implements Clock, Timers {
   /** When the earliest timer is due, or null when none is set. */
   get nextTimerAt(): number | null {
     return this.#timers.reduce<number | null>((min, t) => (min === null || t.at < min ? t.at : min), null);
+  }
+
+  /** Delays of the timers still pending, in the order they were set. */
+  get pending(): number[] {
+    return this.#timers.map((timer) => timer.ms);
+  }
+
+  /**
+   * Runs the (first) pending timer set with exactly this delay, moving the time to when it was
+   * due (never back); other timers stay pending. Throws when there is none.
+   */
+  fire(ms: number): void {
+    const timer = this.#timers.find((candidate) => candidate.ms === ms);
+    if (!timer) throw new Error(`no timer of ${ms} ms is pending (pending: ${this.pending.join(', ') || 'none'})`);
+    this.#timers = this.#timers.filter((candidate) => candidate !== timer);
+    this.#now = Math.max(this.#now, timer.at);
+    timer.callback();
   }
 
   advance(ms: number): void {

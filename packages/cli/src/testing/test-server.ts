@@ -7,9 +7,27 @@ import type { Clock } from '../core/ports.js';
 /** Collects what the server prints, for assertions. */
 export class CapturedOutput {
   text = '';
+  #waiters: Array<{ pattern: RegExp; resolve: (match: RegExpExecArray) => void }> = [];
+
   write(chunk: string | Uint8Array): boolean {
     this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    this.#waiters = this.#waiters.filter((waiter) => {
+      const match = waiter.pattern.exec(this.text);
+      if (match) waiter.resolve(match);
+      return !match;
+    });
     return true;
+  }
+
+  /**
+   * Resolves with the match once the output matches `pattern` (at once if it already does):
+   * tests wait for the banner on the write itself, not by polling on a timer. The test runner's
+   * own timeout bounds a wait for text that never comes.
+   */
+  waitFor(pattern: RegExp): Promise<RegExpExecArray> {
+    const match = pattern.exec(this.text);
+    if (match) return Promise.resolve(match);
+    return new Promise((resolve) => this.#waiters.push({ pattern, resolve }));
   }
   get lines(): string[] {
     return this.text.split('\n').filter(Boolean);

@@ -55,10 +55,16 @@ export function formatRelative(iso, now = Date.now()) {
   return formatTime(iso);
 }
 
+// A copy of core/format-bytes.ts (this page is served to the browser as is and cannot import
+// TypeScript); core/format-bytes.test.ts checks the two agree.
 export function formatBytes(bytes) {
   if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  if (bytes < 1024 * 1024) return `${oneDecimal(bytes / 1024)} KiB`;
+  return `${oneDecimal(bytes / (1024 * 1024))} MiB`;
+}
+
+function oneDecimal(value) {
+  return value.toFixed(1).replace(/\.0$/, '');
 }
 
 /** A JSON value as one short line, for diffs. */
@@ -68,6 +74,8 @@ export function preview(value) {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
+// A copy of looksLikeOmiseId in core/event-lookup-fields.ts (this page cannot import
+// TypeScript); core/format-bytes.test.ts checks the two agree.
 const OMISE_ID = /^[a-z]{3,4}_(test_)?[0-9a-z]+$/;
 
 export function looksLikeOmiseId(text) {

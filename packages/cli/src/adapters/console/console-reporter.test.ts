@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { maskSecret } from '../../core/mask-secret.js';
 import type { StoredEvent } from '../../core/ports.js';
 import { makeDelivery, makeRejection } from '../../testing/delivery-fixtures.js';
 import { CapturedOutput } from '../../testing/test-server.js';
-import { ConsoleReporter, MAX_PRINTED_ID, maskSecret } from './console-reporter.js';
+import { ConsoleReporter, MAX_PRINTED_ID } from './console-reporter.js';
 
 function storedEvent(overrides: Partial<StoredEvent> = {}): StoredEvent {
   const delivery = makeDelivery({

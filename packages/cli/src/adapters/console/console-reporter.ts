@@ -168,5 +168,6 @@ export class ConsoleReporter {
   }
 }
 
-// Moved to core (the doctor checks need it too); kept here so existing imports still work.
+// Only replay.ts and trigger.ts still import it from here (files other work was changing when
+// the rest moved to core/mask-secret.ts); drop this line once they import it from core.
 export { maskSecret } from '../../core/mask-secret.js';

@@ -4,12 +4,13 @@ import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { StoredEvent } from '../../core/ports.js';
 import { makeDelivery } from '../../testing/delivery-fixtures.js';
+import { FakeClock } from '../../testing/fake-clock.js';
 import { temporaryDirectory } from '../../testing/test-server.js';
 import { MemoryEventStore } from '../store/memory-event-store.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { EventFileMirror, eventFileContent, eventFilePath } from './event-file-mirror.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const T0 = Date.parse('2026-11-26T07:00:00.000Z');
 
 async function storedEvents(count: number): Promise<{ store: MemoryEventStore; events: StoredEvent[] }> {
   const store = new MemoryEventStore();
@@ -32,39 +33,43 @@ describe('EventFileMirror: files wait for a quiet moment', () => {
   it('writes nothing while events keep arriving, then every file once they stop', async () => {
     const logDir = temporaryDirectory();
     const { events } = await storedEvents(20);
-    // Events 10 ms apart and a quiet time 40 times longer: a busy machine cannot fake a pause.
-    const mirror = new EventFileMirror({ logDir, quietMs: 400 });
-    for (const event of events) {
+    const clock = new FakeClock(T0);
+    const mirror = new EventFileMirror({ logDir, quietMs: 400, clock, timers: clock });
+    // Events 10 ms apart for 190 ms: never a quiet 400 ms.
+    for (const [i, event] of events.entries()) {
+      clock.set(T0 + i * 10);
       mirror.enqueue(event);
-      await sleep(10);
     }
-    assert.deepEqual(filesIn(logDir), [], 'no file during the burst');
     assert.equal(mirror.waiting, 20);
-    const deadline = Date.now() + 5_000;
-    while (filesIn(logDir).length < 20 && Date.now() < deadline) await sleep(20);
+    // The last arrived at T0 + 190: quiet from T0 + 590 on, not a millisecond before.
+    clock.set(T0 + 589);
+    assert.equal(mirror.waiting, 20, 'nothing taken before the quiet time');
+    assert.deepEqual(filesIn(logDir), [], 'no file during the burst');
+    clock.set(T0 + 590);
+    assert.equal(mirror.waiting, 0, 'the quiet moment started the write');
+    await mirror.idle();
     for (const event of events) assertFileOf(logDir, event);
-    assert.equal(mirror.waiting, 0);
     await mirror.close();
   });
 
   it('writes anyway once the oldest event has waited maxLagMs, while events still arrive', async () => {
     const logDir = temporaryDirectory();
-    const { events } = await storedEvents(500);
-    const mirror = new EventFileMirror({ logDir, quietMs: 60_000, maxLagMs: 100 });
-    const firstFile = eventFilePath(logDir, (events[0] as StoredEvent).eventId) as string;
-    // Keep events coming (never quiet) until the first file appears, or the events run out.
-    let sent = 0;
-    const started = Date.now();
-    while (sent < events.length && !existsSync(firstFile)) {
-      mirror.enqueue(events[sent] as StoredEvent);
-      sent += 1;
-      await sleep(10);
+    const { events } = await storedEvents(11);
+    const clock = new FakeClock(T0);
+    const mirror = new EventFileMirror({ logDir, quietMs: 60_000, maxLagMs: 100, clock, timers: clock });
+    // An event every 10 ms, never quiet: at T0 + 90 ten wait, and none has waited 100 ms.
+    for (const [i, event] of events.slice(0, 10).entries()) {
+      clock.set(T0 + i * 10);
+      mirror.enqueue(event);
     }
-    assert.ok(sent < events.length, 'the first file appeared while events were still arriving');
-    const waited = Date.now() - started;
-    assert.ok(waited >= 100, `not before the oldest had waited 100 ms (it appeared after ${waited} ms)`);
+    clock.set(T0 + 99);
+    assert.equal(mirror.waiting, 10, 'the oldest has waited 99 ms: still waiting');
+    clock.set(T0 + 100);
+    assert.equal(mirror.waiting, 0, 'the oldest has waited 100 ms: written although events keep coming');
+    mirror.enqueue(events[10] as StoredEvent);
+    await mirror.idle();
+    for (const event of events.slice(0, 11)) assertFileOf(logDir, event);
     await mirror.close();
-    for (const event of events.slice(0, sent)) assertFileOf(logDir, event);
   });
 
   it('reads events back from the store past maxWaitingInMemory, and writes the newest version', async () => {

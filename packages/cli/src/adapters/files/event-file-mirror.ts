@@ -3,7 +3,15 @@ import { statfsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EventStore, StoredEvent } from '../../core/ports.js';
+import {
+  type Clock,
+  type EventFiles,
+  type EventStore,
+  type StoredEvent,
+  systemClock,
+  systemTimers,
+  type Timers,
+} from '../../core/ports.js';
 import { storageFaultCodeOf } from '../../core/storage-health.js';
 
 /**
@@ -66,6 +74,9 @@ export interface EventFileMirrorOptions {
    * shared disk the copies never take the space the store needs for the next webhooks.
    */
   reserveBytes?: number;
+  /** Time and timers; tests pass a FakeClock. */
+  clock?: Clock;
+  timers?: Timers;
 }
 
 interface FileJob {
@@ -96,7 +107,7 @@ const BATCH = 500;
  * Past `maxWaitingInMemory` waiting events, only the oldest sequence number is remembered and
  * the events are read back from the store, so a long burst costs no memory.
  */
-export class EventFileMirror {
+export class EventFileMirror implements EventFiles {
   readonly #logDir: string;
   readonly #onError: (error: unknown, eventId: string) => void;
   readonly #store: Pick<EventStore, 'listEvents'> | undefined;
@@ -113,7 +124,9 @@ export class EventFileMirror {
   #oldestWaitingSince: number | null = null;
   #lastArrivalAt = 0;
   #newestSeq = 0;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #clock: Clock;
+  readonly #timers: Timers;
+  #timer: unknown = null;
   #writing = false;
   #idleWaiters: Array<() => void> = [];
   #batchDone: ((errors: WriteError[]) => void) | null = null;
@@ -138,6 +151,8 @@ export class EventFileMirror {
     this.#retryMs = options.retryMs ?? 2_000;
     this.#onStorageFault = options.onStorageFault ?? (() => {});
     this.#reserveBytes = options.reserveBytes ?? 0;
+    this.#clock = options.clock ?? systemClock;
+    this.#timers = options.timers ?? systemTimers;
   }
 
   /** An ENOSPC-like error when less than `reserveBytes` is free, else null (also when it cannot tell). */
@@ -213,7 +228,7 @@ export class EventFileMirror {
   }
 
   #note(event: StoredEvent): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     this.#lastArrivalAt = now;
     this.#oldestWaitingSince ??= now;
     this.#newestSeq = Math.max(this.#newestSeq, event.seq);
@@ -226,11 +241,10 @@ export class EventFileMirror {
 
   #schedule(delayMs: number): void {
     if (this.#timer !== null || this.#writing) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#timers.setTimeout(() => {
       this.#timer = null;
       void this.#writeWaiting(false);
     }, delayMs);
-    this.#timer.unref();
   }
 
   /**
@@ -238,7 +252,7 @@ export class EventFileMirror {
    * has waited `maxLagMs`, or someone waits for the files.
    */
   #mayWrite(): number {
-    const now = Date.now();
+    const now = this.#clock.now();
     // A full disk: wait for the retry time (even for idle(): there is nothing it can do sooner).
     if (this.#retryAt > now) return this.#retryAt - now;
     if (this.#paused()) {
@@ -257,7 +271,7 @@ export class EventFileMirror {
     try {
       while (this.waiting > 0) {
         const wait = this.#mayWrite();
-        if (wait > 0 && (!urgent || this.#retryAt > Date.now())) break;
+        if (wait > 0 && (!urgent || this.#retryAt > this.#clock.now())) break;
         const short = this.#shortOfSpace();
         if (short) {
           this.#noteOutcome(short);
@@ -281,7 +295,7 @@ export class EventFileMirror {
         const waiters = this.#idleWaiters;
         this.#idleWaiters = [];
         for (const resolve of waiters) resolve();
-      } else if (this.#idleWaiters.length > 0 && this.#retryAt <= Date.now()) void this.#writeWaiting(true);
+      } else if (this.#idleWaiters.length > 0 && this.#retryAt <= this.#clock.now()) void this.#writeWaiting(true);
       else this.#schedule(Math.max(1, this.#mayWrite()));
     }
   }
@@ -330,7 +344,7 @@ export class EventFileMirror {
   /** A full disk pauses the files (said once); the first batch written after says so once too. */
   #noteOutcome(fault: Error | null): void {
     if (fault) {
-      this.#retryAt = Date.now() + this.#retryMs;
+      this.#retryAt = this.#clock.now() + this.#retryMs;
       if (!this.#faulted) {
         this.#faulted = true;
         this.#onStorageFault(fault);
@@ -365,7 +379,7 @@ export class EventFileMirror {
     if (this.waiting === 0 && !this.#writing) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (this.#timer !== null) {
-      clearTimeout(this.#timer);
+      this.#timers.clearTimeout(this.#timer);
       this.#timer = null;
     }
     void this.#writeWaiting(true);
@@ -376,7 +390,7 @@ export class EventFileMirror {
   async close(): Promise<void> {
     // On a full disk there is nothing to wait for: the start-up rebuild writes them next time.
     if (!this.#faulted && !this.#paused()) await this.idle();
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
     this.#timer = null;
     await this.#worker?.terminate();
     this.#worker = null;
@@ -419,7 +433,7 @@ export class EventFileMirror {
    * files written once space is freed.
    */
   async reconcile(store: EventStore): Promise<number> {
-    if (this.#paused() || this.#retryAt > Date.now()) {
+    if (this.#paused() || this.#retryAt > this.#clock.now()) {
       this.#reconcilePending = store;
       this.#schedule(this.#mayWrite());
       return 0;

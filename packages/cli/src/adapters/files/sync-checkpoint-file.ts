@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { SyncCheckpointPort } from '../../core/ports.js';
+import type { SyncCheckpoint } from '../../core/ports.js';
 
 /**
  * Which account and API a checkpoint belongs to: the API URL and a fingerprint of the key (never
@@ -18,7 +18,7 @@ interface CheckpointFile {
 }
 
 /** The checkpoint in `<log dir>/sync-checkpoint.json`, one entry per API and key, written atomically. */
-export class FileSyncCheckpoint implements SyncCheckpointPort {
+export class FileSyncCheckpoint implements SyncCheckpoint {
   readonly #file: string;
   readonly #scope: string;
 
@@ -52,7 +52,7 @@ export class FileSyncCheckpoint implements SyncCheckpointPort {
 }
 
 /** A checkpoint kept only while the process runs (for `serve --store memory --sync`). */
-export class MemorySyncCheckpoint implements SyncCheckpointPort {
+export class MemorySyncCheckpoint implements SyncCheckpoint {
   #value: string | null = null;
   async load(): Promise<string | null> {
     return this.#value;

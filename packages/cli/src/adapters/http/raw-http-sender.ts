@@ -2,7 +2,7 @@ import { type ClientRequest, Agent as HttpAgent, request as httpRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { RESPONSE_EXCERPT_BYTES } from '../../core/forwarding.js';
-import type { HttpSenderPort, RawHttpRequest, RawHttpResult } from '../../core/ports.js';
+import type { HttpSender, RawHttpRequest, RawHttpResult } from '../../core/ports.js';
 
 export interface RawHttpSenderOptions {
   /** Connections kept per target; match the forwarder's in-flight window. */
@@ -43,7 +43,7 @@ export function describeSendError(error: NodeJS.ErrnoException, url: URL): strin
  * lower-case them. Keeps connections alive per target. The answer's body is read up to
  * 64 KiB; a longer one is cut off there (and its connection closed).
  */
-export class RawHttpSender implements HttpSenderPort {
+export class RawHttpSender implements HttpSender {
   readonly #http: HttpAgent;
   readonly #https: HttpsAgent;
   readonly #timeoutFlag: string;

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Receiver } from '../../app/receiver.js';
-import type { HeaderList } from '../../core/ports.js';
+import { formatBytes } from '../../core/format-bytes.js';
+import { type Clock, type HeaderList, systemClock, type WebhookHandler } from '../../core/ports.js';
 import { isStorageUnavailable, STORAGE_FAULT_STATUS, type StorageFault } from '../../core/storage-health.js';
 import { refusedForMissingHost } from './missing-host.js';
 
 export interface WebhookListenerOptions {
-  receiver: Receiver;
+  /** Decides and stores; the application's `Receiver`. */
+  receiver: WebhookHandler;
   host: string;
   port: number;
   /** The webhook route, default `/omise/webhook`. */
@@ -19,6 +20,8 @@ export interface WebhookListenerOptions {
   onError?: (error: unknown) => void;
   /** The store's fault (full disk, I/O error) or null: `/healthz` answers 503 with it while set. */
   storageFault?: () => StorageFault | null;
+  /** Stamps requests refused before the handler sees them (413); default: the system clock. */
+  clock?: Clock;
 }
 
 export interface RunningListener {
@@ -33,12 +36,6 @@ export function headerPairs(rawHeaders: readonly string[]): HeaderList {
   const pairs: Array<readonly [string, string]> = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) pairs.push([rawHeaders[i] as string, rawHeaders[i + 1] as string]);
   return pairs;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 function sendJson(
@@ -104,7 +101,7 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
       '(--max-body / OMISE_WEBHOOK_MAX_BODY)';
     await receiver
       .keepRejection({
-        receivedAt: new Date().toISOString(),
+        receivedAt: new Date((options.clock ?? systemClock).now()).toISOString(),
         method: request.method ?? 'POST',
         path: options.path,
         remoteAddress: request.socket.remoteAddress ?? null,

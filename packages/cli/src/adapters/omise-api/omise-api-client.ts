@@ -11,7 +11,7 @@ import type {
   OmiseSchedule,
   OmiseTransfer,
 } from '@omise-webhook/events';
-import type { OmiseEventLookup, OmiseEventsLookupPort } from '../../core/ports.js';
+import type { ListParams, OmiseApiResponse, OmiseEventLookup, OmiseEventsApi } from '../../core/ports.js';
 
 export const DEFAULT_OMISE_API_URL = 'https://api.omise.co';
 /** Card tokens are made here, with the public key, so card numbers never reach the merchant's server. */
@@ -46,23 +46,6 @@ export class OmiseApiError extends Error {
   }
 }
 
-export interface OmiseApiResponse<T> {
-  status: number;
-  /** The response body exactly as it came. */
-  text: string;
-  data: T;
-}
-
-export type ListOrder = 'chronological' | 'reverse_chronological';
-
-export interface ListParams {
-  from?: string;
-  to?: string;
-  offset?: number;
-  limit?: number;
-  order?: ListOrder;
-}
-
 /**
  * A small typed client for the parts of the Omise REST API this tool uses. Unlike the
  * official SDK it takes a base URL with a port, so it can talk to a local fake.
@@ -71,7 +54,7 @@ export interface ListParams {
  * const api = new OmiseApiClient({ secretKey: 'skey_test_...', baseUrl: 'http://127.0.0.1:4010' });
  * const event = await api.request('GET', '/events/evnt_test_123');
  */
-export class OmiseApiClient implements OmiseEventsLookupPort {
+export class OmiseApiClient implements OmiseEventsApi {
   readonly baseUrl: string;
   readonly vaultUrl: string;
   readonly #secretKey: string;

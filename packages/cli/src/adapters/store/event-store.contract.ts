@@ -66,6 +66,31 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       await store.close();
     });
 
+    it('keeps why an event is unverified as a code, for both reasons', async () => {
+      const store = await factory.open();
+      const off = makeDelivery({
+        verification: {
+          mode: 'none',
+          status: 'unverified',
+          reason: 'verification is turned off (--verify none)',
+          reasonCode: 'verification_off',
+        },
+      });
+      const nothing = makeDelivery({
+        verification: {
+          mode: 'none',
+          status: 'unverified',
+          reason: 'nothing to verify with',
+          reasonCode: 'nothing_to_verify_with',
+        },
+      });
+      await store.recordDelivery(off);
+      await store.recordDelivery(nothing);
+      assert.equal((await store.getEvent(off.eventId))?.verification.reasonCode, 'verification_off');
+      assert.equal((await store.getEvent(nothing.eventId))?.verification.reasonCode, 'nothing_to_verify_with');
+      await store.close();
+    });
+
     it('counts a duplicate id as another delivery and never stores it twice', async () => {
       const store = await factory.open();
       const first = makeDelivery();

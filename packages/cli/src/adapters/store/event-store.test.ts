@@ -285,7 +285,7 @@ describe('SqliteEventStore: a file from an earlier version', () => {
     assert.deepEqual((await upgraded.stats()).byKey, { 'charge.create': 1, 'refund.create': 1 });
     await upgraded.close();
     const after = new Database(filename, { readonly: true });
-    assert.equal(after.pragma('user_version', { simple: true }), 2);
+    assert.equal(after.pragma('user_version', { simple: true }), 3);
     assert.equal(
       (
         after.prepare('SELECT differing_deliveries FROM events WHERE seq = ?').get(seq) as {
@@ -337,7 +337,38 @@ describe('SqliteEventStore: a file from an earlier version', () => {
     );
     await upgraded.close();
     const after = new Database(filename, { readonly: true });
-    assert.equal(after.pragma('user_version', { simple: true }), 2);
+    assert.equal(after.pragma('user_version', { simple: true }), 3);
+    after.close();
+  });
+
+  it('from version 2 gives unverified events their reason code, read from the sentence they were stored with', async () => {
+    const filename = join(temporaryDirectory('omise-webhook-upgrade-'), 'store.sqlite');
+    const store = new SqliteEventStore({ filename });
+    const off = makeDelivery({
+      verification: { mode: 'none', status: 'unverified', reason: 'verification is turned off (--verify none)' },
+    });
+    const nothing = makeDelivery({
+      verification: {
+        mode: 'none',
+        status: 'unverified',
+        reason: 'nothing to verify with: set OMISE_WEBHOOK_SECRET (signature) or OMISE_SECRET_KEY (Omise API)',
+      },
+    });
+    const verified = makeDelivery();
+    for (const delivery of [off, nothing, verified]) await store.recordDelivery(delivery);
+    await store.close();
+    // What version 2 left: no verification_code column.
+    const raw = new Database(filename);
+    raw.exec('ALTER TABLE events DROP COLUMN verification_code; PRAGMA user_version = 2;');
+    raw.close();
+
+    const upgraded = new SqliteEventStore({ filename });
+    assert.equal((await upgraded.getEvent(off.eventId))?.verification.reasonCode, 'verification_off');
+    assert.equal((await upgraded.getEvent(nothing.eventId))?.verification.reasonCode, 'nothing_to_verify_with');
+    assert.equal((await upgraded.getEvent(verified.eventId))?.verification.reasonCode, undefined);
+    await upgraded.close();
+    const after = new Database(filename, { readonly: true });
+    assert.equal(after.pragma('user_version', { simple: true }), 3);
     after.close();
   });
 

@@ -1,4 +1,5 @@
 import { matchesEventKeyPattern } from '@omise-webhook/events';
+import { looksLikeOmiseId } from '../../core/event-lookup-fields.js';
 import { selectSendableJobs } from '../../core/forwarding.js';
 import type {
   DifferingBody,
@@ -23,7 +24,7 @@ import type {
   VerificationOutcome,
 } from '../../core/ports.js';
 import { comparableOrigins, keepBody, keptRejection, MAX_DIFFERING_BODIES } from './kept-body.js';
-import { firstDeliveryFields, looksLikeOmiseId, normaliseLimit, parseCursor } from './query-helpers.js';
+import { firstDeliveryFields, normaliseLimit, parseCursor } from './query-helpers.js';
 
 interface MemoryEvent extends StoredEvent {
   omiseIds: Set<string>;

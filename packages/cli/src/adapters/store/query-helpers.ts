@@ -1,16 +1,7 @@
 /** Helpers shared by the store implementations, so they answer queries identically. */
 
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../core/event-lookup-fields.js';
 import type { NewDelivery } from '../../core/ports.js';
-
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
-
-const OMISE_ID = /^[a-z]{3,4}_(test_)?[0-9a-z]+$/;
-
-/** True for strings shaped like an Omise object id (`chrg_test_5x...`), searched by exact match. */
-export function looksLikeOmiseId(text: string): boolean {
-  return OMISE_ID.test(text);
-}
 
 export function normaliseLimit(limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_PAGE_SIZE;

@@ -2,6 +2,7 @@ import { closeSync, fdatasync, fstatSync, mkdirSync, openSync, statfsSync } from
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { looksLikeOmiseId } from '../../core/event-lookup-fields.js';
 import type {
   DifferingBody,
   EventOrigin,
@@ -26,17 +27,12 @@ import type {
   StoreStats,
   VerificationMode,
   VerificationOutcome,
+  VerificationReasonCode,
   VerificationStatus,
 } from '../../core/ports.js';
 import { StorageHealth, type StorageUnavailableError, storageFaultCodeOf } from '../../core/storage-health.js';
 import { comparableOrigins, keepBody, keptRejection, MAX_DIFFERING_BODIES, rejectionKeptBytes } from './kept-body.js';
-import {
-  firstDeliveryFields,
-  keyPatternToSql,
-  looksLikeOmiseId,
-  normaliseLimit,
-  parseCursor,
-} from './query-helpers.js';
+import { firstDeliveryFields, keyPatternToSql, normaliseLimit, parseCursor } from './query-helpers.js';
 import { type FreshJob, SqliteForwardQueue } from './sqlite-forward-queue.js';
 import { SqliteTextSearch, trigramMatchQuery } from './sqlite-text-search.js';
 
@@ -98,6 +94,7 @@ CREATE TABLE IF NOT EXISTS events (
   verification_mode TEXT NOT NULL,
   verification_status TEXT NOT NULL,
   verification_reason TEXT NOT NULL,
+  verification_code TEXT,
   api_attempts INTEGER,
   omise_copy TEXT,
   origin TEXT NOT NULL,
@@ -184,7 +181,7 @@ CREATE INDEX IF NOT EXISTS redeliveries_by_event ON redeliveries (event_seq);
 `;
 
 /** The layout this code writes; see #upgrade for what each version changed. */
-const STORE_VERSION = 2;
+const STORE_VERSION = 3;
 
 interface EventRow {
   seq: number;
@@ -202,6 +199,7 @@ interface EventRow {
   verification_mode: string;
   verification_status: string;
   verification_reason: string;
+  verification_code: string | null;
   api_attempts: number | null;
   omise_copy: string | null;
   origin: string;
@@ -244,6 +242,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
     status: row.verification_status as VerificationStatus,
     reason: row.verification_reason,
   };
+  if (row.verification_code !== null) verification.reasonCode = row.verification_code as VerificationReasonCode;
   if (row.api_attempts !== null) verification.apiAttempts = row.api_attempts;
   return {
     seq: row.seq,
@@ -545,14 +544,15 @@ export class SqliteEventStore implements EventStore {
           verificationMode: string,
           verificationStatus: string,
           verificationReason: string,
+          verificationCode: string | null,
           apiAttempts: number | null,
           omiseCopy: string | null,
           origin: string,
         ]
       >(
         `INSERT INTO events (event_id, key, livemode, object_type, object_id, created_at, received_at, last_received_at,
-           delivery_count, body, headers, verification_mode, verification_status, verification_reason, api_attempts, omise_copy, origin)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
+           delivery_count, body, headers, verification_mode, verification_status, verification_reason, verification_code, api_attempts, omise_copy, origin)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (event_id) DO NOTHING`,
       ),
       countDelivery: db.prepare(
@@ -605,7 +605,7 @@ export class SqliteEventStore implements EventStore {
       ),
       countRejections: db.prepare<[], { n: number }>('SELECT n FROM rejection_totals WHERE id = 1'),
       updateVerification: db.prepare(
-        `UPDATE events SET verification_mode = ?, verification_status = ?, verification_reason = ?, api_attempts = ?,
+        `UPDATE events SET verification_mode = ?, verification_status = ?, verification_reason = ?, verification_code = ?, api_attempts = ?,
            omise_copy = COALESCE(?, omise_copy) WHERE event_id = ?`,
       ),
       pending: db.prepare<[number], EventRow>(
@@ -627,6 +627,8 @@ export class SqliteEventStore implements EventStore {
    * Version 2: rejections keep only the first 64 KiB of their body with its size and hash, and
    * their number and bytes are kept in `rejection_totals`; events count their later copies whose
    * body differed (`differing_deliveries`; those copies' bodies were not kept before).
+   * Version 3: an unverified event says why as a code (`verification_code`), read before from its
+   * sentence, which is how the stored rows are given theirs.
    */
   #upgrade(): void {
     const db = this.#db;
@@ -645,8 +647,22 @@ export class SqliteEventStore implements EventStore {
             SELECT key, verification_status, COUNT(*) FROM events GROUP BY key, verification_status;`);
       }
       if (version < 2) this.#upgradeToVersion2();
+      if (version < 3) this.#upgradeToVersion3();
       db.pragma(`user_version = ${STORE_VERSION}`);
     })();
+  }
+
+  #upgradeToVersion3(): void {
+    const db = this.#db;
+    const eventColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events')").all();
+    // A new file already has the column (SCHEMA); an older file gets it here.
+    if (!eventColumns.some((column) => column.name === 'verification_code')) {
+      db.exec('ALTER TABLE events ADD COLUMN verification_code TEXT');
+    }
+    // Until version 3 the only way to tell the two apart was the sentence ingest wrote.
+    db.exec(`UPDATE events SET verification_code = CASE
+        WHEN instr(verification_reason, '--verify none') > 0 THEN 'verification_off' ELSE 'nothing_to_verify_with' END
+      WHERE verification_status = 'unverified' AND verification_code IS NULL`);
   }
 
   #upgradeToVersion2(): void {
@@ -987,6 +1003,7 @@ export class SqliteEventStore implements EventStore {
           delivery.verification.mode,
           delivery.verification.status,
           delivery.verification.reason,
+          delivery.verification.reasonCode ?? null,
           delivery.verification.apiAttempts ?? null,
           delivery.omiseCopy ? JSON.stringify(delivery.omiseCopy) : null,
           delivery.origin,
@@ -1209,6 +1226,7 @@ export class SqliteEventStore implements EventStore {
         verification.mode,
         verification.status,
         verification.reason,
+        verification.reasonCode ?? null,
         verification.apiAttempts ?? null,
         omiseCopy ? JSON.stringify(omiseCopy) : null,
         eventId,

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { type Clock, systemClock, systemTimers, type Timers } from '../../core/ports.js';
 
 /**
  * A trigram index over event bodies for `q` text search, so finding text in 100,000 stored
@@ -56,6 +57,9 @@ export interface TextSearchOptions {
   onError?: (error: unknown) => void;
   /** Background indexing waits while this says no (the store is faulted). */
   canWrite?: () => boolean;
+  /** Time and timers; tests pass a FakeClock. */
+  clock?: Clock;
+  timers?: Timers;
 }
 
 export class SqliteTextSearch {
@@ -63,7 +67,9 @@ export class SqliteTextSearch {
   readonly #idleMs: number;
   #indexedThrough: number;
   #lastWriteAt = 0;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #clock: Clock;
+  readonly #timers: Timers;
+  #timer: unknown = null;
   #stopped = false;
   readonly #onError: (error: unknown) => void;
   readonly #canWrite: () => boolean;
@@ -74,6 +80,8 @@ export class SqliteTextSearch {
     this.#idleMs = options.idleMs ?? 250;
     this.#onError = options.onError ?? (() => {});
     this.#canWrite = options.canWrite ?? (() => true);
+    this.#clock = options.clock ?? systemClock;
+    this.#timers = options.timers ?? systemTimers;
     db.exec(TEXT_SEARCH_SCHEMA);
     this.#statements = {
       state: db.prepare<[], { indexed_through: number }>('SELECT indexed_through FROM events_text_state WHERE id = 1'),
@@ -94,22 +102,21 @@ export class SqliteTextSearch {
 
   /** Called after writes: indexing waits until they pause. */
   noteWrite(): void {
-    this.#lastWriteAt = Date.now();
+    this.#lastWriteAt = this.#clock.now();
     this.schedule();
   }
 
   schedule(delayMs = this.#idleMs): void {
     if (this.#stopped || this.#timer) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#timers.setTimeout(() => {
       this.#timer = null;
       this.#runWhenIdle();
     }, delayMs);
-    this.#timer.unref();
   }
 
   #runWhenIdle(): void {
     if (this.#stopped) return;
-    const quietFor = Date.now() - this.#lastWriteAt;
+    const quietFor = this.#clock.now() - this.#lastWriteAt;
     if (quietFor < this.#idleMs) {
       this.schedule(this.#idleMs - quietFor);
       return;
@@ -156,7 +163,7 @@ export class SqliteTextSearch {
 
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) this.#timers.clearTimeout(this.#timer);
     this.#timer = null;
   }
 }

@@ -1,8 +1,9 @@
 import { signOmisePayload } from '@omise-webhook/events';
 import type { Command } from 'commander';
-import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { startFakeOmise } from '../../adapters/fake-omise/fake-omise-server.js';
 import { ConfigError } from '../../app/server-config.js';
+import { maskSecret } from '../../core/mask-secret.js';
+import { TEST_PUBLIC_KEY, TEST_SECRET_KEY } from '../../core/omise-keys.js';
 import type { CliContext } from '../context.js';
 import { parsePort, UsageError, type ValueSource } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
@@ -82,9 +83,6 @@ interface FakeOmiseCliOptions {
   seed: number;
   state?: string;
 }
-
-const TEST_SECRET_KEY = /^skey_test_[0-9a-z]+$/;
-const TEST_PUBLIC_KEY = /^pkey_test_[0-9a-z]+$/;
 
 export function registerFakeOmise(program: Command, context: CliContext): void {
   const command = program

@@ -27,9 +27,7 @@ async function serveBanner(argv: string[], options: { env?: Env; tunnelProvider?
     signal: controller.signal,
     ...(options.tunnelProvider ? { tunnelProvider: options.tunnelProvider } : {}),
   });
-  for (let i = 0; i < 400 && !stderr.text.includes('Ctrl-C to stop.'); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await Promise.race([stderr.waitFor(/Ctrl-C to stop\./), running]);
   controller.abort();
   assert.equal(await running, 0, stderr.text);
   return stderr.text;
@@ -181,13 +179,13 @@ describe('serve: stopping with event files still waiting', () => {
       stdout: new CapturedOutput(),
       stderr,
       signal: controller.signal,
+      // Time stands still, so the files' quiet moment never comes, however slow the machine:
+      // they are all still waiting when serve is stopped.
+      clock: { now: () => Date.parse('2026-11-26T07:00:00.000Z') },
     });
-    for (let i = 0; i < 400 && !stderr.text.includes('Ctrl-C to stop.'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await Promise.race([stderr.waitFor(/Ctrl-C to stop\./), running]);
     const url = /POST (http:\/\/\S+)/.exec(stderr.text)?.[1] as string;
     const ids = Array.from({ length: 150 }, (_, i) => `evnt_test_5xstop${i.toString().padStart(3, '0')}`);
-    // All at once, then stop at once: the files are still waiting for a quiet moment.
     const answers = await Promise.all(
       ids.map((eventId) => fetch(url, { method: 'POST', body: eventBody({ eventId }) })),
     );

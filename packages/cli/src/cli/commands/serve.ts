@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { isLoopbackHost } from '../../adapters/http/inspector/access-guard.js';
 import type { RunningServer, ServerConfig } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { formatDuration } from '../../core/format-duration.js';
-import { forwardRoutesOf } from '../../core/forwarding.js';
+import { DEFAULT_FORWARD_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE_MS, forwardRoutesOf } from '../../core/forwarding.js';
+import { maskSecret } from '../../core/mask-secret.js';
+import { WEBHOOK_SECRET_ADVICE } from '../../core/secret-advice.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
 import {
@@ -215,8 +216,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flags: '--forward-timeout <duration>',
     env: 'OMISE_WEBHOOK_FORWARD_TIMEOUT',
     description: 'a forward target must answer within this time, or the attempt is retried',
-    default: 10_000,
-    defaultDescription: '10s',
+    default: DEFAULT_FORWARD_TIMEOUT_MS,
+    defaultDescription: formatDuration(DEFAULT_FORWARD_TIMEOUT_MS),
     parse: parseDuration,
   },
   {
@@ -224,8 +225,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flags: '--retry-schedule <waits>',
     env: 'OMISE_WEBHOOK_RETRY_SCHEDULE',
     description: 'waits before each retry of a failed forward (network error, timeout, 5xx), or none',
-    default: [5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000],
-    defaultDescription: '5s,30s,2m,10m,1h,6h',
+    default: DEFAULT_RETRY_SCHEDULE_MS,
+    defaultDescription: DEFAULT_RETRY_SCHEDULE_MS.map(formatDuration).join(','),
     parse: parseRetrySchedule,
   },
   {
@@ -317,9 +318,9 @@ function describeVerification(server: RunningServer): string[] {
         ? ['verification: OFF (--verify none): every well-formed event is accepted']
         : [
             'verification: none configured, so events are accepted and marked unverified.',
-            '  To verify signatures, copy the webhook secret from the Omise dashboard (Webhooks, test mode)',
-            '  into .env as OMISE_WEBHOOK_SECRET=...; to check each event with the Omise API instead,',
-            '  put your test secret key there as OMISE_SECRET_KEY=skey_test_...',
+            `  To verify signatures, ${WEBHOOK_SECRET_ADVICE};`,
+            '  to check each event with the Omise API instead, put your test secret key there as',
+            '  OMISE_SECRET_KEY=skey_test_...',
           ];
   }
 }
@@ -332,7 +333,7 @@ function describeForwarding(server: RunningServer): string[] {
   const schedule = config.retryScheduleMs ?? [];
   return [
     ...routes.map((route) => `forwarding: ${route.pattern === '*' ? 'every event' : route.pattern} -> ${route.url}`),
-    `  retries: ${schedule.length === 0 ? 'none' : schedule.map(formatDuration).join(', ')}; 4xx ${config.retry4xx ? 'retried' : 'final'}; timeout ${formatDuration(config.forwardTimeoutMs ?? 10_000)}`,
+    `  retries: ${schedule.length === 0 ? 'none' : schedule.map(formatDuration).join(', ')}; 4xx ${config.retry4xx ? 'retried' : 'final'}; timeout ${formatDuration(config.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS)}`,
   ];
 }
 
@@ -448,6 +449,7 @@ export function registerServe(program: Command, context: CliContext): void {
       stdout: context.stdout,
       stderr: context.stderr,
       fetch: context.fetch,
+      ...(context.clock ? { clock: context.clock } : {}),
       ...(context.tunnelProvider ? { tunnelProvider: context.tunnelProvider } : {}),
     });
     context.stderr.write(startupBanner(server, context));

@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { EventFileMirror } from '../../adapters/files/event-file-mirror.js';
 import { checkpointScope, FileSyncCheckpoint } from '../../adapters/files/sync-checkpoint-file.js';
 import { explainOmiseApiError } from '../../adapters/omise-api/explain-api-error.js';
 import { OmiseApiClient } from '../../adapters/omise-api/omise-api-client.js';
 import { EventSyncer, SyncFailed, type SyncResult } from '../../app/event-syncer.js';
+import { maskSecret } from '../../core/mask-secret.js';
 import { Notifier } from '../../core/notifier.js';
 import { systemClock } from '../../core/ports.js';
 import { omiseTime } from '../../core/simulate/ids.js';

@@ -4,6 +4,7 @@ import { TOO_DEEP_TO_SHOW } from '../../../core/compare-events.js';
 import { Notifier } from '../../../core/notifier.js';
 import { makeDelivery } from '../../../testing/delivery-fixtures.js';
 import { MemoryEventStore } from '../../store/memory-event-store.js';
+import { diagnoseVerification } from './event-views.js';
 import { createInspectorApp } from './inspector-app.js';
 
 const OBJECT_ID = 'chrg_test_5xdeepobject1';
@@ -63,5 +64,24 @@ describe('inspector object timeline: stored events nested deeper than any reques
       headers: { Host: '127.0.0.1:3001' },
     });
     assert.equal(detail.status, 200);
+  });
+});
+
+describe('diagnoseVerification', () => {
+  it('tells "turned off" from "nothing configured" by the reason code, not by the sentence', () => {
+    // The sentences are swapped on purpose: only the code may decide.
+    assert.equal(
+      diagnoseVerification({ mode: 'none', status: 'unverified', reason: 'nothing', reasonCode: 'verification_off' }),
+      'Not checked: verification is turned off (--verify none), so anyone who knows the URL could have sent this.',
+    );
+    assert.match(
+      diagnoseVerification({
+        mode: 'none',
+        status: 'unverified',
+        reason: 'verification is turned off (--verify none)',
+        reasonCode: 'nothing_to_verify_with',
+      }),
+      /^Not checked: nothing is configured to verify with, so anyone who knows the URL could have sent this\. /,
+    );
   });
 });

@@ -8,6 +8,7 @@ import type {
   StoredRejection,
   VerificationOutcome,
 } from '../../../core/ports.js';
+import { WEBHOOK_SECRET_ADVICE } from '../../../core/secret-advice.js';
 
 /** One row of the live list: enough to show, never the body. */
 export interface EventSummary {
@@ -145,11 +146,10 @@ export function diagnoseVerification(verification: VerificationOutcome): string 
       }
       return `Genuine: the signature matched your webhook secret and the Omise API knows this event (${reason}).`;
     case 'unverified':
-      return reason.includes('--verify none')
+      return verification.reasonCode === 'verification_off'
         ? 'Not checked: verification is turned off (--verify none), so anyone who knows the URL could have sent this.'
         : 'Not checked: nothing is configured to verify with, so anyone who knows the URL could have sent this. ' +
-            'Copy the webhook secret from the Omise dashboard (Webhooks, test mode) into .env as OMISE_WEBHOOK_SECRET, ' +
-            'or put your test secret key there as OMISE_SECRET_KEY.';
+            `To check signatures, ${WEBHOOK_SECRET_ADVICE}; or put your test secret key there as OMISE_SECRET_KEY.`;
     case 'pending': {
       const attempts = verification.apiAttempts ?? 1;
       return `Not confirmed yet: ${reason}. The Omise API is asked again in the background (${attempts} attempt${attempts === 1 ? '' : 's'} so far); do not act on it until it is verified.`;

@@ -210,8 +210,9 @@ describe('inspector API: events', () => {
       mode: 'none',
       status: 'unverified',
       reason: 'nothing to verify with: set OMISE_WEBHOOK_SECRET (signature) or OMISE_SECRET_KEY (Omise API)',
+      reasonCode: 'nothing_to_verify_with',
       diagnosis:
-        'Not checked: nothing is configured to verify with, so anyone who knows the URL could have sent this. Copy the webhook secret from the Omise dashboard (Webhooks, test mode) into .env as OMISE_WEBHOOK_SECRET, or put your test secret key there as OMISE_SECRET_KEY.',
+        'Not checked: nothing is configured to verify with, so anyone who knows the URL could have sent this. To check signatures, set OMISE_WEBHOOK_SECRET in .env to the secret from the Omise dashboard (Webhooks, test mode); or put your test secret key there as OMISE_SECRET_KEY.',
     });
     assert.equal(detail.omiseCopy, null);
     assert.deepEqual(detail.forwardAttempts, []);

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
+import { looksLikeOmiseId, MAX_PAGE_SIZE } from '../../../core/event-lookup-fields.js';
 import type { EventQuery, VerificationStatus } from '../../../core/ports.js';
-import { looksLikeOmiseId, MAX_PAGE_SIZE } from '../../store/query-helpers.js';
 import { type AccessRules, decideAccess, tokenCookieName } from './access-guard.js';
 import { EventStream } from './event-stream.js';
 import {
