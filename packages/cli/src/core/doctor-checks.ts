@@ -6,6 +6,7 @@
 import { signOmisePayload } from '@omise-webhook/events';
 import { maskSecret } from './mask-secret.js';
 import type { VerificationMode } from './ports.js';
+import { WEBHOOK_SECRET_ADVICE } from './secret-advice.js';
 import { checkPublicUrl, OMISE_TEST_WEBHOOKS_PAGE } from './tunnel.js';
 
 /** `error` blocks receiving (exit status 1); `warn` deserves attention; `skip` was not applicable. */
@@ -107,7 +108,7 @@ export interface DoctorInput {
 
 const KEYS_HINT = 'the Omise dashboard → Keys (test mode)';
 const SET_SECRET_KEY = `put your test secret key from ${KEYS_HINT} in .env as OMISE_SECRET_KEY=skey_test_...`;
-const SET_WEBHOOK_SECRET = `copy the webhook secret from the Omise dashboard → Webhooks (test mode) (${OMISE_TEST_WEBHOOKS_PAGE}) into .env as OMISE_WEBHOOK_SECRET=...`;
+const SET_WEBHOOK_SECRET = `${WEBHOOK_SECRET_ADVICE}: ${OMISE_TEST_WEBHOOKS_PAGE}`;
 
 /** Below this a secret is almost surely cut short when pasted; Omise's are longer. */
 const MIN_SECRET_BYTES = 16;

@@ -167,7 +167,3 @@ export class ConsoleReporter {
     this.#out.write(text);
   }
 }
-
-// Only replay.ts and trigger.ts still import it from here (files other work was changing when
-// the rest moved to core/mask-secret.ts); drop this line once they import it from core.
-export { maskSecret } from '../../core/mask-secret.js';

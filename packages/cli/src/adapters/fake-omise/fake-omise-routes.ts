@@ -1,3 +1,4 @@
+import { TEST_PUBLIC_KEY, TEST_SECRET_KEY } from '../../core/omise-keys.js';
 /**
  * What the fake Omise API answers: the Events API (Omise's pagination, filters and errors), the
  * test-mode calls that cause events (handled by `FakeOmiseAccount`), and which key each takes.
@@ -9,8 +10,6 @@ import { type FakeOmiseAccount, FakeOmiseError } from './fake-omise-account.js';
 import type { FakeOmiseState, JsonObject } from './fake-omise-state.js';
 import { type Params, textParam } from './request-params.js';
 
-const SECRET_KEY = /^skey_test_[0-9a-z]+$/;
-const PUBLIC_KEY = /^pkey_test_[0-9a-z]+$/;
 const LIST_LIMIT_MAX = 100;
 const LIST_LIMIT_DEFAULT = 20;
 
@@ -301,8 +300,8 @@ export function authorizeRoute(
   key: string | null,
   options: { secretKey?: string | undefined; publicKey?: string | undefined },
 ): void {
-  const secretOk = key !== null && (options.secretKey ? key === options.secretKey : SECRET_KEY.test(key));
-  const publicOk = key !== null && (options.publicKey ? key === options.publicKey : PUBLIC_KEY.test(key));
+  const secretOk = key !== null && (options.secretKey ? key === options.secretKey : TEST_SECRET_KEY.test(key));
+  const publicOk = key !== null && (options.publicKey ? key === options.publicKey : TEST_PUBLIC_KEY.test(key));
   const ok = route.auth === 'secret' ? secretOk : route.auth === 'public' ? publicOk : secretOk || publicOk;
   if (!ok) throw new FakeOmiseError(401, 'authentication_failure', 'authentication failed');
 }

@@ -146,7 +146,7 @@ describe('omise-webhook doctor', () => {
       assert.match(lines[2] ?? '', /^– Omise API {13}not checked: no usable secret key$/);
       assert.match(
         lines[3] ?? '',
-        /^✖ OMISE_WEBHOOK_SECRET {2}••••e64! cannot be used: the secret contains a character that is not base64 at position 4.* → copy the webhook secret/,
+        /^✖ OMISE_WEBHOOK_SECRET {2}••••e64! cannot be used: the secret contains a character that is not base64 at position 4.* → set OMISE_WEBHOOK_SECRET in \.env to the secret from the Omise dashboard/,
       );
       assert.match(
         lines[5] ?? '',

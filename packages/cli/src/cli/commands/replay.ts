@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { RawHttpSender } from '../../adapters/http/raw-http-sender.js';
 import { ReplayError, Replayer } from '../../app/replayer.js';
 import { type ForwardRoute, planReplaySends, targetsForKey } from '../../core/forwarding.js';
+import { maskSecret } from '../../core/mask-secret.js';
 import { type EventStore, type StoredEvent, systemClock } from '../../core/ports.js';
+import { WEBHOOK_SECRET_ADVICE } from '../../core/secret-advice.js';
 import { type CliContext, CommandFailure, useColor } from '../context.js';
 import {
   parseDuration,
@@ -189,9 +190,7 @@ Content-Length are set for the target; Omise-Webhook-Replay says verbatim or res
     const { resign, shuffle } = options;
     const [secret] = splitSecrets(options.secret);
     if (resign && !secret) {
-      throw new UsageError(
-        '--resign needs the webhook secret: set OMISE_WEBHOOK_SECRET in .env (the secret from the Omise dashboard, Webhooks, test mode), or pass --secret',
-      );
+      throw new UsageError(`--resign needs the webhook secret: ${WEBHOOK_SECRET_ADVICE}, or pass --secret`);
     }
     const routes = options.to?.length ? options.to.map((url) => ({ pattern: '*', url })) : defaultRoutes(context);
     if (routes.length === 0) {

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OMISE_EVENT_CATALOGUE, OMISE_EVENT_KEYS, type OmiseEventKey, OmiseWebhookError } from '@omise-webhook/events';
 import type { Command } from 'commander';
-import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { FAKE_OMISE_INFO_PATH, type FakeOmiseInfo } from '../../adapters/fake-omise/fake-omise-info.js';
 import { explainOmiseApiError } from '../../adapters/omise-api/explain-api-error.js';
 import { DEFAULT_OMISE_VAULT_URL, OmiseApiClient, OmiseApiError } from '../../adapters/omise-api/omise-api-client.js';
@@ -14,6 +13,7 @@ import {
   sendSimulatedDelivery,
   simulateDeliveries,
 } from '../../app/simulated-deliveries.js';
+import { maskSecret } from '../../core/mask-secret.js';
 import { systemClock } from '../../core/ports.js';
 import {
   parseSetAssignment,
