@@ -25,6 +25,9 @@ export interface OptionSpec<T = unknown> {
   choices?: readonly string[];
 }
 
+/** How a repeatable option's variable is split when its spec names no separator. */
+const DEFAULT_ENV_SEPARATOR = /[\s,]+/;
+
 function longFlag(spec: OptionSpec): string {
   return (spec.flags.split(/[ ,|]+/).find((part) => part.startsWith('--')) ?? spec.flags).replace(/^--no-/, '--');
 }
@@ -56,7 +59,7 @@ export function resolveOptions(command: Command, specs: readonly OptionSpec[], e
     let value: unknown = raw[spec.name];
     const fromCli = origin === 'cli';
     if (!fromCli && envValue !== undefined && envValue !== '') {
-      value = spec.repeatable ? envValue.split(spec.envSeparator ?? /[\s,]+/).filter(Boolean) : envValue;
+      value = spec.repeatable ? envValue.split(spec.envSeparator ?? DEFAULT_ENV_SEPARATOR).filter(Boolean) : envValue;
       if (spec.flags.includes('<') === false && spec.parse === undefined) {
         // A boolean flag set through the environment: a value that is neither true nor false is
         // refused with its variable's name, never quietly taken as false.
@@ -70,6 +73,18 @@ export function resolveOptions(command: Command, specs: readonly OptionSpec[], e
     result[spec.name] = value;
   }
   return result;
+}
+
+/**
+ * A repeatable option's values from its environment variable alone, split and parsed exactly as
+ * `resolveOptions` does, for a command that reuses another command's setting without its flag.
+ */
+export function repeatableFromEnv<T>(spec: OptionSpec<T>, env: Env): T[] {
+  const source: ValueSource = { flag: longFlag(spec), env: spec.env };
+  return (env[spec.env] ?? '')
+    .split(spec.envSeparator ?? DEFAULT_ENV_SEPARATOR)
+    .filter(Boolean)
+    .map((item) => (spec.parse ? spec.parse(item, source) : (item as T)));
 }
 
 /** Where a resolved option's value came from: the flag, its variable, or the spec's default. */

@@ -3,14 +3,13 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { RawHttpSender } from '../../adapters/http/raw-http-sender.js';
 import { ReplayError, Replayer } from '../../app/replayer.js';
-import { type ForwardRoute, planReplaySends, targetsForKey } from '../../core/forwarding.js';
+import { planReplaySends, targetsForKey } from '../../core/forwarding.js';
 import { maskSecret } from '../../core/mask-secret.js';
 import { type EventStore, type StoredEvent, systemClock } from '../../core/ports.js';
 import { WEBHOOK_SECRET_ADVICE } from '../../core/secret-advice.js';
 import { type CliContext, CommandFailure, useColor } from '../context.js';
 import {
   parseDuration,
-  parseForwardRoute,
   parseKeyPattern,
   parsePositiveInt,
   parseSince,
@@ -19,7 +18,7 @@ import {
 } from '../option-parsers.js';
 import { addOptions, type OptionSpec, optionOrigin, resolveOptions } from '../option-spec.js';
 import { splitSecrets } from '../secrets.js';
-import { logDirOption } from '../shared-options.js';
+import { configuredForwardRoutes, forwardTimeoutOption, logDirOption } from '../shared-options.js';
 import { openExistingStore } from './events.js';
 
 const REPLAY_OPTIONS: readonly OptionSpec[] = [
@@ -81,15 +80,7 @@ const REPLAY_OPTIONS: readonly OptionSpec[] = [
     defaultDescription: '0',
     parse: parseDuration,
   },
-  {
-    name: 'timeoutMs',
-    flags: '--forward-timeout <duration>',
-    env: 'OMISE_WEBHOOK_FORWARD_TIMEOUT',
-    description: 'a target must answer within this time',
-    default: 10_000,
-    defaultDescription: '10s',
-    parse: parseDuration,
-  },
+  forwardTimeoutOption({ name: 'timeoutMs', description: 'a target must answer within this time' }),
   logDirOption(),
 ];
 
@@ -104,19 +95,6 @@ interface ReplayCliOptions {
   delayMs: number;
   timeoutMs: number;
   logDir: string;
-}
-
-/** Targets from `--to`, else the forward configuration `serve` would use (env / .env). */
-function defaultRoutes(context: CliContext): ForwardRoute[] {
-  const to = (context.env.OMISE_WEBHOOK_FORWARD_TO ?? '').split(/[\s,]+/).filter(Boolean);
-  const routes = (context.env.OMISE_WEBHOOK_FORWARD ?? '').split(/[\s;]+/).filter(Boolean);
-  return [
-    ...to.map((url) => ({
-      pattern: '*',
-      url: parseTargetUrl(url, { flag: '--forward-to', env: 'OMISE_WEBHOOK_FORWARD_TO' }),
-    })),
-    ...routes.map((route) => parseForwardRoute(route, { flag: '--forward', env: 'OMISE_WEBHOOK_FORWARD' })),
-  ];
 }
 
 /** The events asked for: the ids (all must exist), filtered by --key/--since; or every match of --key/--since. */
@@ -192,7 +170,9 @@ Content-Length are set for the target; Omise-Webhook-Replay says verbatim or res
     if (resign && !secret) {
       throw new UsageError(`--resign needs the webhook secret: ${WEBHOOK_SECRET_ADVICE}, or pass --secret`);
     }
-    const routes = options.to?.length ? options.to.map((url) => ({ pattern: '*', url })) : defaultRoutes(context);
+    const routes = options.to?.length
+      ? options.to.map((url) => ({ pattern: '*', url }))
+      : configuredForwardRoutes(context.env);
     if (routes.length === 0) {
       throw new UsageError(
         'nowhere to send: pass --to <url>, or set OMISE_WEBHOOK_FORWARD_TO (as for `serve --forward-to`) in .env',

@@ -12,18 +12,22 @@ import {
   parseByteSize,
   parseChoice,
   parseDuration,
-  parseForwardRoute,
   parsePort,
   parsePositiveInt,
   parseRetrySchedule,
-  parseTargetUrl,
   parseUiToken,
   UsageError,
   type ValueSource,
 } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 import { secretsFromEnv } from '../secrets.js';
-import { API_URL_OPTION, logDirOption } from '../shared-options.js';
+import {
+  API_URL_OPTION,
+  FORWARD_OPTION,
+  FORWARD_TO_OPTION,
+  forwardTimeoutOption,
+  logDirOption,
+} from '../shared-options.js';
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
@@ -192,34 +196,12 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description:
       'the https URL of a tunnel you run yourself (ngrok, cloudflared) to this port; the webhook path is added if missing',
   },
-  {
-    name: 'forwardTo',
-    flags: '--forward-to <url>',
-    env: 'OMISE_WEBHOOK_FORWARD_TO',
-    description:
-      'forward every accepted event to this URL, byte for byte (repeatable; the variable takes a comma/space list)',
-    repeatable: true,
-    parse: parseTargetUrl,
-  },
-  {
-    name: 'forward',
-    flags: '--forward <pattern=url>',
-    env: 'OMISE_WEBHOOK_FORWARD',
-    description:
-      "forward events whose key matches, e.g. 'charge.*=http://localhost:8080/omise' (repeatable; the variable takes a space/semicolon list)",
-    repeatable: true,
-    envSeparator: /[\s;]+/,
-    parse: parseForwardRoute,
-  },
-  {
+  FORWARD_TO_OPTION,
+  FORWARD_OPTION,
+  forwardTimeoutOption({
     name: 'forwardTimeoutMs',
-    flags: '--forward-timeout <duration>',
-    env: 'OMISE_WEBHOOK_FORWARD_TIMEOUT',
     description: 'a forward target must answer within this time, or the attempt is retried',
-    default: DEFAULT_FORWARD_TIMEOUT_MS,
-    defaultDescription: formatDuration(DEFAULT_FORWARD_TIMEOUT_MS),
-    parse: parseDuration,
-  },
+  }),
   {
     name: 'retryScheduleMs',
     flags: '--retry-schedule <waits>',
