@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { maskSecret } from '../../adapters/console/console-reporter.js';
 import { isLoopbackHost } from '../../adapters/http/inspector/access-guard.js';
 import type { RunningServer, ServerConfig } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { formatDuration } from '../../core/format-duration.js';
 import { forwardRoutesOf } from '../../core/forwarding.js';
+import { maskSecret } from '../../core/mask-secret.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
 import {
