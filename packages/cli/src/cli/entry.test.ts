@@ -37,6 +37,26 @@ async function modulesLoadedBy(argv: string[]): Promise<string[]> {
     .map((line) => fileURLToPath(line.slice('LOADED '.length)));
 }
 
+const BIN = fileURLToPath(new URL('../../bin/omise-webhook.js', import.meta.url));
+
+/** Like modulesLoadedBy, for the built CLI as users run it (bin/omise-webhook.js, then dist/). */
+async function modulesLoadedByBuild(argv: string[]): Promise<string[]> {
+  const hook = `export async function load(url, context, next) {
+    if (url.startsWith('file:')) process.stderr.write('LOADED ' + url + '\\n');
+    return next(url, context);
+  }`;
+  const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
+  const { stderr } = await run(
+    process.execPath,
+    ['--import', `data:text/javascript,${encodeURIComponent(register)}`, BIN, ...argv],
+    { cwd: temporaryDirectory(), env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
+  );
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('LOADED '))
+    .map((line) => fileURLToPath(line.slice('LOADED '.length)));
+}
+
 const HEAVY = /node_modules\/(better-sqlite3|hono|@hono\/node-server|@ngrok\/ngrok)\/|\/src\/app\/server\.ts$/;
 
 describe('entry: each command loads only what it needs', () => {
@@ -109,4 +129,20 @@ describe('entry: each command loads only what it needs', () => {
       [],
     );
   });
+
+  // The build bundles the library, commander and picocolors into dist/'s chunks (scripts/build.mjs):
+  // a start reads a few chunks rather than some 35 files. Runs the build `npm test` makes first.
+  for (const argv of [['--version'], ['serve', '--help'], ['trigger', 'charge.create', '--print']]) {
+    it(`the built \`${argv.join(' ')}\` loads only dist/ chunks: no library module, no package`, async () => {
+      const loaded = await modulesLoadedByBuild(argv);
+      assert.ok(
+        loaded.some((file) => file.endsWith('/dist/entry.js')),
+        `the hook saw no module: ${loaded.join(', ')}`,
+      );
+      assert.deepEqual(
+        loaded.filter((file) => !/\/packages\/cli\/(bin\/omise-webhook\.js|dist\/[^/]+\.js)$/.test(file)),
+        [],
+      );
+    });
+  }
 });

@@ -21,6 +21,7 @@ import { startTestServer, type TestServer } from '../testing/test-server.js';
 /** Where the screenshots of the main views go (the README's picture is event-detail.png from here). */
 const SCREENSHOT_DIR = join(new URL('../../../..', import.meta.url).pathname, 'test-output', 'screenshots');
 
+// In CI (CI=true) a missing Chromium throws here, failing this file, rather than skipping.
 const launched = await launchTestBrowser();
 const skip = 'skip' in launched ? launched.skip : false;
 if (skip) process.stderr.write(`browser tests skipped: ${skip}\n`);
