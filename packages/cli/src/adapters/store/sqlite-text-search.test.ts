@@ -8,7 +8,9 @@ function storeWith(bodySizes: number[]): Database.Database {
   const db = new Database(':memory:');
   db.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)');
   const insert = db.prepare('INSERT INTO events (seq, body) VALUES (?, ?)');
-  bodySizes.forEach((size, index) => insert.run(index + 1, Buffer.from(`{"n":"${'x'.repeat(size - 8)}"}`)));
+  for (const [index, size] of bodySizes.entries()) {
+    insert.run(index + 1, Buffer.from(`{"n":"${'x'.repeat(size - 8)}"}`));
+  }
   return db;
 }
 
