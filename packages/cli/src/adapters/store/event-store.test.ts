@@ -254,6 +254,29 @@ describe('SqliteEventStore: checkpoints off the connection that answers webhooks
       assert.equal(store.backgroundCheckpoints, 0);
       // Without the check, 700 commits leave about 14 MB of log.
       assert.ok(largest < 4 * 1024 * 1024, `the log reached ${largest} bytes`);
+      assert.ok(store.fallbackCheckpoints > 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('checkpoints on its own connection once per maxLogBytes of log, not at every check after the first', async () => {
+    const dir = temporaryDirectory('omise-webhook-checkpoint-');
+    const filename = join(dir, 'store.sqlite');
+    const store = new SqliteEventStore({ filename, checkpointIntervalMs: 600_000, maxLogBytes: 4 * 1024 * 1024 });
+    try {
+      // Until the log first passes 4 MiB and is checkpointed here (the next commit starts it over).
+      let commits = 0;
+      while (store.fallbackCheckpoints === 0 && commits < 2_000) {
+        await store.recordDelivery(makeDelivery());
+        commits += 1;
+      }
+      assert.equal(store.fallbackCheckpoints, 1, `after ${commits} commits`);
+      // 64 more commits (size checks among them) write about 2 MiB of new log, less than 4 MiB:
+      // the file is still 4 MiB, but the log in it has started over.
+      for (let more = 0; more < 64; more += 1) await store.recordDelivery(makeDelivery());
+      assert.ok(statSync(`${filename}-wal`).size >= 4 * 1024 * 1024, 'the file kept its size');
+      assert.equal(store.fallbackCheckpoints, 1, 'no second pause for a log that started over');
     } finally {
       await store.close();
     }
