@@ -180,6 +180,41 @@ describe('SqliteEventStore: acknowledged only once on disk', () => {
   });
 });
 
+describe('SqliteEventStore: answers before the next commit', () => {
+  it('resolves a synced write before committing the writes that queued during its sync', async () => {
+    const dir = temporaryDirectory('omise-webhook-sync-order-');
+    const filename = join(dir, 'store.sqlite');
+    const held: Array<() => void> = [];
+    const store = new SqliteEventStore({ filename, syncFile: (_fd, callback) => held.push(() => callback(null)) });
+    let reader: Database.Database | null = null;
+    try {
+      let committedWhenFirstResolved = -1;
+      const committed = () => (reader?.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+      const first = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xorder01' })).then(() => {
+        committedWhenFirstResolved = committed();
+      });
+      await waitUntil(() => held.length === 1);
+      reader = new Database(filename, { readonly: true });
+      const second = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xorder02' }));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(committed(), 1, 'the second write waits for the first sync');
+      held.shift()?.();
+      await first;
+      // The first write's answer (its promise's continuations) ran before the second commit.
+      assert.equal(committedWhenFirstResolved, 1);
+      await waitUntil(() => held.length === 1);
+      assert.equal(committed(), 2, 'then the second is committed and its sync started');
+      held.shift()?.();
+      await second;
+    } finally {
+      reader?.close();
+      const closing = store.close();
+      for (const release of held.splice(0)) release();
+      await closing;
+    }
+  });
+});
+
 async function waitUntil(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
