@@ -186,15 +186,14 @@ describe('SqliteEventStore: answers before the next commit', () => {
     const filename = join(dir, 'store.sqlite');
     const held: Array<() => void> = [];
     const store = new SqliteEventStore({ filename, syncFile: (_fd, callback) => held.push(() => callback(null)) });
-    let reader: Database.Database | null = null;
+    const reader = new Database(filename, { readonly: true });
     try {
       let committedWhenFirstResolved = -1;
-      const committed = () => (reader?.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+      const committed = () => (reader.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
       const first = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xorder01' })).then(() => {
         committedWhenFirstResolved = committed();
       });
       await waitUntil(() => held.length === 1);
-      reader = new Database(filename, { readonly: true });
       const second = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xorder02' }));
       await new Promise((resolve) => setImmediate(resolve));
       assert.equal(committed(), 1, 'the second write waits for the first sync');
@@ -207,7 +206,7 @@ describe('SqliteEventStore: answers before the next commit', () => {
       held.shift()?.();
       await second;
     } finally {
-      reader?.close();
+      reader.close();
       const closing = store.close();
       for (const release of held.splice(0)) release();
       await closing;
