@@ -28,11 +28,12 @@ INSERT OR IGNORE INTO events_text_state (id, indexed_through) VALUES (1, 0);
  * costs about 0.3 ms per 3 KB body here (about 0.1 ms/KB), so a slice is at most about 3 ms of
  * the event loop and a webhook arriving meanwhile waits at most that long (issue 16: event-loop
  * delay under 5 ms). A single larger body is still indexed whole: it cannot be split.
- * Not bounded by this: FTS5's segment merges, which run inside a slice's commit. Measured on
- * 8,000 bench bodies in slices of 8: p50 0.4 ms a slice, but p99 11 ms and max 47 ms when a
- * merge runs (FTS5's automerge/crisismerge settings tried did not lower it). Indexing runs only
- * once writes have paused, so these fall on the first webhooks after a pause; moving the index
- * to its own database file, written by a worker thread, is what would take them off the loop.
+ * Measured on 8,000 bench bodies in slices of 8 on the shared 2-core machine: p50 0.4 ms a
+ * slice, p99 11 ms, max 47 ms. Whether that tail is FTS5's segment merges (they run inside a
+ * slice's commit) or the thread being preempted was not settled: FTS5's automerge, crisismerge
+ * and explicit 'merge' settings tried did not lower it. Indexing runs only once writes have
+ * paused, so such a slice falls on the first webhooks after a pause; the index in its own
+ * database file, written by a worker thread, is what would take it off the loop entirely.
  */
 export const TEXT_INDEX_SLICE = { bodies: 8, bytes: 24 * 1024 } as const;
 /** At most this many trigrams are asked of the index; the `instr` check does the rest. */
