@@ -20,9 +20,6 @@ import type {
 import { WEBHOOK_SECRET_ADVICE } from '../core/secret-advice.js';
 import { Replayer, type ReplayOptions } from './replayer.js';
 
-/** How many just-stored events are kept at hand for their first forward. */
-const RECENT_EVENTS = 2_000;
-
 export interface ForwarderOptions {
   store: EventStore;
   notifier: Notifier;
@@ -67,8 +64,6 @@ export class Forwarder {
   #started = false;
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
-  /** Events just stored, so the hot path does not read back what it was just handed. */
-  readonly #recent = new Map<string, StoredEvent>();
 
   constructor(options: ForwarderOptions) {
     this.#options = options;
@@ -96,13 +91,10 @@ export class Forwarder {
   start(): void {
     if (this.#started || this.#targets.length === 0) return;
     this.#started = true;
+    // New events come only through eventCommitted (recordEvent's onCommitted), at the commit;
+    // the notifier says when an event's verification changed, which may release held jobs.
     this.#unsubscribe = this.#options.notifier.subscribe((notification) => {
-      if (notification.type === 'event.stored' && !notification.duplicate) {
-        // Already handed over at commit (see eventCommitted) unless its source was not wired to.
-        if (this.#recent.has(notification.event.eventId)) return;
-        this.#remember(notification.event);
-        this.kick();
-      } else if (notification.type === 'event.updated') this.kick();
+      if (notification.type === 'event.updated') this.kick();
     });
     this.kick();
   }
@@ -113,10 +105,9 @@ export class Forwarder {
    */
   eventCommitted(result: RecordDeliveryResult): void {
     if (result.duplicate || this.#stopped || !this.#started) return;
-    this.#remember(result.event);
-    // Jobs the store could claim at commit go out now; the rest wait for a claim (cheap when
-    // the store knows nothing waits).
-    for (const job of result.claimedForwards ?? []) this.#launch(job);
+    // Jobs the store could claim at commit go out now, with the event in hand; the rest wait for
+    // a claim (cheap when the store knows nothing waits) and read their event back.
+    for (const job of result.claimedForwards ?? []) this.#launch(job, result.event);
     this.kick();
   }
 
@@ -214,8 +205,8 @@ export class Forwarder {
     );
   }
 
-  #launch(job: ForwardJob): void {
-    const delivery = this.#deliver(job)
+  #launch(job: ForwardJob, event?: StoredEvent): void {
+    const delivery = this.#deliver(job, event)
       .catch((error: unknown) => this.#options.onError?.(error))
       .finally(() => {
         this.#inFlight.delete(delivery);
@@ -239,14 +230,6 @@ export class Forwarder {
     });
   }
 
-  #remember(event: StoredEvent): void {
-    this.#recent.set(event.eventId, event);
-    if (this.#recent.size > RECENT_EVENTS) {
-      const oldest = this.#recent.keys().next().value;
-      if (oldest !== undefined) this.#recent.delete(oldest);
-    }
-  }
-
   /** Nothing in flight, no claim running or queued: what idle() waits for. */
   #isIdle(): boolean {
     return this.#inFlight.size === 0 && !this.#pumping && !this.#pumpQueued && !this.#settleKickQueued;
@@ -259,7 +242,7 @@ export class Forwarder {
     for (const resolve of waiters) resolve();
   }
 
-  async #deliver(job: ForwardJob): Promise<void> {
+  async #deliver(job: ForwardJob, known?: StoredEvent): Promise<void> {
     const { store, sender, clock, plan, notifier } = this.#options;
     const attemptNumber = job.attempts + 1;
     const base = {
@@ -270,7 +253,7 @@ export class Forwarder {
       attempt: attemptNumber,
       startedAt: new Date(clock.now()).toISOString(),
     };
-    const event = this.#recent.get(job.eventId) ?? (await store.getEvent(job.eventId));
+    const event = known ?? (await store.getEvent(job.eventId));
     let record: NewForwardAttempt;
     if (!event) {
       record = {

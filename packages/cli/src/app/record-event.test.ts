@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryEventStore } from '../adapters/store/memory-event-store.js';
+import { Notifier } from '../core/notifier.js';
 import { makeDelivery } from '../testing/delivery-fixtures.js';
 import { recordEvent } from './record-event.js';
 
@@ -21,6 +22,22 @@ describe('recordEvent', () => {
       jobs.map((job) => [job.target, job.state]),
       [['http://127.0.0.1:1/charges', 'pending']],
     );
+    await store.close();
+  });
+
+  it('resolves before event.stored is told; the listeners hear it at the next turn', async () => {
+    const store = new MemoryEventStore();
+    const notifier = new Notifier();
+    const heard: string[] = [];
+    notifier.subscribe((n) => {
+      if (n.type === 'event.stored') heard.push(n.event.eventId);
+    });
+    const delivery = makeDelivery({ eventId: 'evnt_test_5xrecordsoon' });
+    const result = await recordEvent({ store, notifier }, delivery);
+    assert.equal(result.event.eventId, 'evnt_test_5xrecordsoon');
+    assert.deepEqual(heard, [], 'nothing was told before the caller could answer');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(heard, ['evnt_test_5xrecordsoon']);
     await store.close();
   });
 });

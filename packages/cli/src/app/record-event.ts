@@ -17,7 +17,7 @@ export interface RecordEventDependencies {
 /**
  * The one way an accepted event enters the store, whatever brought it (a webhook, sync):
  * attach the forward jobs it needs, commit it (telling `onCommitted`), and once it is on disk
- * tell the rest of the application.
+ * tell the rest of the application, after the caller has answered (see below).
  * Keeping this in one place means a new source of events cannot forget to forward them.
  *
  * @example
@@ -35,7 +35,11 @@ export async function recordEvent(
     toStore,
     dependencies.onCommitted ? { onCommitted: dependencies.onCommitted } : {},
   );
-  dependencies.notifier?.publish({
+  // After the answer: the caller's continuation (writing the 2xx) runs in this turn's
+  // microtasks, the listeners (the console line, the file mirror, the inspector's stream) at the
+  // next check phase; none of them is needed to answer Omise. Forwarding does not wait for
+  // this: it started at the commit (onCommitted).
+  dependencies.notifier?.publishSoon({
     type: 'event.stored',
     event: result.event,
     duplicate: result.duplicate,

@@ -10,7 +10,7 @@ import { rawRequest } from '../testing/http.js';
 import { realisticDeliveries } from '../testing/realistic-events.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
 import { startTestServer, temporaryDirectory } from '../testing/test-server.js';
-import { Retention } from './retention.js';
+import { RETENTION_SLICE, Retention } from './retention.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -53,9 +53,10 @@ describe('Retention', () => {
     delay.disable();
     clearInterval(ticker);
     assert.equal(round.removed, 300);
+    assert.equal(RETENTION_SLICE, 4);
     assert.ok(
-      batches.every((size) => size <= 16),
-      `batches of at most 16: ${batches.join(',')}`,
+      batches.every((size) => size <= RETENTION_SLICE),
+      `batches of at most ${RETENTION_SLICE}: ${batches.join(',')}`,
     );
     assert.equal(
       batches.reduce((a, b) => a + b, 0),

@@ -445,6 +445,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         await retention?.stop();
         await verifier?.stop();
         await forwarder.stop();
+        // Events answered in the last turn are told to the mirror and the console before they close.
+        notifier.flush();
         await mirror?.close();
         reporter.flush();
         await store.close();

@@ -12,11 +12,15 @@ export type ReceiverNotification =
 export type NotificationListener = (notification: ReceiverNotification) => void;
 
 /**
- * A minimal synchronous fan-out. Listeners run after the store commit; a listener that
+ * A minimal fan-out. Listeners run after the store commit; a listener that
  * throws is reported to `onListenerError` and never affects the webhook answer or other listeners.
+ * `publishSoon` delivers after the current turn (so after the answer is written); `publish`
+ * delivers at once, after anything still queued, so listeners always see notifications in order.
  */
 export class Notifier {
   readonly #listeners = new Set<NotificationListener>();
+  #queued: ReceiverNotification[] = [];
+  #flushScheduled = false;
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
   subscribe(listener: NotificationListener): () => void {
@@ -25,6 +29,32 @@ export class Notifier {
   }
 
   publish(notification: ReceiverNotification): void {
+    if (this.#queued.length > 0) this.flush();
+    this.#deliver(notification);
+  }
+
+  /**
+   * Delivers at the next check phase (setImmediate), with everything else queued in this turn:
+   * a webhook's answer is written in this turn's microtasks, so it never waits for the listeners.
+   */
+  publishSoon(notification: ReceiverNotification): void {
+    this.#queued.push(notification);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Delivers what `publishSoon` queued, now: before closing what listens (the file mirror). */
+  flush(): void {
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const notification of queued) this.#deliver(notification);
+  }
+
+  #deliver(notification: ReceiverNotification): void {
     for (const listener of this.#listeners) {
       try {
         listener(notification);

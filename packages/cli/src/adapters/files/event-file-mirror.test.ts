@@ -8,7 +8,7 @@ import { FakeClock } from '../../testing/fake-clock.js';
 import { temporaryDirectory } from '../../testing/test-server.js';
 import { MemoryEventStore } from '../store/memory-event-store.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
-import { EventFileMirror, eventFileContent, eventFilePath } from './event-file-mirror.js';
+import { EventFileMirror, eventFileContent, eventFilePath, FILE_MIRROR_SLICE } from './event-file-mirror.js';
 
 const T0 = Date.parse('2026-11-26T07:00:00.000Z');
 
@@ -85,6 +85,30 @@ describe('EventFileMirror: files wait for a quiet moment', () => {
     await mirror.idle();
     assert.equal(filesIn(logDir).length, 30);
     for (const event of events) assertFileOf(logDir, (await store.getEvent(event.eventId)) as StoredEvent);
+    await mirror.close();
+  });
+
+  it('reads the store back in slices of FILE_MIRROR_SLICE events, so the event loop is never held long', async () => {
+    const logDir = temporaryDirectory();
+    const { store, events } = await storedEvents(200);
+    const limits: number[] = [];
+    const counting = {
+      listEvents: (query: Parameters<MemoryEventStore['listEvents']>[0]) => {
+        limits.push(query?.limit ?? Number.POSITIVE_INFINITY);
+        return store.listEvents(query);
+      },
+    };
+    // Nothing kept in memory: every file comes from a page read back from the store.
+    const mirror = new EventFileMirror({ logDir, store: counting, quietMs: 60_000, maxWaitingInMemory: 0 });
+    for (const event of events) mirror.enqueue(event);
+    await mirror.idle();
+    assert.equal(FILE_MIRROR_SLICE, 64);
+    assert.ok(limits.length >= Math.ceil(200 / 64), `read in pages: ${limits.join(', ')}`);
+    assert.ok(
+      limits.every((limit) => limit <= FILE_MIRROR_SLICE),
+      `every page at most ${FILE_MIRROR_SLICE}: ${limits.join(', ')}`,
+    );
+    assert.equal(filesIn(logDir).length, 200);
     await mirror.close();
   });
 

@@ -180,6 +180,40 @@ describe('SqliteEventStore: acknowledged only once on disk', () => {
   });
 });
 
+describe('SqliteEventStore: answers before the next commit', () => {
+  it('resolves a synced write before committing the writes that queued during its sync', async () => {
+    const dir = temporaryDirectory('omise-webhook-sync-order-');
+    const filename = join(dir, 'store.sqlite');
+    const held: Array<() => void> = [];
+    const store = new SqliteEventStore({ filename, syncFile: (_fd, callback) => held.push(() => callback(null)) });
+    const reader = new Database(filename, { readonly: true });
+    try {
+      let committedWhenFirstResolved = -1;
+      const committed = () => (reader.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+      const first = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xorder01' })).then(() => {
+        committedWhenFirstResolved = committed();
+      });
+      await waitUntil(() => held.length === 1);
+      const second = store.recordDelivery(makeDelivery({ eventId: 'evnt_test_5xorder02' }));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(committed(), 1, 'the second write waits for the first sync');
+      held.shift()?.();
+      await first;
+      // The first write's answer (its promise's continuations) ran before the second commit.
+      assert.equal(committedWhenFirstResolved, 1);
+      await waitUntil(() => held.length === 1);
+      assert.equal(committed(), 2, 'then the second is committed and its sync started');
+      held.shift()?.();
+      await second;
+    } finally {
+      reader.close();
+      const closing = store.close();
+      for (const release of held.splice(0)) release();
+      await closing;
+    }
+  });
+});
+
 async function waitUntil(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
@@ -254,6 +288,29 @@ describe('SqliteEventStore: checkpoints off the connection that answers webhooks
       assert.equal(store.backgroundCheckpoints, 0);
       // Without the check, 700 commits leave about 14 MB of log.
       assert.ok(largest < 4 * 1024 * 1024, `the log reached ${largest} bytes`);
+      assert.ok(store.fallbackCheckpoints > 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('checkpoints on its own connection once per maxLogBytes of log, not at every check after the first', async () => {
+    const dir = temporaryDirectory('omise-webhook-checkpoint-');
+    const filename = join(dir, 'store.sqlite');
+    const store = new SqliteEventStore({ filename, checkpointIntervalMs: 600_000, maxLogBytes: 4 * 1024 * 1024 });
+    try {
+      // Until the log first passes 4 MiB and is checkpointed here (the next commit starts it over).
+      let commits = 0;
+      while (store.fallbackCheckpoints === 0 && commits < 2_000) {
+        await store.recordDelivery(makeDelivery());
+        commits += 1;
+      }
+      assert.equal(store.fallbackCheckpoints, 1, `after ${commits} commits`);
+      // 64 more commits (size checks among them) write about 2 MiB of new log, less than 4 MiB:
+      // the file is still 4 MiB, but the log in it has started over.
+      for (let more = 0; more < 64; more += 1) await store.recordDelivery(makeDelivery());
+      assert.ok(statSync(`${filename}-wal`).size >= 4 * 1024 * 1024, 'the file kept its size');
+      assert.equal(store.fallbackCheckpoints, 1, 'no second pause for a log that started over');
     } finally {
       await store.close();
     }

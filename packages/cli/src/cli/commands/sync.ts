@@ -187,6 +187,8 @@ export function registerSync(program: Command, context: CliContext): void {
         );
       }
     } finally {
+      // The last events' notifications may still be queued (Notifier.publishSoon).
+      notifier.flush();
       await mirror?.close();
       await store.close();
     }

@@ -45,15 +45,22 @@ export class NotificationFeed {
   #seq = 0;
   readonly #listeners = new Set<FeedListener>();
   readonly #unsubscribe: () => void;
+  readonly #notifier: Notifier;
 
   constructor(notifier: Notifier, options: NotificationFeedOptions = {}) {
     this.#capacity = Math.max(1, options.capacity ?? 10_000);
     this.runId = options.runId ?? randomBytes(4).toString('hex');
+    this.#notifier = notifier;
     this.#unsubscribe = notifier.subscribe((notification) => this.#publish(notification));
   }
 
-  /** The id of the latest notification (`<run>-0` before the first). */
+  /**
+   * The id of the latest notification (`<run>-0` before the first). Notifications still queued
+   * (an event answered this turn, told after the answer: Notifier.publishSoon) are numbered first,
+   * so a position given with a list of events covers every event in that list.
+   */
   get lastId(): string {
+    this.#notifier.flush();
     return `${this.runId}-${this.#seq}`;
   }
 
@@ -102,6 +109,8 @@ export class NotificationFeed {
    * is not one this feed gave out, or is older than the ring remembers.
    */
   since(lastEventId: string): Missed {
+    // As in lastId: what is already answered is numbered before a position is compared.
+    this.#notifier.flush();
     const match = /^([0-9a-z]+)-(\d+)$/.exec(lastEventId);
     if (!match) return { kind: 'reset', reason: `"${lastEventId}" is not a stream id this inspector gave out` };
     if (match[1] !== this.runId) {
