@@ -22,6 +22,11 @@ export interface WebhookListenerOptions {
   storageFault?: () => StorageFault | null;
   /** Stamps requests refused before the handler sees them (413); default: the system clock. */
   clock?: Clock;
+  /**
+   * On close, how long requests already being handled may take to be answered (their events
+   * stored) before their connections are cut; default 5 s. Idle connections close at once.
+   */
+  drainMs?: number;
 }
 
 export interface RunningListener {
@@ -186,6 +191,7 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
     sendJson(response, answer.status, answer.body);
   };
 
+  let closing = false;
   const server = createServer(
     {
       requestTimeout: options.requestTimeoutMs,
@@ -196,6 +202,10 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
     },
     (request, response) => {
       if (refusedForMissingHost(request, response)) return;
+      // While closing, a keep-alive connection is closed as soon as its answer is sent.
+      response.once('finish', () => {
+        if (closing) setImmediate(() => server.closeIdleConnections());
+      });
       handle(request, response).catch((error: unknown) => {
         // A full disk was reported once when it began, not once per refused webhook.
         if (isStorageUnavailable(error)) {
@@ -232,8 +242,16 @@ export function startWebhookListener(options: WebhookListenerOptions): Promise<R
         url: `http://${host}:${address.port}${options.path}`,
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
+            // Drain: no new connections; idle ones close now; a request being handled is
+            // answered (its event stored or refused) unless it takes longer than drainMs.
+            closing = true;
+            const cut = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 5_000);
+            cut.unref();
+            server.close(() => {
+              clearTimeout(cut);
+              done();
+            });
+            server.closeIdleConnections();
           }),
       });
     });
