@@ -2,6 +2,7 @@ import type { ForwardRoute } from '../core/forwarding.js';
 import { type IngestDependencies, type IngestPolicy, ingestWebhook } from '../core/ingest.js';
 import type { Notifier } from '../core/notifier.js';
 import type { Clock, EventStore, NewRejection, WebhookAnswer, WebhookHandler, WebhookRequest } from '../core/ports.js';
+import type { RejectionBodyBudget } from '../core/rejection-budget.js';
 import { isStorageUnavailable } from '../core/storage-health.js';
 import { type RecordEventDependencies, recordEvent } from './record-event.js';
 
@@ -12,6 +13,8 @@ export interface ReceiverOptions extends IngestDependencies, Pick<RecordEventDep
   clock: Clock;
   /** Where accepted events are forwarded; their jobs are queued in the same commit as the event. */
   forwardRoutes?: readonly ForwardRoute[];
+  /** How many refused requests keep their bodies; without it, every one does. */
+  rejectionBodyBudget?: RejectionBodyBudget;
 }
 
 /**
@@ -31,17 +34,19 @@ export class Receiver implements WebhookHandler {
       this.options,
     );
     if (decision.kind === 'reject') {
+      const budget = this.options.rejectionBodyBudget;
+      const keepBody = budget === undefined || budget.take();
       await this.keepRejection({
         receivedAt: receivedAt.toISOString(),
         method: request.method,
         path: request.path,
         remoteAddress: request.remoteAddress,
         headers: request.headers,
-        body: request.body,
+        body: keepBody ? request.body : new Uint8Array(0),
         bodySize: request.body.byteLength,
         status: decision.status,
         code: decision.code,
-        reason: decision.message,
+        reason: keepBody || budget === undefined ? decision.message : `${decision.message} ${budget.note}`,
         hint: decision.hint,
         eventId: decision.eventId,
       }).catch((error: unknown) => {

@@ -40,6 +40,7 @@ import {
   type Timers,
   type VerificationMode,
 } from '../core/ports.js';
+import { RejectionBodyBudget } from '../core/rejection-budget.js';
 import { isStorageUnavailable, StorageHealth } from '../core/storage-health.js';
 import type { TunnelProvider } from '../core/tunnel.js';
 import { BackgroundSync } from './background-sync.js';
@@ -298,6 +299,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     notifier,
     clock,
     forwardRoutes,
+    rejectionBodyBudget: new RejectionBodyBudget({ clock }),
     ...(onCommitted ? { onCommitted } : {}),
     ...(omiseApi ? { omiseApi } : {}),
   });
