@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TOO_DEEP_TO_SHOW } from '../../../core/compare-events.js';
-import { Notifier } from '../../../core/notifier.js';
 import { makeDelivery } from '../../../testing/delivery-fixtures.js';
+import { loopbackInspectorFor } from '../../../testing/inspector.js';
 import { MemoryEventStore } from '../../store/memory-event-store.js';
 import { diagnoseVerification } from './event-views.js';
-import { createInspectorApp } from './inspector-app.js';
 
 const OBJECT_ID = 'chrg_test_5xdeepobject1';
 
@@ -28,21 +27,7 @@ describe('inspector object timeline: stored events nested deeper than any reques
         makeDelivery({ eventId, key: 'charge.update', objectId: OBJECT_ID, body: deepBody(eventId, 100_000, leaf) }),
       );
     }
-    const inspector = createInspectorApp(
-      {
-        store,
-        notifier: new Notifier(),
-        status: () => ({
-          webhookUrl: 'http://127.0.0.1:3000/omise/webhook',
-          publicUrl: null,
-          verificationMode: 'signature',
-          verificationConfigured: true,
-          secretKeyMasked: null,
-          allowLive: false,
-        }),
-      },
-      { token: null, loopbackOnly: true, port: 3001, runId: 'run1' },
-    );
+    const inspector = loopbackInspectorFor(store);
     const response = await inspector.app.request(`http://127.0.0.1:3001/api/objects/${OBJECT_ID}/events`, {
       headers: { Host: '127.0.0.1:3001' },
     });

@@ -5,13 +5,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Notifier } from '../../../core/notifier.js';
 import type { EventStore } from '../../../core/ports.js';
 import { makeDelivery, makeRejection } from '../../../testing/delivery-fixtures.js';
+import { loopbackInspectorFor } from '../../../testing/inspector.js';
 import { temporaryDirectory } from '../../../testing/test-server.js';
 import { MemoryEventStore } from '../../store/memory-event-store.js';
 import { SqliteEventStore } from '../../store/sqlite-event-store.js';
-import { createInspectorApp } from './inspector-app.js';
 
 const PARAMETERS = ['key', 'object', 'verified', 'q', 'limit', 'cursor', 'lastEventId', 'token', 'x'] as const;
 
@@ -57,21 +56,7 @@ for (const kind of ['memory', 'sqlite'] as const) {
     after(() => store.close());
 
     it('answers 200, 400 or 404 with a JSON error, never 500', async () => {
-      const inspector = createInspectorApp(
-        {
-          store,
-          notifier: new Notifier(),
-          status: () => ({
-            webhookUrl: 'http://127.0.0.1:3000/omise/webhook',
-            publicUrl: null,
-            verificationMode: 'signature',
-            verificationConfigured: true,
-            secretKeyMasked: null,
-            allowLive: false,
-          }),
-        },
-        { token: null, loopbackOnly: true, port: 3001, runId: 'run1' },
-      );
+      const inspector = loopbackInspectorFor(store);
       await fc.assert(
         fc.asyncProperty(routes, query, async (route, search) => {
           const url = `http://127.0.0.1:3001${route}${search === '' ? '' : `?${search}`}`;
