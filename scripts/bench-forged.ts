@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchEventBody, benchSignatureHeaders, log, percentile, root, startServe, stop } from './bench-kit.js';
+import { benchEventBody, benchSignatureHeaders, latencySummary, log, root, startServe, stop } from './bench-kit.js';
 import { LOOP_DELAY_PROBE_ARGS, type LoopDelayWindow, loopDelayWindow } from './loop-delay.js';
 import { pacedLoad, postOnce } from './paced-client.js';
 
@@ -127,15 +127,12 @@ async function floodRun(options: {
   });
   await flood;
   const loop = await loopDelayWindow(options.pid, options.probeFile, 60_000);
-  const round = (value: number) => Math.round(value * 10) / 10;
   return {
     run: options.run,
     validSent,
     validOk,
     validOther,
-    p50: round(percentile(latencies, 50)),
-    p99: round(percentile(latencies, 99)),
-    max: round(latencies.reduce((max, value) => Math.max(max, value), 0)),
+    ...latencySummary(latencies, 1),
     forged,
     loop,
   };

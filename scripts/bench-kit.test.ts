@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { type CpuSnapshot, cpuPerRequest, cpuSnapshot } from './bench-kit.js';
+import { type CpuSnapshot, cpuPerRequest, cpuSnapshot, latencySummary } from './bench-kit.js';
 
 function snapshot(overrides: Partial<CpuSnapshot>): CpuSnapshot {
   return {
@@ -67,4 +67,11 @@ test('cpuSnapshot reads a busy child process from /proc', { skip: !existsSync('/
   } finally {
     child.kill();
   }
+});
+
+test('latencySummary: p50, p99 and a max found without spreading, rounded; NaN for no values', () => {
+  const values = Array.from({ length: 200_000 }, (_, i) => (i % 1000) + 0.123456);
+  assert.deepEqual(latencySummary(values), { p50: 500.12, p99: 990.12, max: 999.12 });
+  assert.deepEqual(latencySummary([3.14159], 1), { p50: 3.1, p99: 3.1, max: 3.1 });
+  assert.deepEqual(latencySummary([]), { p50: Number.NaN, p99: Number.NaN, max: Number.NaN });
 });

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import {
   benchEventBody,
   benchSignatureHeaders,
+  latencySummary,
   log,
   percentile,
   root,
@@ -104,9 +105,7 @@ async function runRate(options: {
     sent,
     ok,
     other,
-    p50: round(percentile(latencies, 50)),
-    p99: round(percentile(latencies, 99)),
-    max: round(latencies.reduce((max, value) => Math.max(max, value), 0)),
+    ...latencySummary(latencies),
     answeredPerSec: Math.round((ok * 1000) / Math.max(1, lastDone - firstDue)),
     clientLateP99: round(percentile(late, 99)),
     loop,

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { realisticDeliveries } from '../packages/cli/src/testing/realistic-events.js';
-import { benchSignatureHeaders, log, percentile, root, startServe, stop } from './bench-kit.js';
+import { benchSignatureHeaders, latencySummary, log, root, startServe, stop } from './bench-kit.js';
 import { LOOP_DELAY_PROBE_ARGS, type LoopDelayWindow, loopDelayWindow } from './loop-delay.js';
 import { pacedLoad, postOnce } from './paced-client.js';
 
@@ -330,13 +330,6 @@ export interface SoakResult {
   samples: ProcessSample[];
 }
 
-/** The largest value, NaN for none; a loop, since spreading 100,000 values into Math.max overflows the stack. */
-function largest(values: readonly number[]): number {
-  let max = Number.NaN;
-  for (const value of values) if (!(value <= max)) max = value;
-  return max;
-}
-
 const MiB = 1024 * 1024;
 const mib = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / MiB).toFixed(1)} MiB`);
 const ms = (value: number | null | undefined) =>
@@ -537,9 +530,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           at: Math.round(elapsed()),
           valid: windowValid,
           acknowledged: windowAcknowledged,
-          p50: percentile(windowLatencies, 50),
-          p99: percentile(windowLatencies, 99),
-          max: largest(windowLatencies),
+          ...latencySummary(windowLatencies, 3),
           rssBytes: s.rssBytes,
           fds: s.fds,
           loopP99: loops.length ? Math.max(...loops.map((w) => w.p99)) : null,
@@ -653,6 +644,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   }
 
   const loops = samples.map((s) => s.loop).filter((w): w is LoopDelayWindow => w !== null);
+  const overall = latencySummary(latencies, 3);
   const lines = [
     `## Soak: ${(loadSeconds / 60).toFixed(1)} min at ${options.rate} valid webhooks/s + ${BAD_RATE} bad requests/s`,
     '',
@@ -675,7 +667,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         `| ${(r.at / 60).toFixed(1)} | ${r.valid} | ${r.acknowledged} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${mib(r.rssBytes)} | ${r.fds ?? 'n/a'} | ${ms(r.loopP99)} | ${ms(r.loopMax)} | ${mib(r.dbBytes)} | ${mib(r.dirBytes)} |`,
     ),
     '',
-    `- valid requests: ${latencies.length}, latency p50 ${ms(percentile(latencies, 50))} ms, p99 ${ms(percentile(latencies, 99))} ms, max ${ms(largest(latencies))} ms`,
+    `- valid requests: ${latencies.length}, latency p50 ${ms(overall.p50)} ms, p99 ${ms(overall.p99)} ms, max ${ms(overall.max)} ms`,
     `- event-loop delay over all ${loops.length} windows: worst p99 ${ms(loops.length ? Math.max(...loops.map((w) => w.p99)) : null)} ms, worst max ${ms(loops.length ? Math.max(...loops.map((w) => w.max)) : null)} ms`,
     `- statuses: ${Object.entries(statusRecord)
       .map(([kind, byStatus]) => `${kind} ${JSON.stringify(byStatus)}`)
