@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { runCli } from '../testing/run-cli.js';
-import { CapturedOutput, temporaryDirectory } from '../testing/test-server.js';
+import { runCli, testCliContext } from '../testing/run-cli.js';
+import { temporaryDirectory } from '../testing/test-server.js';
 import { COMMAND_LOADERS, commandsFor } from './entry.js';
 import { buildProgram } from './main.js';
 
@@ -61,14 +61,7 @@ const HEAVY = /node_modules\/(better-sqlite3|hono|@hono\/node-server|@ngrok\/ngr
 
 describe('entry: each command loads only what it needs', () => {
   it('lists the same commands, in the same order, as the whole program', () => {
-    const program = buildProgram({
-      argv: [],
-      env: {},
-      dotenv: null,
-      cwd: temporaryDirectory(),
-      stdout: new CapturedOutput(),
-      stderr: new CapturedOutput(),
-    } as never);
+    const program = buildProgram(testCliContext({ cwd: temporaryDirectory() }));
     assert.deepEqual(
       COMMAND_LOADERS.map((command) => command.name),
       program.commands.map((command) => command.name()),

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { startServer } from '../app/server.js';
 import { eventBody } from '../testing/delivery-fixtures.js';
 import { rawRequest } from '../testing/http.js';
-import { parseServeConfig, runCli } from '../testing/run-cli.js';
+import { parseServeConfig, runCli, testCliContext } from '../testing/run-cli.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../testing/signing.js';
 import { CapturedOutput, temporaryDirectory, testServerConfig } from '../testing/test-server.js';
 import { buildProgram, main } from './main.js';
@@ -20,14 +20,7 @@ describe('cli', () => {
   });
 
   it('every flag of every command has an environment variable, and its --help shows it', async () => {
-    const program = buildProgram({
-      argv: [],
-      env: {},
-      dotenv: null,
-      cwd: temporaryDirectory(),
-      stdout: new CapturedOutput(),
-      stderr: new CapturedOutput(),
-    } as never);
+    const program = buildProgram(testCliContext({ cwd: temporaryDirectory() }));
     const commands = [program, ...program.commands, ...program.commands.flatMap((command) => command.commands)];
     let checked = 0;
     for (const command of commands) {

@@ -6,20 +6,6 @@ import { buildProgram, main } from '../cli/main.js';
 import type { Clock } from '../core/ports.js';
 import { CapturedOutput, temporaryDirectory } from './test-server.js';
 
-/** A clock that stands still until moved: `clock.advance(1000)`. */
-export function manualClock(start: number): Clock & { advance(ms: number): void; set(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms) => {
-      now += ms;
-    },
-    set: (ms) => {
-      now = ms;
-    },
-  };
-}
-
 export interface CliRun {
   code: number;
   stdout: string;

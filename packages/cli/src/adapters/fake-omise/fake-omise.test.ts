@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OMISE_EVENT_KEYS, parseOmiseEvent } from '@omise-webhook/events';
 import { seededIdSource } from '../../core/simulate/ids.js';
+import { FakeClock } from '../../testing/fake-clock.js';
 import { rawRequest } from '../../testing/http.js';
-import { manualClock } from '../../testing/run-cli.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../../testing/signing.js';
 import { startTestServer, type TestServer, temporaryDirectory } from '../../testing/test-server.js';
 import { type RunningFakeOmise, startFakeOmise } from './fake-omise-server.js';
@@ -52,7 +52,7 @@ const errorText = (code: string, message: string) =>
 describe('fake Omise API: authentication and errors', () => {
   let fake: RunningFakeOmise;
   before(async () => {
-    fake = await startFakeOmise({ secretKey: SECRET_KEY, publicKey: PUBLIC_KEY, clock: manualClock(NOW) });
+    fake = await startFakeOmise({ secretKey: SECRET_KEY, publicKey: PUBLIC_KEY, clock: new FakeClock(NOW) });
   });
   after(() => fake.close());
 
@@ -89,7 +89,7 @@ describe('fake Omise API: authentication and errors', () => {
   });
 
   it('accepts any skey_test_ key when none is configured', async () => {
-    const open = await startFakeOmise({ clock: manualClock(NOW) });
+    const open = await startFakeOmise({ clock: new FakeClock(NOW) });
     try {
       assert.equal((await call(open, 'GET', '/events', { key: 'skey_test_5anything' })).status, 200);
       assert.equal((await call(open, 'GET', '/events', { key: 'skey_live_5anything' })).status, 401);
@@ -103,7 +103,7 @@ describe('fake Omise API: GET /events', () => {
   let fake: RunningFakeOmise;
   let ids: string[];
   before(async () => {
-    fake = await startFakeOmise({ secretKey: SECRET_KEY, clock: manualClock(NOW), ids: seededIdSource('events') });
+    fake = await startFakeOmise({ secretKey: SECRET_KEY, clock: new FakeClock(NOW), ids: seededIdSource('events') });
     ids = fake.seedEvents(45);
   });
   after(() => fake.close());
@@ -214,7 +214,7 @@ describe('fake Omise API: GET /events', () => {
 describe('fake Omise API: test-mode calls cause events, delivered signed', () => {
   let receiver: TestServer;
   let fake: RunningFakeOmise;
-  const clock = manualClock(Date.now());
+  const clock = new FakeClock(Date.now());
   before(async () => {
     receiver = await startTestServer({ webhookSecrets: [TEST_WEBHOOK_SECRET] });
     fake = await startFakeOmise({

@@ -6,7 +6,8 @@ import { type RunningFakeOmise, startFakeOmise } from '../../adapters/fake-omise
 import { SqliteEventStore } from '../../adapters/store/sqlite-event-store.js';
 import type { StoredEvent } from '../../core/ports.js';
 import { seededIdSource } from '../../core/simulate/ids.js';
-import { manualClock, runCli } from '../../testing/run-cli.js';
+import { FakeClock } from '../../testing/fake-clock.js';
+import { runCli } from '../../testing/run-cli.js';
 import { TEST_WEBHOOK_SECRET } from '../../testing/signing.js';
 import { startTestServer, temporaryDirectory } from '../../testing/test-server.js';
 
@@ -48,7 +49,7 @@ function abortingFetch(
 describe('sync: more than 250 events from the fake Omise API', () => {
   let fake: RunningFakeOmise;
   let seeded: string[];
-  const clock = manualClock(Date.UTC(2026, 5, 1, 8, 0, 0));
+  const clock = new FakeClock(Date.UTC(2026, 5, 1, 8, 0, 0));
   let env: Record<string, string>;
   before(async () => {
     fake = await startFakeOmise({ secretKey: SECRET_KEY, clock, ids: seededIdSource('sync') });

@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { OMISE_EVENT_CATALOGUE, OMISE_EVENT_KEYS, type OmiseEventKey, parseOmiseEvent } from '@omise-webhook/events';
 import { type RunningFakeOmise, startFakeOmise } from '../../adapters/fake-omise/fake-omise-server.js';
 import { VIA_API_SUPPORT } from '../../core/simulate/via-api-support.js';
-import { manualClock, recordingFetch, runCli } from '../../testing/run-cli.js';
+import { FakeClock } from '../../testing/fake-clock.js';
+import { recordingFetch, runCli } from '../../testing/run-cli.js';
 import { signForTest, TEST_WEBHOOK_SECRET } from '../../testing/signing.js';
 import { startTestServer, type TestServer } from '../../testing/test-server.js';
 
@@ -81,7 +82,7 @@ describe('trigger: printing, overrides, stories and bad input', () => {
   });
   after(() => server.close());
   // Now, to the second: the receiver checks the signature timestamp against its own clock.
-  const clock = manualClock(Math.floor(Date.now() / 1000) * 1000);
+  const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
   const seconds = String(clock.now() / 1000);
 
   it('OMISE_WEBHOOK_TRIGGER_SET takes several overrides separated by spaces, JSON values with commas intact', async () => {
