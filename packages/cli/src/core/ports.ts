@@ -216,6 +216,35 @@ export interface EventQuery {
   cursor?: string;
 }
 
+export interface EventFeedRequest {
+  /**
+   * An opaque position from an earlier page, or null for the start (or `receivedSince`). A
+   * position a store cannot read throws `InvalidFeedCursorError`.
+   */
+  after: string | null;
+  /** At most this many events. */
+  limit: number;
+  /** Only with `after: null`: begin with the events received at or after this time (ISO 8601). */
+  receivedSince?: string;
+}
+
+export interface EventFeedPage {
+  /** Oldest first, in the order they became visible. */
+  items: StoredEvent[];
+  /** The position after the last item; the request's `after` when there is none. */
+  cursor: string | null;
+}
+
+/** A feed position that this store did not write (another store's, or mangled). */
+export class InvalidFeedCursorError extends Error {
+  override readonly name = 'InvalidFeedCursorError';
+  constructor(readonly cursor: string) {
+    super(
+      `the feed position ${JSON.stringify(cursor.slice(0, 80))} is not one this store wrote; start again without it (a listener's cursor belongs to one store)`,
+    );
+  }
+}
+
 export interface EventPage {
   items: StoredEvent[];
   nextCursor: string | null;
@@ -255,6 +284,15 @@ export interface EventStore {
   listEvents(query?: EventQuery): Promise<EventPage>;
   /** Every event that carried this object id anywhere, oldest first. */
   eventsForObject(objectId: string): Promise<StoredEvent[]>;
+  /**
+   * Accepted events in the order they became visible, after a position (`EventFeedPage.cursor`
+   * of an earlier page). A reader that follows the cursor sees every event once and skips none,
+   * even while several processes write at once: a store returns an event only when no event
+   * that commits later can take a place before it. What `listen` and the live stream follow.
+   */
+  eventFeed(request: EventFeedRequest): Promise<EventFeedPage>;
+  /** The position of the newest visible event, to follow from now on (null: the store is empty). */
+  eventFeedHead(): Promise<string | null>;
   updateVerification(eventId: string, verification: VerificationOutcome, omiseCopy?: OmiseCopy): Promise<void>;
   /** Events whose API check is still to be done, oldest first. */
   pendingVerifications(limit?: number): Promise<StoredEvent[]>;

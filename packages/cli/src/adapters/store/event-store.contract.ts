@@ -157,6 +157,53 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       await store.close();
     });
 
+    it('feeds every event once, oldest first, page by page, from a position or a time', async () => {
+      const store = await factory.open();
+      assert.equal(await store.eventFeedHead(), null);
+      assert.deepEqual(await store.eventFeed({ after: null, limit: 10 }), { items: [], cursor: null });
+      const deliveries = [0, 1, 2, 3, 4].map((i) => makeDelivery({ receivedAt: `2026-11-26T07:00:0${i}.000Z` }));
+      for (const delivery of deliveries.slice(0, 3)) await store.recordDelivery(delivery);
+      // A duplicate is another delivery of a fed event, not a new place in the feed.
+      await store.recordDelivery({
+        ...(deliveries[0] as (typeof deliveries)[0]),
+        receivedAt: '2026-11-26T07:00:09.000Z',
+      });
+      const first = await store.eventFeed({ after: null, limit: 2 });
+      assert.deepEqual(
+        first.items.map((e) => e.eventId),
+        deliveries.slice(0, 2).map((d) => d.eventId),
+      );
+      assert.ok(
+        bytes((first.items[0] as { body: Uint8Array }).body).equals(
+          bytes((deliveries[0] as { body: Uint8Array }).body),
+        ),
+      );
+      const head = await store.eventFeedHead();
+      const second = await store.eventFeed({ after: first.cursor, limit: 2 });
+      assert.deepEqual(
+        second.items.map((e) => e.eventId),
+        [deliveries[2]?.eventId],
+      );
+      assert.equal(second.cursor, head);
+      const empty = await store.eventFeed({ after: second.cursor, limit: 2 });
+      assert.deepEqual(empty, { items: [], cursor: second.cursor });
+      for (const delivery of deliveries.slice(3)) await store.recordDelivery(delivery);
+      const rest = await store.eventFeed({ after: head, limit: 10 });
+      assert.deepEqual(
+        rest.items.map((e) => e.eventId),
+        deliveries.slice(3).map((d) => d.eventId),
+      );
+      const since = await store.eventFeed({ after: null, limit: 10, receivedSince: '2026-11-26T07:00:02.000Z' });
+      assert.deepEqual(
+        since.items.map((e) => e.eventId),
+        deliveries.slice(2).map((d) => d.eventId),
+      );
+      await assert.rejects(store.eventFeed({ after: 'not-a-position', limit: 1 }), {
+        name: 'InvalidFeedCursorError',
+      });
+      await store.close();
+    });
+
     it('filters by key pattern, object type, verification and any id', async () => {
       const store = await factory.open();
       const charge = makeDelivery({ key: 'charge.create' });

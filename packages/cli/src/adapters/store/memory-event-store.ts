@@ -3,6 +3,8 @@ import { looksLikeOmiseId } from '../../core/event-lookup-fields.js';
 import { selectSendableJobs } from '../../core/forwarding.js';
 import type {
   DifferingBody,
+  EventFeedPage,
+  EventFeedRequest,
   EventPage,
   EventQuery,
   EventStore,
@@ -24,7 +26,7 @@ import type {
   VerificationOutcome,
 } from '../../core/ports.js';
 import { comparableOrigins, keepBody, keptRejection, MAX_DIFFERING_BODIES } from './kept-body.js';
-import { firstDeliveryFields, normaliseLimit, parseCursor } from './query-helpers.js';
+import { firstDeliveryFields, normaliseLimit, parseCursor, parseFeedSeq } from './query-helpers.js';
 
 interface MemoryEvent extends StoredEvent {
   omiseIds: Set<string>;
@@ -191,6 +193,25 @@ export class MemoryEventStore implements EventStore {
     const items = matches.slice(0, limit).map(snapshot);
     const last = items.at(-1);
     return { items, nextCursor: matches.length > limit && last ? String(last.seq) : null };
+  }
+
+  async eventFeed(request: EventFeedRequest): Promise<EventFeedPage> {
+    const after = parseFeedSeq(request.after);
+    const since = request.after === null ? request.receivedSince : undefined;
+    const items: StoredEvent[] = [];
+    for (const event of this.#events) {
+      if (items.length >= request.limit) break;
+      if (after !== null && event.seq <= after) continue;
+      if (since !== undefined && event.receivedAt < since) continue;
+      items.push(snapshot(event));
+    }
+    const last = items.at(-1);
+    return { items, cursor: last ? String(last.seq) : request.after };
+  }
+
+  async eventFeedHead(): Promise<string | null> {
+    const newest = this.#events.at(-1);
+    return newest ? String(newest.seq) : null;
   }
 
   async eventsForObject(objectId: string): Promise<StoredEvent[]> {

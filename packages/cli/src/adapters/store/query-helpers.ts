@@ -1,7 +1,7 @@
 /** Helpers shared by the store implementations, so they answer queries identically. */
 
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../core/event-lookup-fields.js';
-import type { NewDelivery } from '../../core/ports.js';
+import { InvalidFeedCursorError, type NewDelivery } from '../../core/ports.js';
 
 export function normaliseLimit(limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_PAGE_SIZE;
@@ -11,6 +11,13 @@ export function normaliseLimit(limit: number | undefined): number {
 /** Cursors are the `seq` of the last item of the previous page; anything else is ignored. */
 export function parseCursor(cursor: string | undefined): number | null {
   if (cursor === undefined || !/^\d+$/.test(cursor)) return null;
+  return Number(cursor);
+}
+
+/** A single-writer store's feed position is its `seq`; null reads from the start. */
+export function parseFeedSeq(cursor: string | null): number | null {
+  if (cursor === null) return null;
+  if (!/^\d{1,15}$/.test(cursor)) throw new InvalidFeedCursorError(cursor);
   return Number(cursor);
 }
 

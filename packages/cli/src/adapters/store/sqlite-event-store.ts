@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 import { looksLikeOmiseId } from '../../core/event-lookup-fields.js';
 import type {
   DifferingBody,
+  EventFeedPage,
+  EventFeedRequest,
   EventOrigin,
   EventPage,
   EventQuery,
@@ -32,7 +34,7 @@ import type {
 } from '../../core/ports.js';
 import { StorageHealth, type StorageUnavailableError, storageFaultCodeOf } from '../../core/storage-health.js';
 import { comparableOrigins, keepBody, keptRejection, MAX_DIFFERING_BODIES, rejectionKeptBytes } from './kept-body.js';
-import { firstDeliveryFields, keyPatternToSql, normaliseLimit, parseCursor } from './query-helpers.js';
+import { firstDeliveryFields, keyPatternToSql, normaliseLimit, parseCursor, parseFeedSeq } from './query-helpers.js';
 import { type FreshJob, SqliteForwardQueue } from './sqlite-forward-queue.js';
 import { SqliteTextSearch, trigramMatchQuery } from './sqlite-text-search.js';
 
@@ -1150,6 +1152,25 @@ export class SqliteEventStore implements EventStore {
     const items = rows.slice(0, limit).map(toStoredEvent);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
+  }
+
+  async eventFeed(request: EventFeedRequest): Promise<EventFeedPage> {
+    const after = parseFeedSeq(request.after);
+    // One writer commits in seq order, so the seq is the order events became visible.
+    const since = request.after === null ? request.receivedSince : undefined;
+    const rows = this.#db
+      .prepare<unknown[], EventRow>(
+        `SELECT * FROM events WHERE seq > ?${since !== undefined ? ' AND received_at >= ?' : ''} ORDER BY seq LIMIT ?`,
+      )
+      .all(after ?? 0, ...(since !== undefined ? [since] : []), Math.max(0, Math.floor(request.limit)));
+    const items = rows.map(toStoredEvent);
+    const last = items.at(-1);
+    return { items, cursor: last ? String(last.seq) : request.after };
+  }
+
+  async eventFeedHead(): Promise<string | null> {
+    const row = this.#db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events').get();
+    return row?.seq != null ? String(row.seq) : null;
   }
 
   /** Newest-first seqs matching the filters, read from an index rather than the rows. */
