@@ -8,7 +8,10 @@
  */
 
 /** Why the store cannot be written. */
-export type StorageFaultCode = 'disk_full' | 'io_error' | 'read_only';
+export type StorageFaultCode = 'disk_full' | 'io_error' | 'read_only' | 'database_unavailable';
+
+/** How a store tells which of its errors are storage faults (default: `storageFaultCodeOf`). */
+export type StorageFaultClassifier = (error: unknown) => { code: StorageFaultCode; cause: string } | null;
 
 export interface StorageFault {
   code: StorageFaultCode;
@@ -67,6 +70,9 @@ function describe(code: StorageFaultCode, cause: string, where: string): string 
   if (code === 'disk_full') {
     return `the disk holding ${where} is full (${cause}): webhooks are answered 503 and not acknowledged (Omise retries them) until space is freed; free some space and it recovers by itself`;
   }
+  if (code === 'database_unavailable') {
+    return `the database ${where} cannot be reached (${cause}): webhooks are answered 503 and not acknowledged (Omise retries them) until it is back; check that PostgreSQL is running and reachable from here; it recovers by itself`;
+  }
   if (code === 'read_only') {
     return `${where} cannot be written (${cause}): webhooks are answered 503 and not acknowledged until it is writable again; check its permissions and the file system`;
   }
@@ -84,10 +90,12 @@ export class StorageHealth {
   readonly #listeners = new Set<StorageHealthListener>();
   readonly #where: string;
   readonly #now: () => number;
+  readonly #classify: StorageFaultClassifier;
 
-  constructor(options: { where: string; now?: () => number }) {
+  constructor(options: { where: string; now?: () => number; classify?: StorageFaultClassifier }) {
     this.#where = options.where;
     this.#now = options.now ?? Date.now;
+    this.#classify = options.classify ?? storageFaultCodeOf;
   }
 
   get fault(): StorageFault | null {
@@ -100,7 +108,7 @@ export class StorageHealth {
    */
   fail(error: unknown): StorageUnavailableError | null {
     if (isStorageUnavailable(error)) return error;
-    const kind = storageFaultCodeOf(error);
+    const kind = this.#classify(error);
     if (kind === null) return null;
     if (this.#fault === null) {
       this.#fault = {
