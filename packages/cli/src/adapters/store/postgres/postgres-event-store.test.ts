@@ -1,0 +1,314 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import postgres from 'postgres';
+import type { PostgresCluster } from '../../../../../../scripts/postgres-cluster.mjs';
+import { findPostgresBinaries, startPostgresCluster } from '../../../../../../scripts/postgres-cluster.mjs';
+import type { EventStore, ForwardJob } from '../../../core/ports.js';
+import { StorageUnavailableError } from '../../../core/storage-health.js';
+import { makeDelivery, makeForwardAttempt } from '../../../testing/delivery-fixtures.js';
+import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../../../testing/postgres.js';
+import { describeEventStoreContract } from '../event-store.contract.js';
+import { inspectPostgres, openPostgresStore, POSTGRES_SCHEMA_VERSION, type PostgresEventStore } from './index.js';
+
+const TABLES = 'events, event_ids, differing_bodies, rejections, forward_jobs, forward_attempts';
+
+describeWithPostgres('PostgresEventStore', () => {
+  let contractDb: TestDatabase;
+  let admin: postgres.Sql;
+  before(async () => {
+    contractDb = await createTestDatabase();
+    admin = postgres(contractDb.url, { max: 1, onnotice: () => {} });
+  });
+  after(async () => {
+    await admin.end();
+    await contractDb.drop();
+  });
+
+  // One database for the whole contract run: each `open` empties it, as a new store would be.
+  describeEventStoreContract('postgres', {
+    open: async (options) => {
+      const store = await openPostgresStore({ url: contractDb.url, ...options });
+      await admin.unsafe(`TRUNCATE ${TABLES} RESTART IDENTITY`);
+      return store;
+    },
+    reopen: async (store) => {
+      await store.close();
+      return openPostgresStore({ url: contractDb.url });
+    },
+  });
+
+  describe('several instances on one database', () => {
+    let db: TestDatabase;
+    let stores: PostgresEventStore[] = [];
+    const open = async (options: Parameters<typeof openPostgresStore>[0] extends infer O ? Partial<O> : never = {}) => {
+      const store = await openPostgresStore({ url: db.url, ...options });
+      stores.push(store);
+      return store;
+    };
+    before(async () => {
+      db = await createTestDatabase();
+    });
+    after(async () => {
+      await Promise.all(stores.map((store) => store.close()));
+      stores = [];
+      await db.drop();
+    });
+
+    it('migrates once when four instances start together, and refuses a newer schema', async () => {
+      const fresh = await createTestDatabase();
+      try {
+        const four = await Promise.all([1, 2, 3, 4].map(() => openPostgresStore({ url: fresh.url })));
+        await Promise.all(four.map((store) => store.close()));
+        const sql = postgres(fresh.url, { max: 1, onnotice: () => {} });
+        try {
+          const rows = await sql`SELECT version FROM omise_webhook_schema ORDER BY version`;
+          assert.deepEqual(
+            rows.map((row) => row.version),
+            Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1),
+          );
+          await sql`INSERT INTO omise_webhook_schema (version) VALUES (${POSTGRES_SCHEMA_VERSION + 1})`;
+        } finally {
+          await sql.end();
+        }
+        await assert.rejects(openPostgresStore({ url: fresh.url }), {
+          name: 'NewerSchemaError',
+          message: new RegExp(
+            `has schema version ${POSTGRES_SCHEMA_VERSION + 1}, which is newer than this omise-webhook knows \\(${POSTGRES_SCHEMA_VERSION}\\); upgrade omise-webhook`,
+          ),
+        });
+      } finally {
+        await fresh.drop();
+      }
+    });
+
+    it('stores an id sent to two instances at once once, with two deliveries, never an error', async () => {
+      const [a, b] = [await open(), await open()];
+      const deliveries = Array.from({ length: 100 }, () => makeDelivery());
+      const results = await Promise.all(deliveries.flatMap((d) => [a.recordDelivery(d), b.recordDelivery(d)]));
+      assert.equal(results.filter((r) => !r.duplicate).length, 100);
+      assert.equal(results.filter((r) => r.duplicate).length, 100);
+      for (const d of deliveries) {
+        assert.equal((await a.getEvent(d.eventId))?.deliveryCount, 2, d.eventId);
+      }
+      assert.equal((await b.stats()).total, 100);
+    });
+
+    it('feeds every event exactly once to a reader following the position while two instances write', async () => {
+      const [a, b] = [await open(), await open()];
+      const start = await a.eventFeedHead();
+      const deliveries = Array.from({ length: 300 }, () => makeDelivery());
+      let writing = true;
+      const writes = Promise.all(deliveries.map((d, i) => (i % 2 === 0 ? a : b).recordDelivery(d))).finally(() => {
+        writing = false;
+      });
+      const seen: string[] = [];
+      let cursor = start;
+      // Read while the writes go on, then once more after the last one committed.
+      for (let more = true; more; ) {
+        more = writing;
+        const page = await a.eventFeed({ after: cursor, limit: 7 });
+        seen.push(...page.items.map((e) => e.eventId));
+        cursor = page.cursor;
+        if (page.items.length === 7) more = true;
+      }
+      await writes;
+      const wanted = new Set(deliveries.map((d) => d.eventId));
+      const fed = seen.filter((id) => wanted.has(id));
+      assert.equal(new Set(fed).size, fed.length, 'no event fed twice');
+      assert.deepEqual([...fed].sort(), [...wanted].sort(), 'every event fed');
+    });
+
+    it('wakes every instance’s watchers when any instance commits an event', async () => {
+      const [a, b] = [await open(), await open()];
+      const heard = new Promise<void>((resolve) => {
+        let calls = 0;
+        // The first call is the catch-up when listening starts; the next one is the commit.
+        const stop = b.watchFeed(() => {
+          calls += 1;
+          if (calls === 2) {
+            stop();
+            resolve();
+          }
+        });
+      });
+      // Listening has begun once the catch-up call came; commit only then.
+      await new Promise<void>((resolve) => {
+        const stop = b.watchFeed(() => {
+          stop();
+          resolve();
+        });
+      });
+      await a.recordDelivery(makeDelivery());
+      await heard;
+    });
+
+    it('sends each forward job from one instance at a time, in order per target, and takes over an expired lease', async () => {
+      const T0 = Date.UTC(2026, 10, 26, 7, 0, 0);
+      const target = 'http://127.0.0.1:8081/a';
+      const a = await open({ forwardLeaseMs: 10_000, instanceId: 'a' });
+      const b = await open({ forwardLeaseMs: 10_000, instanceId: 'b' });
+      const deliveries = Array.from({ length: 6 }, () =>
+        makeDelivery({ receivedAt: new Date(T0).toISOString(), forwardTargets: [target] }),
+      );
+      for (const d of deliveries) await a.recordDelivery(d);
+      const claim = (store: EventStore, now: number, window: number) =>
+        store.claimDueForwards({ now, maxInFlightPerTarget: window, targets: [target] });
+      const ids = (jobs: ForwardJob[]) => jobs.map((job) => job.eventId);
+      // Both claim at once with a window of 4: four jobs go, each to one instance, oldest first.
+      const [fromA, fromB] = await Promise.all([claim(a, T0, 4), claim(b, T0, 4)]);
+      const claimed = [...fromA.jobs, ...fromB.jobs];
+      assert.equal(claimed.length, 4);
+      assert.equal(new Set(claimed.map((job) => job.id)).size, 4, 'no job claimed twice');
+      assert.deepEqual(
+        [...ids(claimed)].sort(),
+        deliveries
+          .slice(0, 4)
+          .map((d) => d.eventId)
+          .sort(),
+      );
+      // The other instance's leased jobs count as in flight: the window is full everywhere.
+      assert.deepEqual((await claim(b, T0 + 9_999, 4)).jobs, []);
+      assert.deepEqual((await claim(a, T0 + 9_999, 4)).jobs, []);
+      // a finishes its jobs; b "dies" holding its own.
+      for (const job of fromA.jobs) await a.recordForwardAttempt(makeForwardAttempt(job));
+      const bHeld = fromB.jobs.map((job) => job.id).sort();
+      const fifth = await claim(a, T0 + 5_000, 4);
+      assert.ok(
+        fifth.jobs.every((job) => !bHeld.includes(job.id)),
+        'a leased job is not claimable before its lease ends',
+      );
+      // After b's lease expires, a takes b's jobs over, still oldest first.
+      for (const job of fifth.jobs) await a.recordForwardAttempt(makeForwardAttempt(job));
+      const takeover = await claim(a, T0 + 10_001, 10);
+      assert.deepEqual(
+        takeover.jobs
+          .filter((job) => bHeld.includes(job.id))
+          .map((job) => job.id)
+          .sort(),
+        bHeld,
+      );
+      for (const job of takeover.jobs) await a.recordForwardAttempt(makeForwardAttempt(job));
+      for (const d of deliveries) {
+        assert.deepEqual(
+          (await a.listForwardJobs(d.eventId)).map((job) => job.state),
+          ['delivered'],
+        );
+      }
+    });
+
+    it('keeps order per target across instances: nothing overtakes a retry another instance recorded', async () => {
+      const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);
+      const target = 'http://127.0.0.1:8082/order';
+      const a = await open({ instanceId: 'order-a' });
+      const b = await open({ instanceId: 'order-b' });
+      const deliveries = Array.from({ length: 3 }, () =>
+        makeDelivery({ receivedAt: new Date(T0).toISOString(), forwardTargets: [target] }),
+      );
+      for (const d of deliveries) await b.recordDelivery(d);
+      const claim = (store: EventStore, now: number) =>
+        store.claimDueForwards({ now, maxInFlightPerTarget: 1, targets: [target] });
+      const [head] = (await claim(a, T0)).jobs;
+      assert.equal(head?.eventId, deliveries[0]?.eventId);
+      assert.deepEqual((await claim(b, T0)).jobs, [], 'the head is in flight at a');
+      await a.recordForwardAttempt(
+        makeForwardAttempt(head as ForwardJob, {
+          status: 503,
+          outcome: 'retry',
+          reason: '503',
+          nextAttemptAt: T0 + 5_000,
+        }),
+      );
+      assert.deepEqual(await claim(b, T0 + 1_000), { jobs: [], nextDueAt: T0 + 5_000 });
+      assert.deepEqual(
+        (await claim(b, T0 + 5_000)).jobs.map((job) => job.eventId),
+        [deliveries[0]?.eventId],
+      );
+    });
+
+    it('says what doctor needs: reachable, versions, privileges; and never shows a password', async () => {
+      await open();
+      const report = await inspectPostgres(db.url);
+      assert.equal(report.reachable, true);
+      assert.match(report.serverVersion ?? '', /^\d+\.\d+/);
+      assert.equal(report.schemaVersion, POSTGRES_SCHEMA_VERSION);
+      assert.equal(report.codeSchemaVersion, POSTGRES_SCHEMA_VERSION);
+      assert.equal(report.canCreate, true);
+      assert.equal(report.canWrite, true);
+      assert.equal(report.error, undefined);
+      const down = await inspectPostgres('postgres://app:hunter2secret@127.0.0.1:1/webhooks', { timeoutMs: 2_000 });
+      assert.equal(down.reachable, false);
+      assert.equal(
+        down.error,
+        'nothing answers at postgres://app:****@127.0.0.1:1/webhooks (connection refused): start PostgreSQL there, or fix the host and port in --store',
+      );
+      const wrong = await inspectPostgres('mysql://app:hunter2secret@db/x');
+      assert.equal(
+        wrong.error,
+        '"mysql://app:****@db/x" is not a PostgreSQL URL; expected postgres://user:password@host:5432/database (--store)',
+      );
+    });
+  });
+});
+
+/** Its own cluster: these tests stop and start the server, which no other suite may share. */
+describe('PostgresEventStore when the database goes away', {
+  skip: findPostgresBinaries() ? false : 'no PostgreSQL binaries',
+}, () => {
+  let cluster: PostgresCluster;
+  let store: PostgresEventStore;
+  before(async () => {
+    cluster = await startPostgresCluster({ fsync: false });
+    store = await openPostgresStore({ url: cluster.url, operationTimeoutMs: 3_000 });
+  });
+  after(async () => {
+    await store?.close();
+    await cluster?.stop();
+  });
+
+  it('answers writes with StorageUnavailableError at once, says why, and recovers by itself with nothing lost', async () => {
+    const kept = Array.from({ length: 20 }, () => makeDelivery());
+    await Promise.all(kept.map((d) => store.recordDelivery(d)));
+    let onWatch = () => {};
+    store.watchFeed(() => onWatch());
+    const faults: Array<string | null> = [];
+    store.health.subscribe((fault) => faults.push(fault?.code ?? null));
+
+    await cluster.pause();
+    const started = Date.now();
+    await assert.rejects(store.recordDelivery(makeDelivery()), (error: unknown) => {
+      assert.ok(error instanceof StorageUnavailableError);
+      assert.equal(error.code, 'database_unavailable');
+      assert.match(
+        error.message,
+        /^the database postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres cannot be reached \(\w+\): webhooks are answered 503/,
+      );
+      return true;
+    });
+    assert.ok(Date.now() - started < 4_000, `refused within the bound, took ${Date.now() - started} ms`);
+    // Faulted: the next write is refused without waiting for the network.
+    const again = Date.now();
+    await assert.rejects(store.recordDelivery(makeDelivery()), StorageUnavailableError);
+    assert.ok(Date.now() - again < 100);
+    assert.equal(store.health.fault?.code, 'database_unavailable');
+
+    const caughtUp = new Promise<void>((resolve) => {
+      onWatch = resolve;
+    });
+    const recovered = new Promise<void>((resolve) => {
+      const stop = store.health.subscribe((fault) => {
+        if (fault === null) {
+          stop();
+          resolve();
+        }
+      });
+    });
+    await cluster.resume();
+    await recovered;
+    assert.deepEqual(faults, ['database_unavailable', null]);
+    const after = makeDelivery();
+    assert.equal((await store.recordDelivery(after)).duplicate, false);
+    for (const d of [...kept, after]) assert.ok(await store.getEvent(d.eventId), `${d.eventId} kept`);
+    // The feed watcher gets its catch-up call once listening resumes.
+    await caughtUp;
+  });
+});
