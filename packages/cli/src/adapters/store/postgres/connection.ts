@@ -155,4 +155,24 @@ export class GuardedPool {
   }
 }
 
-export { StorageUnavailableError };
+/** What went wrong reaching the database, and what to do, naming it by its masked URL. */
+export function explainConnectionError(error: unknown, where: string, timeoutMs: number): string {
+  const code =
+    error instanceof StorageUnavailableError
+      ? error.fault.cause
+      : String((error as { code?: unknown } | null)?.code ?? '');
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ECONNREFUSED')
+    return `nothing answers at ${where} (connection refused): start PostgreSQL there, or fix the host and port in --store`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `the host in ${where} cannot be resolved (${code}): check the host name in --store`;
+  if (code === 'CONNECT_TIMEOUT' || code === 'OPERATION_TIMEOUT' || code === 'ETIMEDOUT')
+    return `${where} did not answer within ${timeoutMs} ms: check that the database is up and that a firewall lets this machine reach it`;
+  if (code === '28P01' || code === '28000')
+    return `${where} refused the user name or password (${code}): check the credentials in --store (OMISE_WEBHOOK_STORE)`;
+  if (code === '3D000')
+    return `the database named in ${where} does not exist (${code}): create it (CREATE DATABASE) or fix the name in --store`;
+  if (code === '42501')
+    return `the user in ${where} lacks a privilege (${code}: ${message}): grant it, or use the database's owner`;
+  return `${where} could not be inspected (${code || 'error'}: ${message.replaceAll(where, '<url>')})`;
+}

@@ -4,7 +4,7 @@
  */
 import postgres from 'postgres';
 import { maskDatabaseUrl } from '../../../core/mask-database-url.js';
-import { withTimeout } from './connection.js';
+import { explainConnectionError, withTimeout } from './connection.js';
 import { POSTGRES_SCHEMA_VERSION, readSchemaVersion } from './schema.js';
 
 export interface PostgresInspection {
@@ -19,24 +19,6 @@ export interface PostgresInspection {
   canCreate?: boolean;
   /** May insert into and update the events and forward tables. */
   canWrite?: boolean;
-}
-
-function adviceFor(error: unknown, where: string, timeoutMs: number): string {
-  const code = String((error as { code?: unknown } | null)?.code ?? '');
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === 'ECONNREFUSED')
-    return `nothing answers at ${where} (connection refused): start PostgreSQL there, or fix the host and port in --store`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return `the host in ${where} cannot be resolved (${code}): check the host name in --store`;
-  if (code === 'CONNECT_TIMEOUT' || code === 'OPERATION_TIMEOUT' || code === 'ETIMEDOUT')
-    return `${where} did not answer within ${timeoutMs} ms: check that the database is up and that a firewall lets this machine reach it`;
-  if (code === '28P01' || code === '28000')
-    return `${where} refused the user name or password (${code}): check the credentials in --store (OMISE_WEBHOOK_STORE)`;
-  if (code === '3D000')
-    return `the database named in ${where} does not exist (${code}): create it (CREATE DATABASE) or fix the name in --store`;
-  if (code === '42501')
-    return `the user in ${where} lacks a privilege (${code}: ${message}): grant it, or use the database's owner`;
-  return `${where} could not be inspected (${code || 'error'}: ${message.replaceAll(where, '<url>')})`;
 }
 
 /**
@@ -66,7 +48,7 @@ export async function inspectPostgres(url: string, options: { timeoutMs?: number
       connection: { application_name: 'omise-webhook doctor' },
     });
   } catch (error) {
-    return { ...base, reachable: false, error: adviceFor(error, where, timeoutMs) };
+    return { ...base, reachable: false, error: explainConnectionError(error, where, timeoutMs) };
   }
   try {
     const [server] = await withTimeout(
@@ -95,11 +77,11 @@ export async function inspectPostgres(url: string, options: { timeoutMs?: number
         report.error = `this user may not write the omise-webhook tables in ${where}: GRANT INSERT, UPDATE, DELETE, SELECT on them to it`;
       }
     } catch (error) {
-      report.error = adviceFor(error, where, timeoutMs);
+      report.error = explainConnectionError(error, where, timeoutMs);
     }
     return report;
   } catch (error) {
-    return { ...base, reachable: false, error: adviceFor(error, where, timeoutMs) };
+    return { ...base, reachable: false, error: explainConnectionError(error, where, timeoutMs) };
   } finally {
     await sql.end({ timeout: 1 }).catch(() => {});
   }

@@ -241,6 +241,10 @@ describeWithPostgres('PostgresEventStore', () => {
         down.error,
         'nothing answers at postgres://app:****@127.0.0.1:1/webhooks (connection refused): start PostgreSQL there, or fix the host and port in --store',
       );
+      await assert.rejects(openPostgresStore({ url: 'postgres://app:hunter2secret@127.0.0.1:1/webhooks' }), {
+        message:
+          'could not open the PostgreSQL store: nothing answers at postgres://app:****@127.0.0.1:1/webhooks (connection refused): start PostgreSQL there, or fix the host and port in --store',
+      });
       const wrong = await inspectPostgres('mysql://app:hunter2secret@db/x');
       assert.equal(
         wrong.error,

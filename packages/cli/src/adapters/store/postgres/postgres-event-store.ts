@@ -31,12 +31,12 @@ import type {
   VerificationOutcome,
 } from '../../../core/ports.js';
 import type { StorageHealth } from '../../../core/storage-health.js';
-import { GuardedPool, openPool } from './connection.js';
+import { explainConnectionError, GuardedPool, openPool } from './connection.js';
 import * as events from './events.js';
 import { FeedNotifier } from './feed-notify.js';
 import * as queue from './forward-queue.js';
 import * as rejections from './rejections.js';
-import { migrate } from './schema.js';
+import { migrate, NewerSchemaError } from './schema.js';
 
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// */
@@ -120,14 +120,10 @@ export class PostgresEventStore implements EventStore {
     try {
       await this.#pool.read((sql) => migrate(sql, this.#where));
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (error instanceof Error && error.name === 'StorageUnavailableError') {
-        throw new Error(
-          `could not open the PostgreSQL store ${this.#where}: ${error.message.split(':')[0]} (${String(code)}); check --store and that the database is up`,
-          { cause: error },
-        );
-      }
-      throw error;
+      if (error instanceof NewerSchemaError) throw error;
+      throw new Error(`could not open the PostgreSQL store: ${explainConnectionError(error, this.#where, 5_000)}`, {
+        cause: error,
+      });
     }
   }
 
