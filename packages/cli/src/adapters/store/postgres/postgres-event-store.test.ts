@@ -118,6 +118,40 @@ describeWithPostgres('PostgresEventStore', () => {
       assert.deepEqual([...fed].sort(), [...wanted].sort(), 'every event fed');
     });
 
+    it('feeds an event that committed late in its place, never skipping it for a later one', async () => {
+      // Another instance's transaction took its place first and commits last: a feed in plain
+      // `seq` order would hand out the later event and then never the slow one.
+      const b = await open();
+      const start = await b.eventFeedHead();
+      const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+      try {
+        const slow = await sql.reserve();
+        const slowDelivery = makeDelivery();
+        await slow`BEGIN`;
+        await slow`
+          INSERT INTO events (event_id, key, livemode, object_type, received_at, last_received_at, body, headers,
+            verification, verification_status, origin)
+          VALUES (${slowDelivery.eventId}, 'charge.create', false, 'charge', ${slowDelivery.receivedAt},
+            ${slowDelivery.receivedAt}, ${Buffer.from(slowDelivery.body)}, '[]',
+            ${JSON.stringify(slowDelivery.verification)}, 'verified', 'webhook')`;
+        const fast = makeDelivery();
+        await b.recordDelivery(fast);
+        const whileOpen = await b.eventFeed({ after: start, limit: 10 });
+        assert.deepEqual(whileOpen.items, [], 'nothing is fed while an earlier writer is still open');
+        assert.equal(await b.eventFeedHead(), start);
+        await slow`COMMIT`;
+        slow.release();
+        const page = await b.eventFeed({ after: whileOpen.cursor, limit: 10 });
+        assert.deepEqual(
+          page.items.map((e) => e.eventId),
+          [slowDelivery.eventId, fast.eventId],
+        );
+      } finally {
+        // At once: a failed assertion leaves the slow transaction open.
+        await sql.end({ timeout: 0 });
+      }
+    });
+
     it('wakes every instance’s watchers when any instance commits an event', async () => {
       const [a, b] = [await open(), await open()];
       const heard = new Promise<void>((resolve) => {
