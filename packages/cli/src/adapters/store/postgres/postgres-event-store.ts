@@ -32,7 +32,7 @@ import type {
 } from '../../../core/ports.js';
 import type { StorageHealth } from '../../../core/storage-health.js';
 import { explainConnectionError, GuardedPool, openPool } from './connection.js';
-import * as events from './events.js';
+import * as events from './event-records.js';
 import { FeedNotifier } from './feed-notify.js';
 import * as queue from './forward-queue.js';
 import * as rejections from './rejections.js';
