@@ -88,28 +88,42 @@ function numbered(sql: string, params: unknown[], values: readonly unknown[]): s
 export type InsertedEvent = { event: StoredEvent; seq: number };
 
 /**
- * Inserts a new event inside `tx`, or returns null when the id is already stored (then the
- * caller counts a delivery). A concurrent insert of the same id by another instance waits for
- * that one to commit, then conflicts: stored once, never an error.
+ * Inserts a new event with its lookup ids, its forward jobs and its notification in one
+ * statement (so one round trip, committed on its own: the hot path of every webhook), or
+ * returns null when the id is already stored (then the caller counts a delivery). A
+ * concurrent insert of the same id by another instance waits for that one to commit, then
+ * conflicts: stored once, never an error.
  */
-export async function insertEvent(tx: Sql, delivery: NewDelivery): Promise<InsertedEvent | null> {
-  const [row] = await tx<{ seq: string }[]>`
-    INSERT INTO events (event_id, key, livemode, object_type, object_id, created_at, received_at, last_received_at,
-      body, headers, verification, verification_status, omise_copy, origin)
-    VALUES (${delivery.eventId}, ${delivery.key}, ${delivery.livemode}, ${delivery.objectType}, ${delivery.objectId},
-      ${delivery.createdAt}, ${delivery.receivedAt}, ${delivery.receivedAt}, ${asBuffer(delivery.body)},
-      ${JSON.stringify(delivery.headers)}, ${JSON.stringify(delivery.verification)}, ${delivery.verification.status},
-      ${delivery.omiseCopy ? JSON.stringify(delivery.omiseCopy) : null}, ${delivery.origin})
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING seq`;
+export async function insertEvent(sql: Sql, delivery: NewDelivery): Promise<InsertedEvent | null> {
+  const ids = [...new Set([...(delivery.objectId ? [delivery.objectId] : []), ...delivery.relatedIds])];
+  const targets = [...(delivery.forwardTargets ?? [])];
+  // Jobs of an event still being verified wait (held) until updateVerification decides.
+  const jobState = delivery.verification.status === 'pending' ? 'held' : 'pending';
+  const [row] = await sql<{ seq: string }[]>`
+    WITH ins AS (
+      INSERT INTO events (event_id, key, livemode, object_type, object_id, created_at, received_at, last_received_at,
+        body, headers, verification, verification_status, omise_copy, origin)
+      VALUES (${delivery.eventId}, ${delivery.key}, ${delivery.livemode}, ${delivery.objectType}, ${delivery.objectId},
+        ${delivery.createdAt}, ${delivery.receivedAt}, ${delivery.receivedAt}, ${asBuffer(delivery.body)},
+        ${JSON.stringify(delivery.headers)}, ${JSON.stringify(delivery.verification)}, ${delivery.verification.status},
+        ${delivery.omiseCopy ? JSON.stringify(delivery.omiseCopy) : null}, ${delivery.origin})
+      ON CONFLICT (event_id) DO NOTHING
+      RETURNING seq
+    ), ids AS (
+      INSERT INTO event_ids (omise_id, seq)
+      SELECT DISTINCT u.id, ins.seq FROM ins, unnest(${ids}::text[]) AS u(id)
+    ), jobs AS (
+      INSERT INTO forward_jobs (event_id, target, state, queue_seq, due_at, created_at)
+      SELECT ${delivery.eventId}, t.target, ${jobState}, nextval('forward_queue_seq'), ${Date.parse(delivery.receivedAt)},
+        ${delivery.receivedAt}
+      FROM ins, unnest(${targets}::text[]) WITH ORDINALITY AS t(target, n) ORDER BY t.n
+    ), notified AS (
+      -- Delivered with the commit, to every instance's feed watchers.
+      SELECT pg_notify(${FEED_CHANNEL}, '') FROM ins
+    )
+    SELECT seq, (SELECT count(*) FROM notified) AS notified FROM ins`;
   if (!row) return null;
   const seq = Number(row.seq);
-  const ids = [...new Set([...(delivery.objectId ? [delivery.objectId] : []), ...delivery.relatedIds])];
-  if (ids.length > 0) {
-    await tx`INSERT INTO event_ids (omise_id, seq) SELECT unnest(${ids}::text[]), ${seq} ON CONFLICT DO NOTHING`;
-  }
-  // Delivered with the commit, to every instance's feed watchers.
-  await tx`SELECT pg_notify(${FEED_CHANNEL}, '')`;
   const event: StoredEvent = {
     seq,
     eventId: delivery.eventId,

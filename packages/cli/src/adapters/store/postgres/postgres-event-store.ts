@@ -149,29 +149,16 @@ export class PostgresEventStore implements EventStore {
 
   async recordDelivery(delivery: NewDelivery, options: RecordDeliveryOptions = {}): Promise<RecordDeliveryResult> {
     const result = await this.#serial(delivery.eventId, () =>
-      this.#pool.write((sql) =>
-        sql.begin(async (tx): Promise<RecordDeliveryResult> => {
-          // Twice at most: the stored copy can be pruned between the conflict and the count.
-          for (let round = 0; round < 2; round++) {
-            const inserted = await events.insertEvent(tx, delivery);
-            if (inserted) {
-              if (delivery.forwardTargets?.length) {
-                await queue.insertJobs(tx, {
-                  eventId: delivery.eventId,
-                  targets: delivery.forwardTargets,
-                  verification: delivery.verification.status,
-                  dueAt: Date.parse(delivery.receivedAt),
-                  createdAt: delivery.receivedAt,
-                });
-              }
-              return { event: inserted.event, duplicate: false };
-            }
-            const counted = await events.countDuplicate(tx, delivery);
-            if (counted) return { event: counted.event, duplicate: true, bodyDiffers: counted.bodyDiffers };
-          }
-          throw new Error(`event ${delivery.eventId} was neither inserted nor found twice in a row; try again`);
-        }),
-      ),
+      this.#pool.write(async (sql): Promise<RecordDeliveryResult> => {
+        // Twice at most: the stored copy can be pruned between the conflict and the count.
+        for (let round = 0; round < 2; round++) {
+          const inserted = await events.insertEvent(sql, delivery);
+          if (inserted) return { event: inserted.event, duplicate: false };
+          const counted = await sql.begin((tx) => events.countDuplicate(tx, delivery));
+          if (counted) return { event: counted.event, duplicate: true, bodyDiffers: counted.bodyDiffers };
+        }
+        throw new Error(`event ${delivery.eventId} was neither inserted nor found twice in a row; try again`);
+      }),
     );
     // Committed: every instance can read it now.
     options.onCommitted?.(result);
