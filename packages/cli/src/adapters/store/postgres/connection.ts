@@ -46,6 +46,8 @@ export interface ConnectionOptions {
   url: string;
   maxConnections: number;
   connectTimeoutSeconds: number;
+  /** Shown in pg_stat_activity, so a DBA can tell the instances apart. */
+  applicationName: string;
 }
 
 export function checkDatabaseUrl(url: string): void {
@@ -63,7 +65,7 @@ export function openPool(options: ConnectionOptions): postgres.Sql {
     connect_timeout: options.connectTimeoutSeconds,
     idle_timeout: 60,
     onnotice: () => {},
-    connection: { application_name: 'omise-webhook' },
+    connection: { application_name: options.applicationName.slice(0, 63) },
   });
 }
 

@@ -259,6 +259,30 @@ describeWithPostgres('PostgresEventStore', () => {
       );
     });
 
+    it('never holds more connections than maxConnections, however many writes wait', async () => {
+      const store = await open({ maxConnections: 2, instanceId: 'pool-bound' });
+      const busiest = { n: 0 };
+      const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+      try {
+        let writing = true;
+        const writes = Promise.all(Array.from({ length: 60 }, () => store.recordDelivery(makeDelivery()))).finally(
+          () => {
+            writing = false;
+          },
+        );
+        while (writing) {
+          const [row] = await sql`
+            SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'omise-webhook pool-bound'`;
+          busiest.n = Math.max(busiest.n, row?.n ?? 0);
+        }
+        await writes;
+      } finally {
+        await sql.end();
+      }
+      assert.ok(busiest.n >= 1 && busiest.n <= 2, `saw ${busiest.n} connections`);
+    });
+
     it('says what doctor needs: reachable, versions, privileges; and never shows a password', async () => {
       await open();
       const report = await inspectPostgres(db.url);

@@ -91,13 +91,18 @@ export class PostgresEventStore implements EventStore {
   constructor(options: PostgresStoreOptions) {
     this.#where = maskDatabaseUrl(options.url);
     const connectTimeoutSeconds = options.connectTimeoutSeconds ?? 5;
+    this.#owner = options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.#pool = new GuardedPool({
-      sql: openPool({ url: options.url, maxConnections: options.maxConnections ?? 10, connectTimeoutSeconds }),
+      sql: openPool({
+        url: options.url,
+        maxConnections: options.maxConnections ?? 10,
+        connectTimeoutSeconds,
+        applicationName: `omise-webhook ${this.#owner}`,
+      }),
       where: this.#where,
       operationTimeoutMs: options.operationTimeoutMs ?? 5_000,
     });
     this.#feed = new FeedNotifier({ url: options.url, connectTimeoutSeconds });
-    this.#owner = options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.#leaseMs = options.forwardLeaseMs ?? DEFAULT_FORWARD_LEASE_MS;
     this.#bounds = {
       maxRejections: options.maxRejections ?? 1000,
@@ -118,7 +123,8 @@ export class PostgresEventStore implements EventStore {
   /** @internal openPostgresStore calls it. */
   async migrate(): Promise<void> {
     try {
-      await this.#pool.read((sql) => migrate(sql, this.#where));
+      // Not bounded by operationTimeoutMs: a migration of a large table may take its time.
+      await migrate(this.#pool.sql, this.#where);
     } catch (error) {
       if (error instanceof NewerSchemaError) throw error;
       throw new Error(`could not open the PostgreSQL store: ${explainConnectionError(error, this.#where, 5_000)}`, {
