@@ -54,7 +54,7 @@ function feed(
       ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
     },
   );
-  const auth = options.token === null ? {} : { Authorization: `Bearer ${TOKEN}` };
+  const auth: Record<string, string> = options.token === null ? {} : { Authorization: `Bearer ${TOKEN}` };
   const get = (path: string, headers: Record<string, string> = auth) =>
     Promise.resolve(inspector.app.request(`http://hooks.example.com${path}`, { headers }));
   return {
