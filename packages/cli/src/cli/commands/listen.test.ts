@@ -80,6 +80,60 @@ function idOf(request: { headers: Array<[string, string]>; body: Buffer }): stri
 }
 
 describe('omise-webhook listen', () => {
+  it('documents every flag with its variable, and names the bad value and the flag on bad usage', async () => {
+    const help = startListen(['--help']);
+    assert.equal(await help.exited, 0);
+    const text = help.stdout.text.replace(/\s+/g, ' ');
+    for (const [flag, env] of [
+      ['--from <url>', 'OMISE_WEBHOOK_LISTEN_FROM'],
+      ['--token <token>', 'OMISE_WEBHOOK_LISTEN_TOKEN'],
+      ['--forward-to <url>', 'OMISE_WEBHOOK_FORWARD_TO'],
+      ['--events <pattern>', 'OMISE_WEBHOOK_LISTEN_EVENTS'],
+      ['--name <who>', 'OMISE_WEBHOOK_LISTEN_NAME'],
+      ['--since <time>', 'OMISE_WEBHOOK_LISTEN_SINCE'],
+      ['--log-dir <dir>', 'OMISE_WEBHOOK_LOG_DIR'],
+      ['--forward-timeout <duration>', 'OMISE_WEBHOOK_FORWARD_TIMEOUT'],
+    ]) {
+      assert.match(text, new RegExp(`${flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} [^[]*\\[env: ${env}\\]`));
+    }
+    assert.match(text, /--name <who> .*\(default: "ana"\)/);
+    assert.match(
+      text,
+      /Exit status: 0 stopped \(Ctrl-C, SIGTERM\), 1 failed, 2 bad usage, 3 token missing or refused, 4 refused \(403\)\./,
+    );
+
+    const noFrom = startListen(['--forward-to', 'http://localhost:8080/hook']);
+    assert.equal(await noFrom.exited, 2);
+    assert.equal(
+      noFrom.stderr.text,
+      "omise-webhook: listen needs the team server: --from https://hooks.example.com/ (OMISE_WEBHOOK_LISTEN_FROM), its inspector's URL\n",
+    );
+    const badName = startListen(
+      ['--from', 'https://hooks.example.com/', '--forward-to', 'http://localhost:8080/hook'],
+      {
+        OMISE_WEBHOOK_LISTEN_NAME: '../etc',
+      },
+    );
+    assert.equal(await badName.exited, 2);
+    assert.equal(
+      badName.stderr.text,
+      'omise-webhook: --name (OMISE_WEBHOOK_LISTEN_NAME) got "../etc"; expected a name of letters, digits, . _ and - (at most 64, not starting with a dot), such as your user name\n',
+    );
+    const badEvents = startListen([
+      '--from',
+      'https://hooks.example.com/',
+      '--forward-to',
+      'http://localhost:8080/hook',
+      '--events',
+      'charge.craete',
+    ]);
+    assert.equal(await badEvents.exited, 2);
+    assert.match(
+      badEvents.stderr.text,
+      /--events \(OMISE_WEBHOOK_LISTEN_EVENTS\) got "charge\.craete"; .*did you mean charge\.create/,
+    );
+  });
+
   it('forwards each event byte for byte with its headers, so the Omise signature verifies at the local app', async () => {
     const server = await teamServer();
     const target = await startTargetServer();
