@@ -84,7 +84,7 @@ describe('omise-webhook listen', () => {
     const help = startListen(['--help']);
     assert.equal(await help.exited, 0);
     const text = help.stdout.text.replace(/\s+/g, ' ');
-    for (const [flag, env] of [
+    const flags: Array<[string, string]> = [
       ['--from <url>', 'OMISE_WEBHOOK_LISTEN_FROM'],
       ['--token <token>', 'OMISE_WEBHOOK_LISTEN_TOKEN'],
       ['--forward-to <url>', 'OMISE_WEBHOOK_FORWARD_TO'],
@@ -93,7 +93,8 @@ describe('omise-webhook listen', () => {
       ['--since <time>', 'OMISE_WEBHOOK_LISTEN_SINCE'],
       ['--log-dir <dir>', 'OMISE_WEBHOOK_LOG_DIR'],
       ['--forward-timeout <duration>', 'OMISE_WEBHOOK_FORWARD_TIMEOUT'],
-    ]) {
+    ];
+    for (const [flag, env] of flags) {
       assert.match(text, new RegExp(`${flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} [^[]*\\[env: ${env}\\]`));
     }
     assert.match(text, /--name <who> .*\(default: "ana"\)/);
