@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { RawHttpSender } from '../adapters/http/raw-http-sender.js';
 import type { ListenCursor } from '../core/listen.js';
@@ -100,5 +102,54 @@ describe('TeamListener', () => {
     sender.close();
     await (target as unknown as TargetServer).close();
     await server.close();
+  });
+
+  it('gives up a connection that goes silent for three heartbeats, and connects again from where it was', async () => {
+    // A server that says ready (heartbeat every 20 ms), then never sends another byte: a dead tunnel.
+    const requests: string[] = [];
+    const silent = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write(`id: 7\nevent: ready\ndata: {"heartbeatMs":20,"serverTime":"2026-11-26T07:00:00.000Z"}\n\n`);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const from = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+    const controller = new AbortController();
+    const logs: string[] = [];
+    let reconnected!: () => void;
+    const second = new Promise<void>((resolve) => {
+      reconnected = resolve;
+    });
+    const listener = new TeamListener({
+      from,
+      token: null,
+      forwardTo: 'http://127.0.0.1:9/never',
+      events: 'charge.*',
+      since: null,
+      cursor: { load: async () => null, save: async () => {} },
+      sender: new RawHttpSender(),
+      fetch,
+      signal: controller.signal,
+      out: () => {},
+      log: (line) => {
+        logs.push(line);
+        if (line.startsWith('reconnected')) reconnected();
+      },
+      forwardTimeoutMs: 1_000,
+      color: false,
+      sleep: async () => {},
+    });
+    const running = listener.run();
+    await second;
+    controller.abort();
+    await running;
+    assert.deepEqual(logs.slice(0, 3), [
+      `listening to ${from} (charge.*, from now); forwarding to http://127.0.0.1:9/never. Ctrl-C to stop`,
+      `no data nor heartbeat from ${from} for 60 ms; reconnecting in 500 ms`,
+      `reconnected to ${from}; resuming after 7`,
+    ]);
+    assert.deepEqual(requests.slice(0, 2), ['/api/feed?events=charge.*', '/api/feed?after=7&events=charge.*']);
+    silent.closeAllConnections();
+    silent.close();
   });
 });

@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import { buildForwardHeaders } from '../core/forwarding.js';
 import {
   decodeFeedEvent,
+  FeedMessageError,
   feedUrl,
   LISTEN_EXIT,
   type ListenCursor,
@@ -197,7 +198,7 @@ export class TeamListener {
     const decoder = new TextDecoder();
     const parser = new SseParser();
     let connected = false;
-    // Twice the server's heartbeat and some: a silent connection (a dead tunnel) is given up.
+    // Three of the server's heartbeats without a byte: a silent connection (a dead tunnel) is given up.
     let idleMs = 45_000;
     try {
       for (;;) {
@@ -211,7 +212,7 @@ export class TeamListener {
           if (message.event === 'ready') {
             connected = true;
             const data = JSON.parse(message.data) as { heartbeatMs?: number; serverTime?: string };
-            if (typeof data.heartbeatMs === 'number') idleMs = data.heartbeatMs * 2 + 5_000;
+            if (typeof data.heartbeatMs === 'number' && data.heartbeatMs > 0) idleMs = data.heartbeatMs * 3;
             this.#startedAt ??= data.serverTime ?? null;
             this.#announce();
             if (message.id !== null && message.id !== this.#cursor) await this.#save(message.id);
@@ -227,6 +228,8 @@ export class TeamListener {
       }
     } catch (error) {
       if (signal.aborted) return { connected, reason: 'stopped' };
+      // Neither a message this version cannot read nor a position it cannot save gets better by reconnecting.
+      if (error instanceof FeedMessageError || error instanceof ListenRefused) throw error;
       return { connected, reason: `lost the connection to ${this.#options.from} (${describeFetchError(error)})` };
     } finally {
       reader.cancel().catch(() => {});
@@ -264,7 +267,14 @@ export class TeamListener {
 
   async #save(cursor: string): Promise<void> {
     this.#cursor = cursor;
-    await this.#options.cursor.save(cursor);
+    try {
+      await this.#options.cursor.save(cursor);
+    } catch (error) {
+      throw new ListenRefused(
+        `could not save the position (${error instanceof Error ? error.message : String(error)}); stopped rather than go on without one (the next start may send the last event again). Free the space or fix --log-dir, then start listen again`,
+        1,
+      );
+    }
   }
 
   /** Sends until the local app answers; false when stopped first (the position is then not moved). */

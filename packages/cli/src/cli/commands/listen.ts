@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ListenCursorFile, listenCursorPath } from '../../adapters/files/listen-cursor-file.js';
 import { RawHttpSender } from '../../adapters/http/raw-http-sender.js';
 import { ListenRefused, TeamListener } from '../../app/team-listener.js';
-import { LISTEN_EXIT } from '../../core/listen.js';
+import { FeedMessageError, LISTEN_EXIT } from '../../core/listen.js';
 import { maskSecret } from '../../core/mask-secret.js';
 import { systemClock } from '../../core/ports.js';
 import { type CliContext, CommandFailure, useColor } from '../context.js';
@@ -186,6 +186,7 @@ Exit status: 0 stopped (Ctrl-C, SIGTERM), 1 failed, 2 bad usage, ${LISTEN_EXIT.u
       if (error instanceof ListenRefused) {
         throw new CommandFailure(error.message, error.exitCode);
       }
+      if (error instanceof FeedMessageError) throw new CommandFailure(`${options.from}: ${error.message}`, 1);
       throw error;
     } finally {
       sender.close();
