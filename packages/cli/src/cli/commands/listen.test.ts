@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, watch } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { verifyOmiseSignature } from '@omise-webhook/events';
@@ -237,9 +237,7 @@ describe('omise-webhook listen', () => {
     const head = await server.store.eventFeedHead();
     // The last event is left out: its position still reaches the file.
     const file = join(logDir, 'listen', 'bo.json');
-    while ((JSON.parse(readFileSync(file, 'utf8')) as { cursor: string }).cursor !== head) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await untilPositionIs(file, head);
     assert.deepEqual(target.requests.map(idOf), [charge.id, refund.id]);
     assert.equal(await listen.stop(), 0);
     await target.close();
@@ -348,7 +346,8 @@ describe('omise-webhook listen', () => {
     await poster;
     posting = false;
     assert.equal(posted.length, TOTAL);
-    while (answered.length < TOTAL) await target.waitForRequests(target.requests.length + 1);
+    // Once listen's saved position is the newest event, it has handled everything it will.
+    await untilPositionIs(join(logDir, 'listen', 'cy.json'), await server.store.eventFeedHead());
     assert.deepEqual(answered, posted);
     assert.equal(target.requests.length, TOTAL + 1);
     assert.equal(idOf(target.requests[KILL_AT] as { headers: Array<[string, string]>; body: Buffer }), posted[KILL_AT]);
@@ -362,6 +361,29 @@ describe('omise-webhook listen', () => {
     await server.close();
   });
 });
+
+/** Resolves once the position file holds `position`, woken by the file's renames (no polling clock). */
+function untilPositionIs(file: string, position: string | null): Promise<void> {
+  const read = () => {
+    try {
+      return (JSON.parse(readFileSync(file, 'utf8')) as { cursor: string }).cursor;
+    } catch {
+      return null;
+    }
+  };
+  return new Promise((resolve) => {
+    // Watching starts before the first read, so no save can fall between them.
+    const watcher = watch(dirname(file), () => {
+      if (read() !== position) return;
+      watcher.close();
+      resolve();
+    });
+    if (read() === position) {
+      watcher.close();
+      resolve();
+    }
+  });
+}
 
 const ENTRY = new URL('../entry.ts', import.meta.url).href;
 
