@@ -49,6 +49,9 @@ export class ListenRefused extends Error {
   }
 }
 
+/** How long a stop (Ctrl-C, SIGTERM) waits for the local app's answer to the event in flight. */
+const STOP_GRACE_MS = 2_000;
+
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -282,19 +285,33 @@ export class TeamListener {
     const c = this.#c;
     const { forwardTo, signal } = this.#options;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.#options.sender.send({
-        url: forwardTo,
-        headers: buildForwardHeaders({
-          original: event.headers,
-          target: forwardTo,
-          bodyLength: event.body.byteLength,
-          eventId: event.eventId,
-          attempt,
-        }),
-        body: event.body,
-        timeoutMs: this.#options.forwardTimeoutMs,
-        signal,
-      });
+      // A stop lets the request in flight finish for a moment, so the answer (and the position)
+      // usually counts rather than sending the event again at the next start.
+      const grace = new AbortController();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const onStop = () => {
+        graceTimer = setTimeout(() => grace.abort(), STOP_GRACE_MS);
+      };
+      if (signal.aborted) onStop();
+      else signal.addEventListener('abort', onStop, { once: true });
+      const result = await this.#options.sender
+        .send({
+          url: forwardTo,
+          headers: buildForwardHeaders({
+            original: event.headers,
+            target: forwardTo,
+            bodyLength: event.body.byteLength,
+            eventId: event.eventId,
+            attempt,
+          }),
+          body: event.body,
+          timeoutMs: this.#options.forwardTimeoutMs,
+          signal: grace.signal,
+        })
+        .finally(() => {
+          signal.removeEventListener('abort', onStop);
+          clearTimeout(graceTimer);
+        });
       const time = c.dim(new Date().toISOString().slice(11, 23));
       const head = `${time}  ${c.bold(event.key.padEnd(20))} ${event.eventId}  → `;
       const latency = c.dim(`${Math.round(result.latencyMs)} ms`);

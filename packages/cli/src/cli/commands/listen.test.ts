@@ -244,6 +244,26 @@ describe('omise-webhook listen', () => {
     await server.close();
   });
 
+  it('starts at --since instead of now, and a later start without it resumes from the saved position', async () => {
+    const server = await teamServer();
+    const target = await startTargetServer();
+    const logDir = temporaryDirectory();
+    const before = [await postEvent(server), await postEvent(server)];
+    const argv = ['--from', inspectorUrl(server), '--token', TOKEN, '--forward-to', target.url, '--log-dir', logDir];
+    const first = startListen([...argv, '--since', '10m']);
+    await target.waitForRequests(2);
+    assert.equal(await first.stop(), 0);
+    assert.match(first.stderr.text, /listening to .* \(every event, from \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+    const whileStopped = await postEvent(server);
+    const second = startListen(argv);
+    await target.waitForRequests(3);
+    assert.equal(await second.stop(), 0);
+    assert.match(second.stderr.text, /listening to .* \(every event, after position \d+\)/);
+    assert.deepEqual(target.requests.map(idOf), [...before.map((e) => e.id), whileStopped.id]);
+    await target.close();
+    await server.close();
+  });
+
   it('exits 3 with what to do when the token is wrong or missing', async () => {
     const server = await teamServer();
     const target = await startTargetServer();
