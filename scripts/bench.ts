@@ -8,7 +8,8 @@
  * verifier, forged-flood, paced, startup). forged-flood (scripts/bench-forged.ts): valid webhooks at 50/s while forged ones
  * flood in. paced (scripts/bench-paced.ts): open-loop at 50, 1,000 and 2,000/s (BENCH_PACED_RATES), serve
  * against bare node:http, with the server's event-loop delay and syncs. startup (scripts/bench-startup.ts):
- * how long the CLI takes to start, against bare node.
+ * how long the CLI takes to start, against bare node. listen (scripts/bench-listen.ts): the time from serve's
+ * receipt to a local app through `omise-webhook listen`, p50/p99 over a few hundred events.
  * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
  * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
  */
@@ -34,6 +35,7 @@ import {
   stop,
   waitForLine,
 } from './bench-kit.js';
+import { listenSection } from './bench-listen.js';
 import { pacedSection } from './bench-paced.js';
 import { startupSection } from './bench-startup.js';
 import { verifierSection } from './bench-verifier.js';
@@ -200,7 +202,16 @@ async function ingestSection(): Promise<void> {
   process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
 }
 
-const SECTIONS = ['ingest', 'forwarding', 'inspector', 'verifier', 'forged-flood', 'paced', 'startup'] as const;
+const SECTIONS = [
+  'ingest',
+  'forwarding',
+  'inspector',
+  'verifier',
+  'forged-flood',
+  'paced',
+  'startup',
+  'listen',
+] as const;
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(','))
   .split(',')
   .map((section) => section.trim())
@@ -217,3 +228,4 @@ if (only.includes('verifier')) await verifierSection();
 if (only.includes('forged-flood')) await forgedFloodSection();
 if (only.includes('paced')) await pacedSection();
 if (only.includes('startup')) await startupSection();
+if (only.includes('listen')) await listenSection();

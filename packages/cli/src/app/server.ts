@@ -111,6 +111,8 @@ export interface ServerConfig {
   uiPort: number;
   /** Required on every inspector request when set; generated when `uiHost` is not loopback and none is given. */
   uiToken: string | undefined;
+  /** The inspector's SSE keep-alive interval (`/api/stream`, `/api/feed`), default 15 s; tests shorten it. */
+  uiHeartbeatMs?: number;
 }
 
 export interface ServerIo {
@@ -343,12 +345,18 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       }),
       forwardAttemptsFor: (eventId) => forwarder.forwardAttemptsFor(eventId),
       replay: (eventId, options) => forwarder.replay(eventId, options),
+      // A new event (not another delivery of a stored one) is a new place in the feed.
+      watchFeed: (listener) =>
+        notifier.subscribe((notification) => {
+          if (notification.type === 'event.stored' && !notification.duplicate) listener();
+        }),
     };
     try {
       inspector = await startInspectorListener(context, {
         host: config.uiHost,
         port: config.uiPort,
         token: config.uiToken ?? (isLoopbackHost(config.uiHost) ? null : generateUiToken()),
+        ...(config.uiHeartbeatMs !== undefined ? { heartbeatMs: config.uiHeartbeatMs } : {}),
         onError: (error) => report(`omise-webhook: the inspector could not answer a request: ${String(error)}`),
       });
     } catch (error) {

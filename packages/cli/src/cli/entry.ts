@@ -25,6 +25,7 @@ export const COMMAND_LOADERS: ReadonlyArray<{ name: string; load: () => Promise<
   { name: 'forwards', load: async () => (await import('./commands/forwards.js')).registerForwards },
   { name: 'trigger', load: async () => (await import('./commands/trigger.js')).registerTrigger },
   { name: 'sync', load: async () => (await import('./commands/sync.js')).registerSync },
+  { name: 'listen', load: async () => (await import('./commands/listen.js')).registerListen },
   { name: 'fake-omise', load: async () => (await import('./commands/fake-omise.js')).registerFakeOmise },
 ];
 

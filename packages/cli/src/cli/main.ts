@@ -3,6 +3,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
 import { registerFakeOmise } from './commands/fake-omise.js';
 import { registerForwards } from './commands/forwards.js';
+import { registerListen } from './commands/listen.js';
 import { registerReplay } from './commands/replay.js';
 import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
@@ -23,6 +24,7 @@ export function buildProgram(context: CliContext): Command {
     registerForwards,
     registerTrigger,
     registerSync,
+    registerListen,
     registerFakeOmise,
   ]);
 }

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { looksLikeOmiseId, MAX_PAGE_SIZE } from '../../../core/event-lookup-fields.js';
-import type { EventQuery, VerificationStatus } from '../../../core/ports.js';
+import { type EventQuery, InvalidFeedCursorError, type VerificationStatus } from '../../../core/ports.js';
 import { type AccessRules, decideAccess, tokenCookieName } from './access-guard.js';
+import { EventFeedStream, type FeedStart } from './event-feed-stream.js';
 import { EventStream } from './event-stream.js';
 import {
   buildTimeline,
@@ -26,6 +27,8 @@ export interface InspectorAppOptions {
   ringSize?: number;
   /** SSE keep-alive interval (default 15 s). */
   heartbeatMs?: number;
+  /** How often `/api/feed` reads the store without a wake-up (default 1 s). */
+  feedPollMs?: number;
   /** Fixed stream run id (tests). */
   runId?: string;
   assets?: StaticAssets;
@@ -62,14 +65,7 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
   const query: EventQuery = {};
   const key = params.get('key');
   if (key !== null && key.trim() !== '') {
-    for (const part of key.split(',').map((p) => p.trim())) {
-      if (!KEY_PART.test(part)) {
-        throw new BadRequest(
-          'invalid_key',
-          `key ${JSON.stringify(part)} is not an event key pattern; use a key like charge.create, a group like charge.*, or a comma list of them`,
-        );
-      }
-    }
+    checkKeyPattern('key', key);
     query.key = key;
   }
   const object = params.get('object');
@@ -109,6 +105,41 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
   return query;
 }
 
+function checkKeyPattern(param: string, pattern: string): void {
+  for (const part of pattern.split(',').map((p) => p.trim())) {
+    if (!KEY_PART.test(part)) {
+      throw new BadRequest(
+        `invalid_${param}`,
+        `${param} ${JSON.stringify(part)} is not an event key pattern; use a key like charge.create, a group like charge.*, or a comma list of them`,
+      );
+    }
+  }
+}
+
+/** `/api/feed`'s parameters: where to start (`after` or `Last-Event-ID`, else `since`, else now) and which keys. */
+export function parseFeedRequest(
+  params: URLSearchParams,
+  lastEventId: string | undefined,
+): { start: FeedStart; events: string | null } {
+  const events = params.get('events');
+  if (events !== null && events.trim() !== '') checkKeyPattern('events', events);
+  const after = params.get('after') || lastEventId || null;
+  const since = params.get('since');
+  let start: FeedStart = { kind: 'now' };
+  if (after !== null) start = { kind: 'after', cursor: after };
+  else if (since !== null && since !== '') {
+    const time = /^\d{4}-\d{2}-\d{2}/.test(since) ? Date.parse(since) : Number.NaN;
+    if (Number.isNaN(time)) {
+      throw new BadRequest(
+        'invalid_since',
+        `since ${JSON.stringify(since.slice(0, 80))} is not a time; use ISO 8601 like 2026-11-26T07:00:00Z`,
+      );
+    }
+    start = { kind: 'since', since: new Date(time).toISOString() };
+  }
+  return { start, events: events !== null && events.trim() !== '' ? events.trim() : null };
+}
+
 function parseLimit(limit: string | null): number | undefined {
   if (limit === null || limit === '') return undefined;
   if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_PAGE_SIZE) {
@@ -141,11 +172,12 @@ const API_ROUTES: ReadonlyArray<{ pattern: RegExp; methods: string }> = [
   { pattern: /^\/api\/rejected$/, methods: 'GET' },
   { pattern: /^\/api\/rejected\/[^/]+$/, methods: 'GET' },
   { pattern: /^\/api\/stream$/, methods: 'GET' },
+  { pattern: /^\/api\/feed$/, methods: 'GET' },
   { pattern: /^\/api\/stats$/, methods: 'GET' },
 ];
 
 const API_SUMMARY =
-  'GET /api/events, /api/events/{id}, /api/objects/{objectId}/events, /api/rejected, /api/rejected/{id}, /api/stream, /api/stats, /api/status; POST /api/events/{id}/replay';
+  'GET /api/events, /api/events/{id}, /api/objects/{objectId}/events, /api/rejected, /api/rejected/{id}, /api/stream, /api/feed, /api/stats, /api/status; POST /api/events/{id}/replay';
 
 /**
  * The inspector's HTTP API and page as one Hono app. The page uses only this API; other
@@ -161,7 +193,7 @@ export function createInspectorApp(context: InspectorContext, options: Inspector
     ...(options.runId !== undefined ? { runId: options.runId } : {}),
   });
   const assets = options.assets ?? loadStaticAssets();
-  const streams = new Set<EventStream>();
+  const streams = new Set<EventStream | EventFeedStream>();
   const rules: AccessRules = {
     token: options.token,
     loopbackOnly: options.loopbackOnly,
@@ -347,6 +379,54 @@ export function createInspectorApp(context: InspectorContext, options: Inspector
         'Cache-Control': 'no-store',
         Connection: 'keep-alive',
         // Tells reverse proxies (nginx) not to buffer the stream.
+        'X-Accel-Buffering': 'no',
+        'X-Content-Type-Options': 'nosniff',
+      },
+    });
+  });
+
+  app.get('/api/feed', async (c) => {
+    const { start, events } = parseFeedRequest(new URL(c.req.url).searchParams, c.req.header('last-event-id'));
+    const position =
+      start.kind === 'after' ? start.cursor : start.kind === 'now' ? await context.store.eventFeedHead() : null;
+    const since = start.kind === 'since' ? start.since : undefined;
+    // The first read happens before the answer, so a position this store did not write is a 400, not a broken stream.
+    let first: Awaited<ReturnType<typeof context.store.eventFeed>>;
+    try {
+      first = await context.store.eventFeed({
+        after: position,
+        limit: 1,
+        ...(since !== undefined ? { receivedSince: since } : {}),
+      });
+    } catch (error) {
+      if (error instanceof InvalidFeedCursorError) {
+        return c.json(
+          errorBody(
+            'invalid_cursor',
+            `${error.message}; to start again, pass since=<time> or no position (from now). listen: run it with --since`,
+          ),
+          400,
+        );
+      }
+      throw error;
+    }
+    const stream = new EventFeedStream({
+      store: context.store,
+      position,
+      ...(since !== undefined ? { since } : {}),
+      first,
+      events,
+      ...(context.watchFeed ? { watchFeed: context.watchFeed } : {}),
+      ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+      ...(options.feedPollMs !== undefined ? { pollMs: options.feedPollMs } : {}),
+      onClose: () => streams.delete(stream),
+    });
+    streams.add(stream);
+    return new Response(stream.body, {
+      headers: {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-store',
+        Connection: 'keep-alive',
         'X-Accel-Buffering': 'no',
         'X-Content-Type-Options': 'nosniff',
       },

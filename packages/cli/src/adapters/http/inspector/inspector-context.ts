@@ -43,4 +43,11 @@ export interface InspectorContext {
    * an error with a `code` (`no_target`, `no_secret`, `bad_target`, ...) when a replay cannot start.
    */
   replay?: (eventId: string, options: ReplayOptions) => Promise<ForwardAttempt[]>;
+  /**
+   * Calls the listener whenever an event may have become visible in the store, so `/api/feed`
+   * reads it at once (it also reads every second, so a lost call only delays). `serve` wires
+   * the notifier's new `event.stored`; a shared store's change notifications plug in here too.
+   * Returns the unsubscribe function.
+   */
+  watchFeed?: (listener: () => void) => () => void;
 }
