@@ -551,7 +551,7 @@ export interface EventFiles {
   /** Deletes the files of events the store no longer has (retention). */
   removeFiles(eventIds: readonly string[]): Promise<void>;
   /** Writes the files missing for stored events (after a crash); resolves with how many. */
-  reconcile(store: EventStore): Promise<number>;
+  reconcile(store: Pick<EventLog, 'listEvents'>): Promise<number>;
   /** About how many files are still to be written, for telling the user at shutdown. */
   readonly waitingFiles: number;
   /** Resolves once every queued file is written. */
