@@ -52,7 +52,7 @@ export interface SqliteEventStoreOptions {
   checkpointIntervalMs?: number;
   /**
    * Past this size (default 64 MiB) the write-ahead log is checkpointed on the main connection
-   * too, so that it can start over under sustained load (see #checkLogSize); a larger log is
+   * too, so that it can start over under sustained load (see SqliteGroupCommit); a larger log is
    * truncated back to it.
    */
   maxLogBytes?: number;
