@@ -4,7 +4,7 @@ import type { ForwardRoute } from '../core/forwarding.js';
 import type { Notifier } from '../core/notifier.js';
 import {
   type Clock,
-  type EventStore,
+  type EventLog,
   type NewDelivery,
   type OmiseEventsApi,
   type SyncCheckpoint,
@@ -68,7 +68,8 @@ export class SyncFailed extends Error {
 }
 
 export interface EventSyncerOptions extends Pick<RecordEventDependencies, 'onCommitted'> {
-  store: EventStore;
+  /** Looked up before fetching an event, written through recordEvent. */
+  store: Pick<EventLog, 'getEvent' | 'recordDelivery'>;
   api: OmiseEventsApi;
   checkpoint: SyncCheckpoint;
   clock?: Clock;

@@ -8,9 +8,10 @@ import {
 import type { Notifier } from '../core/notifier.js';
 import type {
   Clock,
-  EventStore,
+  EventLog,
   ForwardAttempt,
   ForwardJob,
+  ForwardQueue,
   HttpSender,
   NewForwardAttempt,
   RecordDeliveryResult,
@@ -21,7 +22,8 @@ import { WEBHOOK_SECRET_ADVICE } from '../core/secret-advice.js';
 import { Replayer, type ReplayOptions } from './replayer.js';
 
 export interface ForwarderOptions {
-  store: EventStore;
+  /** The queue it delivers, and the events whose bytes it sends. */
+  store: ForwardQueue & Pick<EventLog, 'getEvent'>;
   notifier: Notifier;
   sender: HttpSender;
   routes: readonly ForwardRoute[];

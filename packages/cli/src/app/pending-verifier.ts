@@ -2,7 +2,7 @@ import { describeDifferences } from '../core/compare-events.js';
 import type { Notifier } from '../core/notifier.js';
 import {
   type Clock,
-  type EventStore,
+  type EventLog,
   type OmiseEventsLookup,
   systemClock,
   systemTimers,
@@ -11,7 +11,8 @@ import {
 } from '../core/ports.js';
 
 export interface PendingVerifierOptions {
-  store: EventStore;
+  /** The events waiting for their API check, and where the outcome goes. */
+  store: Pick<EventLog, 'getEvent' | 'pendingVerifications' | 'updateVerification'>;
   omiseApi: OmiseEventsLookup;
   notifier: Notifier;
   /** Wait between rounds while events are pending, in ms. */

@@ -1,13 +1,22 @@
 import type { ForwardRoute } from '../core/forwarding.js';
 import { type IngestDependencies, type IngestPolicy, ingestWebhook } from '../core/ingest.js';
 import type { Notifier } from '../core/notifier.js';
-import type { Clock, EventStore, NewRejection, WebhookAnswer, WebhookHandler, WebhookRequest } from '../core/ports.js';
+import type {
+  Clock,
+  EventLog,
+  NewRejection,
+  RejectionLog,
+  WebhookAnswer,
+  WebhookHandler,
+  WebhookRequest,
+} from '../core/ports.js';
 import type { RejectionBodyBudget } from '../core/rejection-budget.js';
 import { isStorageUnavailable } from '../core/storage-health.js';
 import { type RecordEventDependencies, recordEvent } from './record-event.js';
 
 export interface ReceiverOptions extends IngestDependencies, Pick<RecordEventDependencies, 'onCommitted'> {
-  store: EventStore;
+  /** Accepted events go to the event log, refused requests to the rejection log. */
+  store: Pick<EventLog, 'recordDelivery'> & Pick<RejectionLog, 'recordRejection'>;
   policy: IngestPolicy;
   notifier: Notifier;
   clock: Clock;

@@ -1,9 +1,9 @@
 import { type ForwardRoute, forwardTargetsFor } from '../core/forwarding.js';
 import type { Notifier } from '../core/notifier.js';
-import type { EventStore, NewDelivery, RecordDeliveryResult } from '../core/ports.js';
+import type { EventLog, NewDelivery, RecordDeliveryResult } from '../core/ports.js';
 
 export interface RecordEventDependencies {
-  store: EventStore;
+  store: Pick<EventLog, 'recordDelivery'>;
   notifier?: Notifier;
   /** `serve`'s forward routes; the matching targets' jobs are committed with the event. */
   forwardRoutes?: readonly ForwardRoute[];

@@ -7,7 +7,15 @@ import {
   targetsForKey,
 } from '../core/forwarding.js';
 import type { Notifier } from '../core/notifier.js';
-import type { Clock, EventStore, ForwardAttempt, HeaderList, HttpSender, StoredEvent } from '../core/ports.js';
+import type {
+  Clock,
+  EventLog,
+  ForwardAttempt,
+  ForwardQueue,
+  HeaderList,
+  HttpSender,
+  StoredEvent,
+} from '../core/ports.js';
 import { WEBHOOK_SECRET_ADVICE } from '../core/secret-advice.js';
 
 export type ReplayErrorCode = 'unknown_event' | 'no_secret' | 'no_target' | 'bad_target' | 'bad_secret';
@@ -33,7 +41,8 @@ export interface ReplayOptions {
 }
 
 export interface ReplayerOptions {
-  store: EventStore;
+  /** Where the event is read from and each attempt recorded. */
+  store: Pick<EventLog, 'getEvent'> & Pick<ForwardQueue, 'recordForwardAttempt'>;
   sender: HttpSender;
   clock: Clock;
   timeoutMs: number;

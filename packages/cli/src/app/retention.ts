@@ -1,8 +1,8 @@
-import { type Clock, type EventStore, systemTimers, type Timers } from '../core/ports.js';
+import { type Clock, type EventLog, systemTimers, type Timers } from '../core/ports.js';
 import { isStorageUnavailable } from '../core/storage-health.js';
 
 export interface RetentionOptions {
-  store: EventStore;
+  store: Pick<EventLog, 'pruneEvents'>;
   clock: Clock;
   /** Default: real timers; tests pass a FakeClock. */
   timers?: Timers;

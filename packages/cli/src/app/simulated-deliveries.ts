@@ -1,6 +1,6 @@
 import { formatOmiseJson, type OmiseEventKey, signOmisePayload } from '@omise-webhook/events';
 import { SIMULATED_ORIGIN_HEADER } from '../core/ingest.js';
-import type { Clock, EventStore } from '../core/ports.js';
+import type { Clock, EventLog } from '../core/ports.js';
 import {
   applySetAssignments,
   buildSimulatedEvent,
@@ -100,7 +100,7 @@ export async function simulateDeliveries(options: SimulateDeliveriesOptions): Pr
 
 /** The latest state of an object (and what it carries) from the events the store has about it. */
 export async function loadKnownObjects(
-  store: EventStore,
+  store: Pick<EventLog, 'eventsForObject'>,
   objectId: string,
 ): Promise<Map<string, Record<string, unknown>>> {
   const events = await store.eventsForObject(objectId);

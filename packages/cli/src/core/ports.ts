@@ -267,10 +267,13 @@ export interface RecordDeliveryOptions {
 }
 
 /**
- * The single source of truth. Every write resolves only once it is durable, so the
- * receiver can acknowledge a webhook as soon as `recordDelivery` resolves.
+ * Accepted events and their deliveries: recording them, reading them back (by id, by page, by
+ * object, as a feed), their verification and their differing bodies, and retention.
+ *
+ * Every write resolves only once it is durable, so the receiver can acknowledge a webhook as
+ * soon as `recordDelivery` resolves.
  */
-export interface EventStore {
+export interface EventLog {
   /**
    * `onCommitted` is called once the delivery is committed (other readers see it) and before
    * the promise resolves, which waits for the disk. Forwarding starts there: a crash between
@@ -278,7 +281,6 @@ export interface EventStore {
    * delivers it again), never miss one.
    */
   recordDelivery(delivery: NewDelivery, options?: RecordDeliveryOptions): Promise<RecordDeliveryResult>;
-  recordRejection(rejection: NewRejection): Promise<StoredRejection>;
   getEvent(eventId: string): Promise<StoredEvent | undefined>;
   /** Newest first. */
   listEvents(query?: EventQuery): Promise<EventPage>;
@@ -298,13 +300,6 @@ export interface EventStore {
   pendingVerifications(limit?: number): Promise<StoredEvent[]>;
   /** The bodies that differed from the first copy, in the order they first came (empty for none). */
   listDifferingBodies(eventId: string): Promise<DifferingBody[]>;
-  /** Newest first. */
-  listRejections(options?: { limit?: number; cursor?: string }): Promise<RejectionPage>;
-  getRejection(seq: number): Promise<StoredRejection | undefined>;
-  stats(): Promise<StoreStats>;
-  close(): Promise<void>;
-  /** Whether the store can be written (a full disk, an I/O error); absent for stores without a disk. */
-  readonly health?: StorageHealth;
   /**
    * Removes the oldest events that fall outside the retention (`--retain`, `--max-events`), with
    * their redeliveries, lookup ids, text index entries, counts and finished forward jobs and
@@ -312,8 +307,24 @@ export interface EventStore {
    * waiting (held or pending) is kept until the job finishes.
    */
   pruneEvents?(request: PruneRequest): Promise<PruneResult>;
+}
 
-  // Forwarding: jobs (one per event and target) and the attempts made for them.
+/**
+ * Requests that were refused, kept so the user can see what went wrong. Bounded in number
+ * (`--max-rejections`) and bytes (`--max-rejected-bytes`): the oldest go first, the newest stays.
+ */
+export interface RejectionLog {
+  recordRejection(rejection: NewRejection): Promise<StoredRejection>;
+  /** Newest first. */
+  listRejections(options?: { limit?: number; cursor?: string }): Promise<RejectionPage>;
+  getRejection(seq: number): Promise<StoredRejection | undefined>;
+}
+
+/**
+ * Forwarding: jobs (one per event and target, queued per target in order) and the attempts made
+ * for them. Jobs for a new event are queued by `EventLog.recordDelivery` in the same write.
+ */
+export interface ForwardQueue {
   /** Queues an already stored event for these targets, due now, behind what is queued. */
   enqueueForwards(eventId: string, targets: readonly string[], now: number): Promise<ForwardJob[]>;
   /**
@@ -337,6 +348,18 @@ export interface EventStore {
   listFailedForwards(options?: { limit?: number }): Promise<ForwardJob[]>;
   /** Puts a failed job back in its target's queue (at the back), due now, with a fresh retry plan. */
   retryFailedForward(jobId: number, now: number): Promise<ForwardJob | undefined>;
+}
+
+/**
+ * The single source of truth: the three concerns in one store (one SQLite file, one database),
+ * because a new event and its forward jobs are written in one transaction. Code that needs only
+ * one concern takes that port (or a `Pick` of it), so a fake for its tests stays small.
+ */
+export interface EventStore extends EventLog, RejectionLog, ForwardQueue {
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+  /** Whether the store can be written (a full disk, an I/O error); absent for stores without a disk. */
+  readonly health?: StorageHealth;
 }
 
 export interface PruneRequest {
@@ -528,7 +551,7 @@ export interface EventFiles {
   /** Deletes the files of events the store no longer has (retention). */
   removeFiles(eventIds: readonly string[]): Promise<void>;
   /** Writes the files missing for stored events (after a crash); resolves with how many. */
-  reconcile(store: EventStore): Promise<number>;
+  reconcile(store: Pick<EventLog, 'listEvents'>): Promise<number>;
   /** About how many files are still to be written, for telling the user at shutdown. */
   readonly waitingFiles: number;
   /** Resolves once every queued file is written. */

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import {
   type Clock,
   type EventFiles,
-  type EventStore,
+  type EventLog,
   type StoredEvent,
   systemClock,
   systemTimers,
@@ -50,7 +50,7 @@ export interface EventFileMirrorOptions {
    * Where events are read back when more are waiting than are kept in memory; without it every
    * waiting event stays in memory.
    */
-  store?: Pick<EventStore, 'listEvents'>;
+  store?: Pick<EventLog, 'listEvents'>;
   /** Files are written once no event has arrived for this long (default 100 ms)... */
   quietMs?: number;
   /** ...or once the oldest waiting event has waited this long (default 30 s). */
@@ -118,7 +118,7 @@ export class EventFileMirror implements EventFiles {
   readonly #logDir: string;
   readonly #eventDirectory: string;
   readonly #onError: (error: unknown, eventId: string) => void;
-  readonly #store: Pick<EventStore, 'listEvents'> | undefined;
+  readonly #store: Pick<EventLog, 'listEvents'> | undefined;
   readonly #quietMs: number;
   readonly #maxLagMs: number;
   readonly #maxWaitingInMemory: number;
@@ -146,7 +146,7 @@ export class EventFileMirror implements EventFiles {
   #retryAt = 0;
   #faulted = false;
   /** The start-up rebuild stopped at a full disk: it runs again once files can be written. */
-  #reconcilePending: EventStore | null = null;
+  #reconcilePending: Pick<EventLog, 'listEvents'> | null = null;
 
   constructor(options: EventFileMirrorOptions) {
     this.#logDir = options.logDir;
@@ -444,7 +444,7 @@ export class EventFileMirror implements EventFiles {
    * reported once and skipped; a full disk stops the rebuild, which runs again with the next
    * files written once space is freed.
    */
-  async reconcile(store: EventStore): Promise<number> {
+  async reconcile(store: Pick<EventLog, 'listEvents'>): Promise<number> {
     if (this.#paused() || this.#retryAt > this.#clock.now()) {
       this.#reconcilePending = store;
       this.#schedule(this.#mayWrite());
@@ -453,7 +453,7 @@ export class EventFileMirror implements EventFiles {
     return this.#rebuild(store);
   }
 
-  async #rebuild(store: EventStore): Promise<number> {
+  async #rebuild(store: Pick<EventLog, 'listEvents'>): Promise<number> {
     let written = 0;
     let cursor: string | undefined;
     do {

@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { StorageHealth, StorageUnavailableError } from '../../core/storage-health.js';
+import { temporaryDirectory } from '../../testing/test-server.js';
+import { SqliteGroupCommit, type SqliteGroupCommitOptions } from './sqlite-group-commit.js';
+
+type SyncCallback = (error: NodeJS.ErrnoException | null) => void;
+
+/**
+ * A group commit on a one-table file, with the log sync held until the test releases it and a
+ * second connection that sees only what is committed.
+ */
+function openGroupCommit(options: Partial<SqliteGroupCommitOptions> & { syncAtOnce?: boolean } = {}) {
+  const { syncAtOnce = false, ...overrides } = options;
+  const filename = join(temporaryDirectory('omise-webhook-group-commit-'), 'store.sqlite');
+  const db = new Database(filename);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE t (seq INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  const reader = new Database(filename, { readonly: true });
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const held: SyncCallback[] = [];
+  const counts = { syncs: 0, batches: 0 };
+  const health = new StorageHealth({ where: 'the test store' });
+  const commits = new SqliteGroupCommit({
+    db,
+    filename,
+    health,
+    // No checkpointer thread and no probe within a test: both are timers of their own.
+    checkpointIntervalMs: 0,
+    recoveryProbeMs: 60_000,
+    syncFile: (_fd, callback) => {
+      counts.syncs += 1;
+      if (syncAtOnce) setImmediate(() => callback(null));
+      else held.push(callback);
+    },
+    beforeBatch: () => {
+      counts.batches += 1;
+    },
+    restoreSchema: () => {},
+    probeWrite: () => {},
+    ...overrides,
+  });
+  return {
+    commits,
+    health,
+    held,
+    counts,
+    insert: (v: string) => {
+      insert.run(v);
+      return v;
+    },
+    /** What another connection sees: only committed rows. */
+    committedRows: () =>
+      reader
+        .prepare<[], { v: string }>('SELECT v FROM t ORDER BY seq')
+        .all()
+        .map((row) => row.v),
+    close: async () => {
+      const closing = commits.close();
+      for (const release of held.splice(0)) release(null);
+      await closing;
+      reader.close();
+      db.close();
+    },
+  };
+}
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1_000 && !condition(); turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(condition(), 'the condition never held');
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SqliteGroupCommit', () => {
+  it('commits the writes of one turn in one transaction, syncs once, and resolves them only after that sync', async () => {
+    const store = openGroupCommit();
+    try {
+      const seenByOthers: string[][] = [];
+      const writes = ['a', 'b', 'c'].map((v) =>
+        store.commits.write(() => {
+          const value = store.insert(v);
+          seenByOthers.push(store.committedRows());
+          return value;
+        }),
+      );
+      let resolved = false;
+      const all = Promise.all(writes).then((values) => {
+        resolved = true;
+        return values;
+      });
+      await waitUntil(() => store.held.length === 1);
+      // Had each write been its own transaction, the later ones would have seen the earlier ones.
+      assert.deepEqual(seenByOthers, [[], [], []], 'nothing was committed until all three had run');
+      assert.deepEqual(store.committedRows(), ['a', 'b', 'c']);
+      assert.deepEqual(store.counts, { syncs: 1, batches: 1 });
+      await nextTurn();
+      assert.equal(resolved, false, 'committed, but not acknowledged before the sync returns');
+      store.held.shift()?.(null);
+      assert.deepEqual(await all, ['a', 'b', 'c']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses only the write that failed: the others are redone alone and resolve', async () => {
+    const store = openGroupCommit({ syncAtOnce: true });
+    try {
+      const refused = new Error('this write is refused');
+      const runs = { a: 0, b: 0, c: 0 };
+      const settled = await Promise.allSettled([
+        store.commits.write(() => {
+          runs.a += 1;
+          return store.insert('a');
+        }),
+        store.commits.write(() => {
+          runs.b += 1;
+          store.insert('b');
+          throw refused;
+        }),
+        store.commits.write(() => {
+          runs.c += 1;
+          return store.insert('c');
+        }),
+      ]);
+      assert.deepEqual(settled, [
+        { status: 'fulfilled', value: 'a' },
+        { status: 'rejected', reason: refused },
+        { status: 'fulfilled', value: 'c' },
+      ]);
+      // The batch stopped at b and was rolled back; then each write ran again in a transaction of
+      // its own. So a write's run may happen twice, and must do the same thing both times.
+      assert.deepEqual(runs, { a: 2, b: 2, c: 1 });
+      assert.equal(store.counts.batches, 1);
+      assert.equal(store.counts.syncs, 2, 'one sync for a, one for c (started while the first ran)');
+      assert.deepEqual(store.committedRows(), ['a', 'c'], 'the failed write left nothing behind');
+      assert.equal(store.health.fault, null, 'an ordinary error is not a storage fault');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('tells `committed` once the write is visible, before the promise resolves on the sync; its own error is ignored', async () => {
+    const store = openGroupCommit();
+    try {
+      const told: string[] = [];
+      const first = store.commits.write(() => store.insert('a'), {
+        committed: (value) => told.push(`committed ${value}, others see ${store.committedRows().join(',')}`),
+      });
+      const second = store.commits.write(() => store.insert('b'), {
+        committed: () => {
+          throw new Error('the hook failed');
+        },
+      });
+      void first.then((value) => told.push(`resolved ${value}`));
+      await waitUntil(() => store.held.length === 1);
+      await nextTurn();
+      assert.deepEqual(told, ['committed a, others see a,b']);
+      store.held.shift()?.(null);
+      assert.equal(await first, 'a');
+      assert.equal(await second, 'b', 'a throwing hook does not fail its write');
+      assert.deepEqual(told, ['committed a, others see a,b', 'resolved a']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('turns a full disk into StorageUnavailableError for the whole batch, then refuses writes without running them', async () => {
+    const store = openGroupCommit();
+    try {
+      const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      const ran: string[] = [];
+      const settled = await Promise.allSettled([
+        store.commits.write(() => {
+          ran.push('a');
+          return store.insert('a');
+        }),
+        store.commits.write(() => {
+          ran.push('b');
+          throw full;
+        }),
+      ]);
+      const message =
+        'the disk holding the test store is full (SQLITE_FULL): webhooks are answered 503 and not acknowledged (Omise retries them) until space is freed; free some space and it recovers by itself';
+      for (const result of settled) {
+        assert.equal(result.status, 'rejected');
+        assert.ok(result.reason instanceof StorageUnavailableError);
+        assert.equal(result.reason.code, 'disk_full');
+        assert.equal(result.reason.message, message);
+      }
+      assert.deepEqual(ran, ['a', 'b'], 'not redone one by one: every write would fail alike');
+      assert.deepEqual(store.committedRows(), []);
+      assert.equal(store.health.fault?.cause, 'SQLITE_FULL');
+      await assert.rejects(
+        store.commits.write(() => ran.push('later')),
+        (error) => error instanceof StorageUnavailableError && error.message === message,
+      );
+      assert.deepEqual(ran, ['a', 'b'], 'refused at once, never run');
+      assert.equal(store.counts.syncs, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('does not acknowledge a write whose log sync failed: StorageUnavailableError, though it was committed', async () => {
+    const store = openGroupCommit();
+    try {
+      const write = store.commits.write(() => store.insert('a'));
+      await waitUntil(() => store.held.length === 1);
+      store.held.shift()?.(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+      await assert.rejects(
+        write,
+        (error) =>
+          error instanceof StorageUnavailableError && error.code === 'disk_full' && /\(ENOSPC\)/.test(error.message),
+      );
+      assert.deepEqual(store.committedRows(), ['a'], 'committed, but the disk may not hold it');
+      assert.equal(store.health.fault?.cause, 'ENOSPC');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets writes already asked for reach the disk when closed, and refuses writes after', async () => {
+    const store = openGroupCommit({ syncAtOnce: true });
+    const write = store.commits.write(() => store.insert('a'));
+    await store.commits.close();
+    assert.equal(await write, 'a');
+    assert.equal(store.counts.syncs, 1);
+    assert.deepEqual(store.committedRows(), ['a']);
+    await assert.rejects(
+      store.commits.write(() => store.insert('b')),
+      /^Error: the event store is closed$/,
+    );
+    await store.close();
+  });
+});
