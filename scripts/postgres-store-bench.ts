@@ -5,6 +5,7 @@
  * default durability (fsync on) and stops it at the end.
  *
  *   node --import tsx scripts/postgres-store-bench.ts [--seconds 5] [--concurrency 50] [--runs 3] [--stores 1,2]
+ *     [--groups-in-flight 1] [--max-group-size 200]
  *
  * Prints one line per run (deliveries/s, p50/p99 ms) and the spread over the runs.
  */
@@ -30,8 +31,8 @@ type ToChild = { go: true; seconds: number; concurrency: number };
 type FromChild = { ready: true } | { done: ChildResult } | { failed: string };
 
 /** One store in this process: waits for "go", writes for `seconds`, sends back what it did. */
-async function runChild(url: string): Promise<void> {
-  const store = await openPostgresStore({ url });
+async function runChild(url: string, tuning: { groupsInFlight: number; maxGroupSize: number }): Promise<void> {
+  const store = await openPostgresStore({ url, ...tuning });
   const send = (message: FromChild) => process.send?.(message);
   process.once('message', async (message: ToChild) => {
     try {
@@ -69,10 +70,16 @@ async function runChild(url: string): Promise<void> {
 }
 
 /** `stores` child processes writing at once; the throughput is their sum over the longest run. */
-async function runOnce(options: { url: string; stores: number; seconds: number; concurrency: number }) {
+async function runOnce(options: {
+  url: string;
+  stores: number;
+  seconds: number;
+  concurrency: number;
+  tuning: string[];
+}) {
   const script = fileURLToPath(import.meta.url);
   const children = Array.from({ length: options.stores }, () =>
-    fork(script, ['--child', options.url], { execArgv: process.execArgv, stdio: 'inherit' }),
+    fork(script, ['--child', options.url, ...options.tuning], { execArgv: process.execArgv, stdio: 'inherit' }),
   );
   const results = children.map(
     (child) =>
@@ -111,8 +118,11 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '50' },
       runs: { type: 'string', default: '3' },
       stores: { type: 'string', default: '1,2' },
+      'groups-in-flight': { type: 'string', default: '1' },
+      'max-group-size': { type: 'string', default: '200' },
     },
   });
+  const tuning = [values['groups-in-flight'], values['max-group-size']];
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
   const runs = Number(values.runs);
@@ -122,23 +132,30 @@ async function main(): Promise<void> {
   try {
     // Migrate once here, so the children's timed runs start on a ready schema.
     await (await openPostgresStore({ url: cluster.url })).close();
-    log(`PostgreSQL store: recordDelivery at c=${concurrency} per store, ${seconds} s per run, fsync on`);
+    log(
+      `PostgreSQL store: recordDelivery at c=${concurrency} per store, ${seconds} s per run, fsync on, ` +
+        `groups in flight ${tuning[0]}, at most ${tuning[1]} per group`,
+    );
     for (const stores of storeCounts) {
       const rates: number[] = [];
       for (let run = 1; run <= runs; run++) {
-        const result = await runOnce({ url: cluster.url, stores, seconds, concurrency });
+        const result = await runOnce({ url: cluster.url, stores, seconds, concurrency, tuning });
         rates.push(result.perSecond);
         log(
           `  ${stores} store${stores > 1 ? 's' : ' '} run ${run}: ${result.perSecond}/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms` +
             (result.failures > 0 ? `  ${result.failures} failed (${result.firstFailure})` : ''),
         );
       }
-      log(`  ${stores} store${stores > 1 ? 's' : ' '}: ${Math.min(...rates)}-${Math.max(...rates)}/s over ${runs} runs`);
+      log(
+        `  ${stores} store${stores > 1 ? 's' : ' '}: ${Math.min(...rates)}-${Math.max(...rates)}/s over ${runs} runs`,
+      );
     }
   } finally {
     await cluster.stop();
   }
 }
 
-if (process.argv[2] === '--child') await runChild(process.argv[3] as string);
-else await main();
+if (process.argv[2] === '--child') {
+  const [url, groupsInFlight, maxGroupSize] = process.argv.slice(3);
+  await runChild(url as string, { groupsInFlight: Number(groupsInFlight), maxGroupSize: Number(maxGroupSize) });
+} else await main();

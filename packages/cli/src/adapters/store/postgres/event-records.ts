@@ -168,10 +168,7 @@ function newStoredEvent(delivery: NewDelivery, seq: number): StoredEvent {
  * Rows are inserted in the order given; callers give them sorted by id, so two instances
  * inserting overlapping ids take the rows' locks in the same order and never deadlock.
  */
-export async function insertEvents(
-  sql: Sql,
-  deliveries: readonly NewDelivery[],
-): Promise<Map<string, InsertedEvent>> {
+export async function insertEvents(sql: Sql, deliveries: readonly NewDelivery[]): Promise<Map<string, InsertedEvent>> {
   const column = (pick: (d: NewDelivery) => string | null) => deliveries.map(pick);
   const idPairs: [string[], string[]] = [[], []];
   const targetPairs: [string[], string[]] = [[], []];

@@ -36,7 +36,7 @@ import { explainConnectionError, GuardedPool, openPool } from './connection.js';
 import * as events from './event-records.js';
 import { FeedNotifier } from './feed-notify.js';
 import * as queue from './forward-queue.js';
-import { type GroupEntry, GroupCommit } from './group-commit.js';
+import { GroupCommit, type GroupEntry } from './group-commit.js';
 import * as rejections from './rejections.js';
 import { migrate, NewerSchemaError } from './schema.js';
 
