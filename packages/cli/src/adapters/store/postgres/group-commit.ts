@@ -83,17 +83,20 @@ export class GroupCommit<T, R> {
     // A key left behind once must be left behind from then on, or a later entry would overtake it.
     const held = new Set<string>();
     let bytes = 0;
-    for (const entry of this.#queue) {
-      const fits = group.length < maxGroupSize && (group.length === 0 || bytes + entry.bytes <= maxGroupBytes);
-      if (!fits || held.has(entry.key) || this.#busy.has(entry.key)) {
+    let i = 0;
+    for (; i < this.#queue.length; i++) {
+      const entry = this.#queue[i] as GroupEntry<T, R>;
+      if (held.has(entry.key) || this.#busy.has(entry.key)) {
         held.add(entry.key);
         rest.push(entry);
         continue;
       }
+      // Full: the group ends here, so the oldest entries always go first.
+      if (group.length >= maxGroupSize || (group.length > 0 && bytes + entry.bytes > maxGroupBytes)) break;
       group.push(entry);
       bytes += entry.bytes;
     }
-    this.#queue = rest;
+    this.#queue = i < this.#queue.length ? [...rest, ...this.#queue.slice(i)] : rest;
     return group;
   }
 
