@@ -5,7 +5,7 @@ import type { PostgresCluster } from '../../../../../../scripts/postgres-cluster
 import { findPostgresBinaries, startPostgresCluster } from '../../../../../../scripts/postgres-cluster.mjs';
 import type { EventStore, ForwardJob } from '../../../core/ports.js';
 import { StorageUnavailableError } from '../../../core/storage-health.js';
-import { makeDelivery, makeForwardAttempt } from '../../../testing/delivery-fixtures.js';
+import { makeDelivery, makeForwardAttempt, makeRejection } from '../../../testing/delivery-fixtures.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../../../testing/postgres.js';
 import { describeEventStoreContract } from '../event-store.contract.js';
 import { inspectPostgres, openPostgresStore, POSTGRES_SCHEMA_VERSION, type PostgresEventStore } from './index.js';
@@ -365,6 +365,34 @@ describeWithPostgres('PostgresEventStore', () => {
         for (const d of good) assert.equal((await store.getEvent(d.eventId))?.deliveryCount, 1, d.eventId);
         assert.equal(await store.getEvent(bad.eventId), undefined);
         assert.equal(store.health.fault, null, 'a refused value is not a storage fault');
+      });
+
+      it('keeps refused requests that arrive together in one group, each with its own seq, within the bounds', async () => {
+        const groups: string[] = [];
+        const store = await open({ maxRejections: 5, onGroup: (size, kind) => groups.push(`${kind} ${size}`) });
+        const sent = Array.from({ length: 12 }, (_, i) =>
+          makeRejection({ reason: `forged ${i}`, body: Buffer.from(`{"n": ${i}, "ข้อความ": "\\/"}`) }),
+        );
+        const stored = await Promise.all(sent.map((r) => store.recordRejection(r)));
+        assert.deepEqual(groups, ['rejections 12']);
+        assert.deepEqual(
+          stored.map((r) => r.reason),
+          sent.map((r) => r.reason),
+        );
+        const seqs = stored.map((r) => r.seq);
+        assert.deepEqual(
+          seqs,
+          [...seqs].sort((a, b) => a - b),
+        );
+        assert.equal(new Set(seqs).size, 12);
+        const page = await store.listRejections();
+        assert.deepEqual(
+          page.items.map((r) => [r.seq, r.reason, Buffer.from(r.body).toString()]),
+          stored
+            .slice(-5)
+            .reverse()
+            .map((r, i) => [r.seq, r.reason, `{"n": ${11 - i}, "ข้อความ": "\\/"}`]),
+        );
       });
 
       it('answers every delivery of a group with StorageUnavailableError when the connection is lost mid-group, storing none', async () => {

@@ -63,8 +63,8 @@ export interface PostgresStoreOptions {
   maxGroupBytes?: number;
   /** Groups of deliveries committed at once, each on its own connection; default 1. */
   groupsInFlight?: number;
-  /** @internal For tests: told the size of each group of deliveries as it is sent. */
-  onGroup?: (size: number) => void;
+  /** @internal For tests: told the size of each group (of deliveries or of rejections) as it is sent. */
+  onGroup?: (size: number, kind: 'deliveries' | 'rejections') => void;
 }
 
 export const DEFAULT_FORWARD_LEASE_MS = 60_000;
@@ -95,7 +95,10 @@ export class PostgresEventStore implements EventStore {
   readonly #bounds: { maxRejections: number; maxRejectedBytes: number };
   /** New deliveries, committed in groups; deliveries of one id in this process commit in call order. */
   readonly #deliveries: GroupCommit<PendingDelivery, RecordDeliveryResult>;
-  readonly #onGroup: ((size: number) => void) | undefined;
+  /** Refused requests, committed in groups too (a flood of forged requests is one). */
+  readonly #rejections: GroupCommit<NewRejection, StoredRejection>;
+  readonly #onGroup: PostgresStoreOptions['onGroup'];
+  #rejectionKeys = 0;
   #closed = false;
 
   /** Use `openPostgresStore`, which also migrates. */
@@ -123,6 +126,15 @@ export class PostgresEventStore implements EventStore {
       maxGroupSize: Math.max(1, options.maxGroupSize ?? 200),
       maxGroupBytes: Math.max(1, options.maxGroupBytes ?? 4 * 1024 * 1024),
       maxGroupsInFlight: Math.max(1, options.groupsInFlight ?? 1),
+    });
+    this.#rejections = new GroupCommit({
+      commit: (group) => this.#commitRejections(group),
+      // Each its own key: no order to keep between them beyond the queue's.
+      keyOf: () => String(this.#rejectionKeys++),
+      bytesOf: (rejection) => rejection.body.byteLength,
+      maxGroupSize: Math.max(1, options.maxGroupSize ?? 200),
+      maxGroupBytes: Math.max(1, options.maxGroupBytes ?? 4 * 1024 * 1024),
+      maxGroupsInFlight: 1,
     });
     this.#bounds = {
       maxRejections: options.maxRejections ?? 1000,
@@ -182,7 +194,7 @@ export class PostgresEventStore implements EventStore {
    * committed gets the StorageUnavailableError.
    */
   async #commitGroup(group: GroupEntry<PendingDelivery, RecordDeliveryResult>[]): Promise<void> {
-    this.#onGroup?.(group.length);
+    this.#onGroup?.(group.length, 'deliveries');
     const first = new Map<string, GroupEntry<PendingDelivery, RecordDeliveryResult>>();
     for (const entry of group) if (!first.has(entry.key)) first.set(entry.key, entry);
     // Sorted by id: instances inserting the same ids take their locks in one order (no deadlock).
@@ -239,8 +251,35 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async recordRejection(rejection: NewRejection): Promise<StoredRejection> {
-    return this.#pool.write((sql) => sql.begin((tx) => rejections.recordRejection(tx, rejection, this.#bounds)));
+  recordRejection(rejection: NewRejection): Promise<StoredRejection> {
+    const refused = this.health.unavailable();
+    if (refused) return Promise.reject(refused);
+    return this.#rejections.submit(rejection);
+  }
+
+  /** One transaction for the group; when it is refused (not the database gone), each alone. */
+  async #commitRejections(group: GroupEntry<NewRejection, StoredRejection>[]): Promise<void> {
+    this.#onGroup?.(group.length, 'rejections');
+    const items = group.map((entry) => entry.item);
+    let stored: StoredRejection[];
+    try {
+      stored = await this.#pool.write((sql) => sql.begin((tx) => rejections.recordRejections(tx, items, this.#bounds)));
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) throw error;
+      for (const entry of group) {
+        try {
+          entry.resolve(
+            await this.#pool.write((sql) =>
+              sql.begin((tx) => rejections.recordRejection(tx, entry.item, this.#bounds)),
+            ),
+          );
+        } catch (alone) {
+          entry.reject(alone);
+        }
+      }
+      return;
+    }
+    for (const [i, entry] of group.entries()) entry.resolve(stored[i] as StoredRejection);
   }
 
   getEvent(eventId: string): Promise<StoredEvent | undefined> {
@@ -335,7 +374,7 @@ export class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#deliveries.idle();
+    await Promise.all([this.#deliveries.idle(), this.#rejections.idle()]);
     await this.#pool.read((sql) => queue.releaseLeases(sql, this.#owner)).catch(() => {});
     await this.#feed.close();
     await this.#pool.close();
