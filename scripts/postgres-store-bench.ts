@@ -11,6 +11,8 @@
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openPostgresStore } from '../packages/cli/src/adapters/store/postgres/index.js';
@@ -20,6 +22,8 @@ import { startPostgresCluster } from './postgres-cluster.mjs';
 
 interface ChildResult {
   deliveries: number;
+  /** This store process's CPU (user + system) over the timed run, in µs. */
+  cpuUs: number;
   /** Writes that failed (a 503 over HTTP): counted, not timed, and the run goes on. */
   failures: number;
   firstFailure?: string;
@@ -41,6 +45,7 @@ async function runChild(url: string, tuning: { groupsInFlight: number; maxGroupS
       const latenciesMs: number[] = [];
       let failures = 0;
       let firstFailure: string | undefined;
+      const cpuBefore = process.cpuUsage();
       const started = performance.now();
       const until = started + message.seconds * 1000;
       const worker = async () => {
@@ -59,7 +64,17 @@ async function runChild(url: string, tuning: { groupsInFlight: number; maxGroupS
       };
       await Promise.all(Array.from({ length: message.concurrency }, worker));
       const seconds = (performance.now() - started) / 1000;
-      send({ done: { deliveries: latenciesMs.length, failures, firstFailure, seconds, latenciesMs } });
+      const cpu = process.cpuUsage(cpuBefore);
+      send({
+        done: {
+          cpuUs: cpu.user + cpu.system,
+          deliveries: latenciesMs.length,
+          failures,
+          firstFailure,
+          seconds,
+          latenciesMs,
+        },
+      });
     } catch (error) {
       send({ failed: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     } finally {
@@ -69,8 +84,51 @@ async function runChild(url: string, tuning: { groupsInFlight: number; maxGroupS
   send({ ready: true });
 }
 
+/** utime + stime (+ cutime + cstime with `reaped`) of a process from /proc, in µs; 0 when it is gone. */
+function procCpuUs(pid: number, reaped = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // utime, stime, cutime, cstime are fields 14-17 (indexes 11-14 after the command name); 100 ticks per second.
+    const ticks = (fields[11] ?? 0) + (fields[12] ?? 0) + (reaped ? (fields[13] ?? 0) + (fields[14] ?? 0) : 0);
+    return ticks * 10_000;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The whole PostgreSQL server's CPU so far, in µs: the postmaster with every child it reaped
+ * (the bench's backends end when its stores close) plus its children still running
+ * (checkpointer, WAL writer, ...). Linux only; 0 elsewhere.
+ */
+function serverCpuUs(dataDir: string): number {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return 0;
+  }
+  let total = procCpuUs(postmaster, true);
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === postmaster) total += procCpuUs(Number(name));
+    } catch {
+      // Gone between the listing and the read: its time is in the postmaster's reaped total.
+    }
+  }
+  return total;
+}
+
 /** `stores` child processes writing at once; the throughput is their sum over the longest run. */
 async function runOnce(options: {
+  dataDir: string;
   url: string;
   stores: number;
   seconds: number;
@@ -101,14 +159,31 @@ async function runOnce(options: {
         ),
     ),
   );
+  const serverBefore = serverCpuUs(options.dataDir);
   for (const child of children) child.send({ go: true, seconds: options.seconds, concurrency: options.concurrency });
   const done = await Promise.all(results);
+  // After the stores closed, so their backends have ended and been counted.
+  await Promise.all(
+    children.map(
+      (child) => new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null))),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const serverUs = serverCpuUs(options.dataDir) - serverBefore;
   const deliveries = done.reduce((sum, r) => sum + r.deliveries, 0);
   const seconds = Math.max(...done.map((r) => r.seconds));
   const latency = latencySummary(done.flatMap((r) => r.latenciesMs));
   const failures = done.reduce((sum, r) => sum + r.failures, 0);
   const firstFailure = done.find((r) => r.firstFailure)?.firstFailure;
-  return { perSecond: Math.round(deliveries / seconds), ...latency, failures, firstFailure };
+  const per = (us: number) => Math.round(us / Math.max(1, deliveries));
+  return {
+    perSecond: Math.round(deliveries / seconds),
+    ...latency,
+    failures,
+    firstFailure,
+    storeCpuUs: per(done.reduce((sum, r) => sum + r.cpuUs, 0)),
+    serverCpuUs: per(serverUs),
+  };
 }
 
 async function main(): Promise<void> {
@@ -139,10 +214,18 @@ async function main(): Promise<void> {
     for (const stores of storeCounts) {
       const rates: number[] = [];
       for (let run = 1; run <= runs; run++) {
-        const result = await runOnce({ url: cluster.url, stores, seconds, concurrency, tuning });
+        const result = await runOnce({
+          dataDir: cluster.dataDir,
+          url: cluster.url,
+          stores,
+          seconds,
+          concurrency,
+          tuning,
+        });
         rates.push(result.perSecond);
         log(
           `  ${stores} store${stores > 1 ? 's' : ' '} run ${run}: ${result.perSecond}/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms` +
+            `  CPU per delivery: store ${result.storeCpuUs} µs, PostgreSQL ${result.serverCpuUs} µs` +
             (result.failures > 0 ? `  ${result.failures} failed (${result.firstFailure})` : ''),
         );
       }
