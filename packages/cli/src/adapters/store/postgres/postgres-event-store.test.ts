@@ -284,7 +284,7 @@ describeWithPostgres('PostgresEventStore', () => {
     });
 
     describe('group commit', () => {
-      it('commits deliveries that arrive together in one group, within the bound, each stored once in call order', async () => {
+      it('commits deliveries that arrive together in one group, within the bound, each caller answered with its own event', async () => {
         const groups: number[] = [];
         const store = await open({ maxGroupSize: 20, onGroup: (size) => groups.push(size) });
         const deliveries = Array.from({ length: 50 }, () =>
