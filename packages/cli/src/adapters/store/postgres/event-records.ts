@@ -88,17 +88,16 @@ function numbered(sql: string, params: unknown[], values: readonly unknown[]): s
 export type InsertedEvent = { event: StoredEvent; seq: number };
 
 /**
- * Inserts a new event with its lookup ids, its forward jobs and its notification in one
- * statement (so one round trip, committed on its own: the hot path of every webhook), or
- * returns null when the id is already stored (then the caller counts a delivery). A
+ * Inserts one new event with its lookup ids, its forward jobs and its notification in one
+ * statement (one round trip, committed on its own), or returns null when the id is already
+ * stored (then the caller counts a delivery). The hot path is `insertEvents`, for a group;
+ * this is the path of one delivery alone, when a group failed and each is tried by itself. A
  * concurrent insert of the same id by another instance waits for that one to commit, then
  * conflicts: stored once, never an error.
  */
 export async function insertEvent(sql: Sql, delivery: NewDelivery): Promise<InsertedEvent | null> {
-  const ids = [...new Set([...(delivery.objectId ? [delivery.objectId] : []), ...delivery.relatedIds])];
+  const ids = lookupIds(delivery);
   const targets = [...(delivery.forwardTargets ?? [])];
-  // Jobs of an event still being verified wait (held) until updateVerification decides.
-  const jobState = delivery.verification.status === 'pending' ? 'held' : 'pending';
   const [row] = await sql<{ seq: string }[]>`
     WITH ins AS (
       INSERT INTO events (event_id, key, livemode, object_type, object_id, created_at, received_at, last_received_at,
@@ -114,7 +113,7 @@ export async function insertEvent(sql: Sql, delivery: NewDelivery): Promise<Inse
       SELECT DISTINCT u.id, ins.seq FROM ins, unnest(${ids}::text[]) AS u(id)
     ), jobs AS (
       INSERT INTO forward_jobs (event_id, target, state, queue_seq, due_at, created_at)
-      SELECT ${delivery.eventId}, t.target, ${jobState}, nextval('forward_queue_seq'), ${Date.parse(delivery.receivedAt)},
+      SELECT ${delivery.eventId}, t.target, ${jobState(delivery)}, nextval('forward_queue_seq'), ${Date.parse(delivery.receivedAt)},
         ${delivery.receivedAt}
       FROM ins, unnest(${targets}::text[]) WITH ORDINALITY AS t(target, n) ORDER BY t.n
     ), notified AS (
@@ -124,7 +123,21 @@ export async function insertEvent(sql: Sql, delivery: NewDelivery): Promise<Inse
     SELECT seq, (SELECT count(*) FROM notified) AS notified FROM ins`;
   if (!row) return null;
   const seq = Number(row.seq);
-  const event: StoredEvent = {
+  return { event: newStoredEvent(delivery, seq), seq };
+}
+
+function lookupIds(delivery: NewDelivery): string[] {
+  return [...new Set([...(delivery.objectId ? [delivery.objectId] : []), ...delivery.relatedIds])];
+}
+
+/** Jobs of an event still being verified wait (held) until updateVerification decides. */
+function jobState(delivery: NewDelivery): 'held' | 'pending' {
+  return delivery.verification.status === 'pending' ? 'held' : 'pending';
+}
+
+/** What a delivery just inserted as `seq` reads back as (without reading it back). */
+function newStoredEvent(delivery: NewDelivery, seq: number): StoredEvent {
+  return {
     seq,
     eventId: delivery.eventId,
     key: delivery.key,
@@ -142,7 +155,75 @@ export async function insertEvent(sql: Sql, delivery: NewDelivery): Promise<Inse
     origin: delivery.origin,
     differingDeliveries: 0,
   };
-  return { event, seq };
+}
+
+/**
+ * Inserts many new events (distinct ids) in one statement: one round trip and one commit for
+ * the whole group, their lookup ids, forward jobs and one notification with them. Returns the
+ * ones inserted, by id; an id already stored (or being stored by another instance, whose
+ * commit this waits for) is left out, for the caller to count as a delivery. Every column goes
+ * as one text array (`unnest`), so the statement text is the same for any number of events
+ * and is prepared once per connection.
+ *
+ * Rows are inserted in the order given; callers give them sorted by id, so two instances
+ * inserting overlapping ids take the rows' locks in the same order and never deadlock.
+ */
+export async function insertEvents(sql: Sql, deliveries: readonly NewDelivery[]): Promise<Map<string, InsertedEvent>> {
+  const column = (pick: (d: NewDelivery) => string | null) => deliveries.map(pick);
+  const idPairs: [string[], string[]] = [[], []];
+  const targetPairs: [string[], string[]] = [[], []];
+  for (const d of deliveries) {
+    for (const id of lookupIds(d)) {
+      idPairs[0].push(d.eventId);
+      idPairs[1].push(id);
+    }
+    for (const target of d.forwardTargets ?? []) {
+      targetPairs[0].push(d.eventId);
+      targetPairs[1].push(target);
+    }
+  }
+  const rows = await sql<{ seq: string; event_id: string }[]>`
+    WITH input AS (
+      SELECT * FROM unnest(${column((d) => d.eventId)}::text[], ${column((d) => d.key)}::text[],
+        ${column((d) => String(d.livemode))}::text[], ${column((d) => d.objectType)}::text[],
+        ${column((d) => d.objectId)}::text[], ${column((d) => d.createdAt)}::text[], ${column((d) => d.receivedAt)}::text[],
+        ${column((d) => asBuffer(d.body).toString('hex'))}::text[], ${column((d) => JSON.stringify(d.headers))}::text[],
+        ${column((d) => JSON.stringify(d.verification))}::text[], ${column((d) => d.verification.status)}::text[],
+        ${column((d) => (d.omiseCopy ? JSON.stringify(d.omiseCopy) : null))}::text[], ${column((d) => d.origin)}::text[],
+        ${column(jobState)}::text[], ${column((d) => String(Date.parse(d.receivedAt)))}::text[])
+        WITH ORDINALITY AS i(event_id, key, livemode, object_type, object_id, created_at, received_at, body, headers,
+          verification, verification_status, omise_copy, origin, job_state, due_at, n)
+    ), ins AS (
+      INSERT INTO events (event_id, key, livemode, object_type, object_id, created_at, received_at, last_received_at,
+        body, headers, verification, verification_status, omise_copy, origin)
+      SELECT event_id, key, livemode::boolean, object_type, object_id, created_at, received_at, received_at,
+        decode(body, 'hex'), headers, verification, verification_status, omise_copy, origin
+      FROM input ORDER BY n
+      ON CONFLICT (event_id) DO NOTHING
+      RETURNING seq, event_id
+    ), ids AS (
+      INSERT INTO event_ids (omise_id, seq)
+      SELECT DISTINCT l.omise_id, ins.seq
+      FROM ins JOIN unnest(${idPairs[0]}::text[], ${idPairs[1]}::text[]) AS l(event_id, omise_id) USING (event_id)
+    ), jobs AS (
+      INSERT INTO forward_jobs (event_id, target, state, queue_seq, due_at, created_at)
+      SELECT t.event_id, t.target, i.job_state, nextval('forward_queue_seq'), i.due_at::bigint, i.received_at
+      FROM ins JOIN input i USING (event_id)
+        JOIN unnest(${targetPairs[0]}::text[], ${targetPairs[1]}::text[]) WITH ORDINALITY AS t(event_id, target, m)
+        USING (event_id)
+      ORDER BY i.n, t.m
+    ), notified AS (
+      -- One notification for the group, delivered with the commit to every instance's feed watchers.
+      SELECT pg_notify(${FEED_CHANNEL}, '') FROM (SELECT 1 FROM ins LIMIT 1) AS any_inserted
+    )
+    SELECT seq, event_id, (SELECT count(*) FROM notified) AS notified FROM ins`;
+  const byId = new Map(deliveries.map((d) => [d.eventId, d]));
+  const inserted = new Map<string, InsertedEvent>();
+  for (const row of rows) {
+    const seq = Number(row.seq);
+    inserted.set(row.event_id, { event: newStoredEvent(byId.get(row.event_id) as NewDelivery, seq), seq });
+  }
+  return inserted;
 }
 
 /**

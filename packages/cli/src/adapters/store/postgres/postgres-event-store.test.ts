@@ -5,7 +5,7 @@ import type { PostgresCluster } from '../../../../../../scripts/postgres-cluster
 import { findPostgresBinaries, startPostgresCluster } from '../../../../../../scripts/postgres-cluster.mjs';
 import type { EventStore, ForwardJob } from '../../../core/ports.js';
 import { StorageUnavailableError } from '../../../core/storage-health.js';
-import { makeDelivery, makeForwardAttempt } from '../../../testing/delivery-fixtures.js';
+import { makeDelivery, makeForwardAttempt, makeRejection } from '../../../testing/delivery-fixtures.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../../../testing/postgres.js';
 import { describeEventStoreContract } from '../event-store.contract.js';
 import { inspectPostgres, openPostgresStore, POSTGRES_SCHEMA_VERSION, type PostgresEventStore } from './index.js';
@@ -281,6 +281,166 @@ describeWithPostgres('PostgresEventStore', () => {
         await sql.end();
       }
       assert.ok(busiest.n >= 1 && busiest.n <= 2, `saw ${busiest.n} connections`);
+    });
+
+    describe('group commit', () => {
+      it('commits deliveries that arrive together in one group, within the bound, each caller answered with its own event', async () => {
+        const groups: number[] = [];
+        const store = await open({ maxGroupSize: 20, onGroup: (size) => groups.push(size) });
+        const deliveries = Array.from({ length: 50 }, () =>
+          makeDelivery({ forwardTargets: ['http://127.0.0.1:8083/g'] }),
+        );
+        const results = await Promise.all(deliveries.map((d) => store.recordDelivery(d)));
+        // One group per round trip: all 50 arrived in one turn, so 20, 20, 10 (not 50 statements).
+        assert.deepEqual(groups, [20, 20, 10]);
+        assert.deepEqual(
+          results.map((r) => [r.event.eventId, r.duplicate, r.event.deliveryCount]),
+          deliveries.map((d) => [d.eventId, false, 1]),
+        );
+        for (const [i, d] of deliveries.entries()) {
+          const stored = await store.getEvent(d.eventId);
+          assert.equal(stored?.seq, results[i]?.event.seq, d.eventId);
+          assert.deepEqual(Buffer.from(stored?.body ?? []), Buffer.from(d.body));
+          assert.deepEqual(stored?.headers, d.headers);
+          assert.deepEqual(
+            (await store.listForwardJobs(d.eventId)).map((job) => [job.target, job.state]),
+            [['http://127.0.0.1:8083/g', 'pending']],
+          );
+          assert.deepEqual(
+            (await store.eventsForObject(d.objectId as string)).map((e) => e.eventId),
+            [d.eventId],
+          );
+        }
+      });
+
+      it('counts the same id twice in one group as one event with two deliveries, in call order', async () => {
+        const groups: number[] = [];
+        const store = await open({ onGroup: (size) => groups.push(size) });
+        const d = makeDelivery();
+        const other = makeDelivery();
+        const order: string[] = [];
+        const onCommitted = (r: { duplicate: boolean; event: { eventId: string; deliveryCount: number } }) =>
+          order.push(`${r.event.eventId} duplicate=${r.duplicate} n=${r.event.deliveryCount}`);
+        const results = await Promise.all([
+          store.recordDelivery(d, { onCommitted }),
+          store.recordDelivery(other, { onCommitted }),
+          store.recordDelivery({ ...d, receivedAt: '2026-11-26T08:00:00.000Z' }, { onCommitted }),
+          store.recordDelivery({ ...d, receivedAt: '2026-11-26T09:00:00.000Z' }, { onCommitted }),
+        ]);
+        assert.deepEqual(groups, [4]);
+        assert.deepEqual(
+          results.map((r) => [r.event.eventId, r.duplicate, r.event.deliveryCount]),
+          [
+            [d.eventId, false, 1],
+            [other.eventId, false, 1],
+            [d.eventId, true, 2],
+            [d.eventId, true, 3],
+          ],
+        );
+        assert.deepEqual(
+          order.filter((line) => line.startsWith(d.eventId)),
+          [`${d.eventId} duplicate=false n=1`, `${d.eventId} duplicate=true n=2`, `${d.eventId} duplicate=true n=3`],
+        );
+        const stored = await store.getEvent(d.eventId);
+        assert.equal(stored?.deliveryCount, 3);
+        assert.equal(stored?.lastReceivedAt, '2026-11-26T09:00:00.000Z');
+        assert.equal((await store.getEvent(other.eventId))?.deliveryCount, 1);
+      });
+
+      it('fails only the delivery the database refuses; the rest of its group is stored', async () => {
+        const groups: number[] = [];
+        const store = await open({ onGroup: (size) => groups.push(size) });
+        const good = Array.from({ length: 5 }, () => makeDelivery());
+        // PostgreSQL text cannot hold U+0000: this one delivery is refused (22021).
+        const bad = makeDelivery({ key: 'charge.\u0000create' });
+        const settled = await Promise.allSettled(
+          [...good.slice(0, 2), bad, ...good.slice(2)].map((d) => store.recordDelivery(d)),
+        );
+        assert.deepEqual(groups, [6]);
+        assert.deepEqual(
+          settled.map((s) => s.status),
+          ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+        );
+        assert.equal(((settled[2] as PromiseRejectedResult).reason as { code?: string }).code, '22021');
+        for (const d of good) assert.equal((await store.getEvent(d.eventId))?.deliveryCount, 1, d.eventId);
+        assert.equal(await store.getEvent(bad.eventId), undefined);
+        assert.equal(store.health.fault, null, 'a refused value is not a storage fault');
+      });
+
+      it('keeps refused requests that arrive together in one group, each with its own seq, within the bounds', async () => {
+        const groups: string[] = [];
+        const store = await open({ maxRejections: 5, onGroup: (size, kind) => groups.push(`${kind} ${size}`) });
+        const sent = Array.from({ length: 12 }, (_, i) =>
+          makeRejection({ reason: `forged ${i}`, body: Buffer.from(`{"n": ${i}, "ข้อความ": "\\/"}`) }),
+        );
+        const stored = await Promise.all(sent.map((r) => store.recordRejection(r)));
+        assert.deepEqual(groups, ['rejections 12']);
+        assert.deepEqual(
+          stored.map((r) => r.reason),
+          sent.map((r) => r.reason),
+        );
+        const seqs = stored.map((r) => r.seq);
+        assert.deepEqual(
+          seqs,
+          [...seqs].sort((a, b) => a - b),
+        );
+        assert.equal(new Set(seqs).size, 12);
+        const page = await store.listRejections();
+        assert.deepEqual(
+          page.items.map((r) => [r.seq, r.reason, Buffer.from(r.body).toString()]),
+          stored
+            .slice(-5)
+            .reverse()
+            .map((r, i) => [r.seq, r.reason, `{"n": ${11 - i}, "ข้อความ": "\\/"}`]),
+        );
+      });
+
+      it('answers every delivery of a group with StorageUnavailableError when the connection is lost mid-group, storing none', async () => {
+        const store = await open({ instanceId: 'lost-mid-group', operationTimeoutMs: 20_000 });
+        // Two: one is reserved for the blocking transaction.
+        const sql = postgres(db.url, { max: 2, onnotice: () => {} });
+        try {
+          const blocker = await sql.reserve();
+          const blocked = makeDelivery();
+          // An open transaction holding this id: the group's insert waits on it, mid-statement.
+          await blocker`BEGIN`;
+          await blocker`
+            INSERT INTO events (event_id, key, livemode, object_type, received_at, last_received_at, body, headers,
+              verification, verification_status, origin)
+            VALUES (${blocked.eventId}, 'charge.create', false, 'charge', ${blocked.receivedAt}, ${blocked.receivedAt},
+              ${Buffer.from(blocked.body)}, '[]', ${JSON.stringify(blocked.verification)}, 'verified', 'webhook')`;
+          const group = [makeDelivery(), blocked, makeDelivery(), makeDelivery()];
+          const writes = group.map((d) => store.recordDelivery(d));
+          const outcomes = Promise.allSettled(writes);
+          // Wait (on the database, not a timer) until the group's statement is stuck on the lock.
+          let pid: number | undefined;
+          while (pid === undefined) {
+            const [row] = await sql<{ pid: number }[]>`
+              SELECT pid FROM pg_stat_activity
+              WHERE application_name = 'omise-webhook lost-mid-group' AND wait_event_type = 'Lock'`;
+            pid = row?.pid;
+          }
+          await sql`SELECT pg_terminate_backend(${pid})`;
+          const settled = await outcomes;
+          for (const outcome of settled) {
+            assert.equal(outcome.status, 'rejected');
+            assert.ok((outcome as PromiseRejectedResult).reason instanceof StorageUnavailableError);
+            assert.equal(
+              ((outcome as PromiseRejectedResult).reason as StorageUnavailableError).code,
+              'database_unavailable',
+            );
+          }
+          await blocker`ROLLBACK`;
+          blocker.release();
+          const ids = group.map((d) => d.eventId);
+          const [row] = await sql<
+            { n: number }[]
+          >`SELECT count(*)::int AS n FROM events WHERE event_id = ANY(${ids}::text[])`;
+          assert.equal(row?.n, 0, 'nothing of the lost group was committed');
+        } finally {
+          await sql.end({ timeout: 0 });
+        }
+      });
     });
 
     it('says what doctor needs: reachable, versions, privileges; and never shows a password', async () => {

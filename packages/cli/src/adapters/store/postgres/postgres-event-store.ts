@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type postgres from 'postgres';
 import { maskDatabaseUrl } from '../../../core/mask-database-url.js';
 import type {
   DifferingBody,
@@ -30,11 +31,12 @@ import type {
   StoreStats,
   VerificationOutcome,
 } from '../../../core/ports.js';
-import type { StorageHealth } from '../../../core/storage-health.js';
+import { type StorageHealth, StorageUnavailableError } from '../../../core/storage-health.js';
 import { explainConnectionError, GuardedPool, openPool } from './connection.js';
 import * as events from './event-records.js';
 import { FeedNotifier } from './feed-notify.js';
 import * as queue from './forward-queue.js';
+import { GroupCommit, type GroupEntry } from './group-commit.js';
 import * as rejections from './rejections.js';
 import { migrate, NewerSchemaError } from './schema.js';
 
@@ -55,6 +57,14 @@ export interface PostgresStoreOptions {
   connectTimeoutSeconds?: number;
   /** A write or read that takes longer counts as the database being unreachable; default 5_000 ms. */
   operationTimeoutMs?: number;
+  /** Deliveries committed together at most (group commit); default 200. */
+  maxGroupSize?: number;
+  /** ... and at most this many body bytes together; default 4 MiB (a larger body goes alone). */
+  maxGroupBytes?: number;
+  /** Groups of deliveries committed at once, each on its own connection; default 1. */
+  groupsInFlight?: number;
+  /** @internal For tests: told the size of each group (of deliveries or of rejections) as it is sent. */
+  onGroup?: (size: number, kind: 'deliveries' | 'rejections') => void;
 }
 
 export const DEFAULT_FORWARD_LEASE_MS = 60_000;
@@ -83,8 +93,12 @@ export class PostgresEventStore implements EventStore {
   readonly #owner: string;
   readonly #leaseMs: number;
   readonly #bounds: { maxRejections: number; maxRejectedBytes: number };
-  /** The latest write per event id: deliveries of one id in this process commit in call order. */
-  readonly #byEventId = new Map<string, Promise<unknown>>();
+  /** New deliveries, committed in groups; deliveries of one id in this process commit in call order. */
+  readonly #deliveries: GroupCommit<PendingDelivery, RecordDeliveryResult>;
+  /** Refused requests, committed in groups too (a flood of forged requests is one). */
+  readonly #rejections: GroupCommit<NewRejection, StoredRejection>;
+  readonly #onGroup: PostgresStoreOptions['onGroup'];
+  #rejectionKeys = 0;
   #closed = false;
 
   /** Use `openPostgresStore`, which also migrates. */
@@ -104,6 +118,24 @@ export class PostgresEventStore implements EventStore {
     });
     this.#feed = new FeedNotifier({ url: options.url, connectTimeoutSeconds });
     this.#leaseMs = options.forwardLeaseMs ?? DEFAULT_FORWARD_LEASE_MS;
+    this.#onGroup = options.onGroup;
+    this.#deliveries = new GroupCommit({
+      commit: (group) => this.#commitGroup(group),
+      keyOf: (pending) => pending.delivery.eventId,
+      bytesOf: (pending) => pending.delivery.body.byteLength,
+      maxGroupSize: Math.max(1, options.maxGroupSize ?? 200),
+      maxGroupBytes: Math.max(1, options.maxGroupBytes ?? 4 * 1024 * 1024),
+      maxGroupsInFlight: Math.max(1, options.groupsInFlight ?? 1),
+    });
+    this.#rejections = new GroupCommit({
+      commit: (group) => this.#commitRejections(group),
+      // Each its own key: no order to keep between them beyond the queue's.
+      keyOf: () => String(this.#rejectionKeys++),
+      bytesOf: (rejection) => rejection.body.byteLength,
+      maxGroupSize: Math.max(1, options.maxGroupSize ?? 200),
+      maxGroupBytes: Math.max(1, options.maxGroupBytes ?? 4 * 1024 * 1024),
+      maxGroupsInFlight: 1,
+    });
     this.#bounds = {
       maxRejections: options.maxRejections ?? 1000,
       maxRejectedBytes: options.maxRejectedBytes ?? 64 * 1024 * 1024,
@@ -142,37 +174,112 @@ export class PostgresEventStore implements EventStore {
     return this.#feed.watch(listener);
   }
 
-  #serial<T>(eventId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#byEventId.get(eventId) ?? Promise.resolve();
-    const run = previous.then(work, work);
-    const settled = run.catch(() => {});
-    this.#byEventId.set(eventId, settled);
-    void settled.then(() => {
-      if (this.#byEventId.get(eventId) === settled) this.#byEventId.delete(eventId);
+  /**
+   * Waits for the COMMIT that holds this delivery (its group's), and calls `onCommitted` just
+   * before resolving. A delivery that fails alone fails alone: see `#commitGroup`.
+   */
+  recordDelivery(delivery: NewDelivery, options: RecordDeliveryOptions = {}): Promise<RecordDeliveryResult> {
+    const refused = this.health.unavailable();
+    if (refused) return Promise.reject(refused);
+    return this.#deliveries.submit({ delivery, onCommitted: options.onCommitted });
+  }
+
+  /**
+   * One group of deliveries: the first delivery of each id in one multi-row insert (one round
+   * trip, one commit, one notification), then the deliveries of ids that were already stored
+   * or came twice, counted in call order in one transaction. Each caller is settled after the
+   * commit that holds its delivery. When the insert fails for a reason other than the
+   * database being gone (one delivery the database refuses), each delivery is retried by
+   * itself, so only the faulty one fails; when the database is gone, every delivery not yet
+   * committed gets the StorageUnavailableError.
+   */
+  async #commitGroup(group: GroupEntry<PendingDelivery, RecordDeliveryResult>[]): Promise<void> {
+    this.#onGroup?.(group.length, 'deliveries');
+    const first = new Map<string, GroupEntry<PendingDelivery, RecordDeliveryResult>>();
+    for (const entry of group) if (!first.has(entry.key)) first.set(entry.key, entry);
+    // Sorted by id: instances inserting the same ids take their locks in one order (no deadlock).
+    const fresh = [...first.values()].sort(byKey).map((entry) => entry.item.delivery);
+    let inserted: Map<string, events.InsertedEvent>;
+    try {
+      inserted = await this.#pool.write((sql) => events.insertEvents(sql, fresh));
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) throw error;
+      await this.#eachAlone(group);
+      return;
+    }
+    const counted: GroupEntry<PendingDelivery, RecordDeliveryResult>[] = [];
+    for (const entry of group) {
+      const stored = first.get(entry.key) === entry ? inserted.get(entry.key) : undefined;
+      if (stored) settle(entry, { event: stored.event, duplicate: false });
+      else counted.push(entry);
+    }
+    if (counted.length === 0) return;
+    // Stable: one id's deliveries stay in call order; ids in one order across instances.
+    counted.sort(byKey);
+    let results: Array<{ event: StoredEvent; bodyDiffers: boolean } | null>;
+    try {
+      results = await this.#pool.write((sql) =>
+        sql.begin(async (tx) => {
+          const out: Array<{ event: StoredEvent; bodyDiffers: boolean } | null> = [];
+          for (const entry of counted) out.push(await events.countDuplicate(tx, entry.item.delivery));
+          return out;
+        }),
+      );
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) throw error;
+      await this.#eachAlone(counted);
+      return;
+    }
+    const gone: GroupEntry<PendingDelivery, RecordDeliveryResult>[] = [];
+    counted.forEach((entry, i) => {
+      const result = results[i];
+      if (result) settle(entry, { event: result.event, duplicate: true, bodyDiffers: result.bodyDiffers });
+      // Pruned between the conflict and the count: the single path inserts it again.
+      else gone.push(entry);
     });
-    return run;
+    if (gone.length > 0) await this.#eachAlone(gone);
   }
 
-  async recordDelivery(delivery: NewDelivery, options: RecordDeliveryOptions = {}): Promise<RecordDeliveryResult> {
-    const result = await this.#serial(delivery.eventId, () =>
-      this.#pool.write(async (sql): Promise<RecordDeliveryResult> => {
-        // Twice at most: the stored copy can be pruned between the conflict and the count.
-        for (let round = 0; round < 2; round++) {
-          const inserted = await events.insertEvent(sql, delivery);
-          if (inserted) return { event: inserted.event, duplicate: false };
-          const counted = await sql.begin((tx) => events.countDuplicate(tx, delivery));
-          if (counted) return { event: counted.event, duplicate: true, bodyDiffers: counted.bodyDiffers };
+  /** Each delivery in its own round trip, in order: one that fails does not fail the others. */
+  async #eachAlone(entries: GroupEntry<PendingDelivery, RecordDeliveryResult>[]): Promise<void> {
+    for (const entry of entries) {
+      try {
+        settle(entry, await this.#pool.write((sql) => recordOne(sql, entry.item.delivery)));
+      } catch (error) {
+        entry.reject(error);
+      }
+    }
+  }
+
+  recordRejection(rejection: NewRejection): Promise<StoredRejection> {
+    const refused = this.health.unavailable();
+    if (refused) return Promise.reject(refused);
+    return this.#rejections.submit(rejection);
+  }
+
+  /** One transaction for the group; when it is refused (not the database gone), each alone. */
+  async #commitRejections(group: GroupEntry<NewRejection, StoredRejection>[]): Promise<void> {
+    this.#onGroup?.(group.length, 'rejections');
+    const items = group.map((entry) => entry.item);
+    let stored: StoredRejection[];
+    try {
+      stored = await this.#pool.write((sql) => sql.begin((tx) => rejections.recordRejections(tx, items, this.#bounds)));
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) throw error;
+      for (const entry of group) {
+        try {
+          entry.resolve(
+            await this.#pool.write((sql) =>
+              sql.begin((tx) => rejections.recordRejection(tx, entry.item, this.#bounds)),
+            ),
+          );
+        } catch (alone) {
+          entry.reject(alone);
         }
-        throw new Error(`event ${delivery.eventId} was neither inserted nor found twice in a row; try again`);
-      }),
-    );
-    // Committed: every instance can read it now.
-    options.onCommitted?.(result);
-    return result;
-  }
-
-  async recordRejection(rejection: NewRejection): Promise<StoredRejection> {
-    return this.#pool.write((sql) => sql.begin((tx) => rejections.recordRejection(tx, rejection, this.#bounds)));
+      }
+      return;
+    }
+    for (const [i, entry] of group.entries()) entry.resolve(stored[i] as StoredRejection);
   }
 
   getEvent(eventId: string): Promise<StoredEvent | undefined> {
@@ -267,9 +374,44 @@ export class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled([...this.#byEventId.values()]);
+    await Promise.all([this.#deliveries.idle(), this.#rejections.idle()]);
     await this.#pool.read((sql) => queue.releaseLeases(sql, this.#owner)).catch(() => {});
     await this.#feed.close();
     await this.#pool.close();
   }
+}
+
+interface PendingDelivery {
+  delivery: NewDelivery;
+  onCommitted: RecordDeliveryOptions['onCommitted'];
+}
+
+function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/**
+ * Committed: every instance can read it now. `onCommitted` first, then the caller; a throwing
+ * `onCommitted` fails its own caller's write, as a single write would, and no other.
+ */
+function settle(entry: GroupEntry<PendingDelivery, RecordDeliveryResult>, result: RecordDeliveryResult): void {
+  try {
+    entry.item.onCommitted?.(result);
+  } catch (error) {
+    entry.reject(error);
+    return;
+  }
+  entry.resolve(result);
+}
+
+/** One delivery by itself: inserted, or counted as another delivery of the stored id. */
+async function recordOne(sql: postgres.Sql, delivery: NewDelivery): Promise<RecordDeliveryResult> {
+  // Twice at most: the stored copy can be pruned between the conflict and the count.
+  for (let round = 0; round < 2; round++) {
+    const inserted = await events.insertEvent(sql, delivery);
+    if (inserted) return { event: inserted.event, duplicate: false };
+    const counted = await sql.begin((tx) => events.countDuplicate(tx, delivery));
+    if (counted) return { event: counted.event, duplicate: true, bodyDiffers: counted.bodyDiffers };
+  }
+  throw new Error(`event ${delivery.eventId} was neither inserted nor found twice in a row; try again`);
 }

@@ -63,14 +63,56 @@ export async function recordRejection(
       ${s.bodySize}, ${s.bodyTruncated}, ${s.bodySha256}, ${s.status}, ${s.code}, ${s.reason}, ${s.hint},
       ${s.eventId}, ${kept.keptBytes})
     RETURNING seq`;
-  // Oldest first until both bounds hold; the newest always stays.
+  await pruneRejections(tx, bounds);
+  return { ...s, body: new Uint8Array(s.body), seq: Number(row?.seq) };
+}
+
+/**
+ * Many refused requests in one transaction (group commit): the lock once, one multi-row
+ * insert (one text array per column, so one statement text for any number), the bounds
+ * enforced once. Returned in the order given, each with its own seq.
+ */
+export async function recordRejections(
+  tx: Sql,
+  rejections: readonly NewRejection[],
+  bounds: { maxRejections: number; maxRejectedBytes: number },
+): Promise<StoredRejection[]> {
+  const kept = rejections.map(keptRejection);
+  const column = (pick: (k: (typeof kept)[number]) => string | null) => kept.map(pick);
+  const text = (value: string | number | boolean | null | undefined) =>
+    value === null || value === undefined ? null : String(value);
+  await tx`SELECT pg_advisory_xact_lock(${REJECTIONS_LOCK.toString()}::bigint)`;
+  const rows = await tx<{ seq: string }[]>`
+    INSERT INTO rejections (received_at, method, path, remote_address, headers, body, body_size, body_truncated,
+      body_sha256, status, code, reason, hint, event_id, kept_bytes)
+    SELECT received_at, method, path, remote_address, headers, decode(body, 'hex'), body_size::bigint,
+      body_truncated::boolean, body_sha256, status::integer, code, reason, hint, event_id, kept_bytes::bigint
+    FROM unnest(${column((k) => k.stored.receivedAt)}::text[], ${column((k) => k.stored.method)}::text[],
+      ${column((k) => k.stored.path)}::text[], ${column((k) => text(k.stored.remoteAddress))}::text[],
+      ${column((k) => k.headersJson)}::text[], ${column((k) => Buffer.from(k.stored.body).toString('hex'))}::text[],
+      ${column((k) => String(k.stored.bodySize))}::text[], ${column((k) => String(k.stored.bodyTruncated))}::text[],
+      ${column((k) => text(k.stored.bodySha256))}::text[], ${column((k) => String(k.stored.status))}::text[],
+      ${column((k) => k.stored.code)}::text[], ${column((k) => k.stored.reason)}::text[],
+      ${column((k) => text(k.stored.hint))}::text[], ${column((k) => text(k.stored.eventId))}::text[],
+      ${column((k) => String(k.keptBytes))}::text[])
+      WITH ORDINALITY AS r(received_at, method, path, remote_address, headers, body, body_size, body_truncated,
+        body_sha256, status, code, reason, hint, event_id, kept_bytes, n)
+    ORDER BY n
+    RETURNING seq`;
+  // Under the lock no other insert takes a seq in between: ascending seq is the order given.
+  const seqs = rows.map((row) => Number(row.seq)).sort((a, b) => a - b);
+  await pruneRejections(tx, bounds);
+  return kept.map((k, i) => ({ ...k.stored, body: new Uint8Array(k.stored.body), seq: seqs[i] as number }));
+}
+
+/** Oldest first until both bounds hold; the newest always stays. */
+async function pruneRejections(tx: Sql, bounds: { maxRejections: number; maxRejectedBytes: number }): Promise<void> {
   await tx`
     DELETE FROM rejections WHERE seq IN (
       SELECT seq FROM (
         SELECT seq, count(*) OVER newest AS n, sum(kept_bytes) OVER newest AS bytes
         FROM rejections WINDOW newest AS (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING)
       ) r WHERE n > 1 AND (n > ${bounds.maxRejections} OR bytes > ${bounds.maxRejectedBytes}))`;
-  return { ...s, body: new Uint8Array(s.body), seq: Number(row?.seq) };
 }
 
 export async function listRejections(sql: Sql, options: { limit?: number; cursor?: string }): Promise<RejectionPage> {
