@@ -38,7 +38,7 @@ import { FeedNotifier } from './feed-notify.js';
 import * as queue from './forward-queue.js';
 import { GroupCommit, type GroupEntry } from './group-commit.js';
 import * as rejections from './rejections.js';
-import { migrate, NewerSchemaError } from './schema.js';
+import { migrate, NewerSchemaError, UnsupportedServerError } from './schema.js';
 
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// */
@@ -158,7 +158,7 @@ export class PostgresEventStore implements EventStore {
       // Not bounded by operationTimeoutMs: a migration of a large table may take its time.
       await migrate(this.#pool.sql, this.#where);
     } catch (error) {
-      if (error instanceof NewerSchemaError) throw error;
+      if (error instanceof NewerSchemaError || error instanceof UnsupportedServerError) throw error;
       throw new Error(`could not open the PostgreSQL store: ${explainConnectionError(error, this.#where, 5_000)}`, {
         cause: error,
       });

@@ -134,6 +134,24 @@ export class NewerSchemaError extends Error {
   }
 }
 
+/** The oldest server the schema runs on: the feed needs `xid8` and `pg_current_xact_id()` (13). */
+export const MINIMUM_SERVER_VERSION_NUM = 130000;
+
+/** Thrown when the server is older than `MINIMUM_SERVER_VERSION_NUM`. */
+export class UnsupportedServerError extends Error {
+  override readonly name = 'UnsupportedServerError';
+  constructor(where: string, version: string) {
+    super(
+      `the PostgreSQL server of ${where} is version ${version}, and omise-webhook needs 13 or newer (its event feed uses pg_current_xact_id()); upgrade the server or use another one`,
+    );
+  }
+}
+
+/** Refuses a server too old for the schema, before anything is created on it. */
+export function checkServerVersion(where: string, versionNum: number, version: string): void {
+  if (versionNum < MINIMUM_SERVER_VERSION_NUM) throw new UnsupportedServerError(where, version);
+}
+
 /** The schema version of a database, or null when omise-webhook never migrated it. */
 export async function readSchemaVersion(sql: Sql): Promise<number | null> {
   const [table] = await sql`SELECT to_regclass('omise_webhook_schema') IS NOT NULL AS present`;
@@ -147,6 +165,9 @@ export async function readSchemaVersion(sql: Sql): Promise<number | null> {
  * taken under the advisory lock. Returns the steps applied here (0 when another instance did them).
  */
 export async function migrate(sql: postgres.Sql, where: string): Promise<number> {
+  const [server] = await sql<{ num: string; version: string }[]>`
+    SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version`;
+  checkServerVersion(where, Number(server?.num), String(server?.version));
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`;
     await tx`CREATE TABLE IF NOT EXISTS omise_webhook_schema (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
