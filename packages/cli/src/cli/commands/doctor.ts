@@ -10,6 +10,7 @@ import {
   doctorExitCode,
   runDoctorChecks,
 } from '../../core/doctor-checks.js';
+import type { StoreLocation } from '../../core/store-location.js';
 import { type CliContext, CommandFailure, useColor } from '../context.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 import { secretsFromEnv } from '../secrets.js';
@@ -90,7 +91,8 @@ export function doctorInput(options: DoctorOptions, context: CliContext): Doctor
     uiToken: options.uiToken,
     path: options.path.startsWith('/') ? options.path : `/${options.path}`,
     logDir: options.logDir,
-    store: options.store,
+    // Until doctor checks PostgreSQL itself, a postgres:// store is checked as far as the log dir goes.
+    store: (options.store as unknown as StoreLocation).kind === 'memory' ? 'memory' : 'sqlite',
     tunnel: options.tunnel,
     tunnelAuthtoken: context.env.NGROK_AUTHTOKEN?.trim() || undefined,
     tunnelDomain: options.tunnelDomain,
