@@ -460,8 +460,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   forwarder.start();
   let sync: BackgroundSync | null = null;
   if (config.syncIntervalMs && omiseApi && config.secretKey) {
+    // On PostgreSQL too: each instance keeps where its own sync got to in its log dir.
     const checkpoint =
-      config.store === 'sqlite'
+      config.store !== 'memory'
         ? new FileSyncCheckpoint({
             file: join(resolve(config.logDir), 'sync-checkpoint.json'),
             scope: checkpointScope(config.apiUrl, config.secretKey),
