@@ -13,6 +13,8 @@ import type {
   DoctorProbes,
   ListenerProbeResult,
   PortProbeResult,
+  PostgresProbeResult,
+  PostgresProblem,
   StoreProbeResult,
 } from '../core/doctor-checks.js';
 import { storeFile } from './server.js';
@@ -193,6 +195,41 @@ async function probeStore(logDir: string): Promise<StoreProbeResult> {
 }
 
 /**
+ * Which of the failures doctor advises on `inspectPostgres` met. Its messages carry the cause
+ * (connection refused, the SQLSTATE, the timeout) in fixed words; the test against the real
+ * cluster keeps this in step with them.
+ */
+export function postgresProblemOf(message: string): PostgresProblem {
+  if (/connection refused/.test(message)) return 'refused';
+  if (/cannot be resolved/.test(message)) return 'unknown_host';
+  if (/\((28P01|28000)\)/.test(message)) return 'auth_failed';
+  if (/\(3D000\)/.test(message)) return 'no_database';
+  if (/did not answer within/.test(message)) return 'timeout';
+  return 'other';
+}
+
+/** Connects once (PostgreSQL loaded only for a postgres:// store) and reads what doctor reports. */
+export async function probePostgres(url: string, options: { timeoutMs?: number } = {}): Promise<PostgresProbeResult> {
+  const { inspectPostgres } = await import('../adapters/store/postgres/index.js');
+  const report = await inspectPostgres(url, { timeoutMs: options.timeoutMs ?? 5_000 });
+  if (!report.reachable) {
+    const message = report.error ?? 'could not connect';
+    return { kind: 'unreachable', problem: postgresProblemOf(message), message };
+  }
+  // inspectPostgres also words the schema and privilege verdicts; doctor words its own from the facts.
+  const factsRead = report.schemaVersion !== undefined && report.canCreate !== undefined;
+  return {
+    kind: 'reachable',
+    serverVersion: report.serverVersion ?? 'unknown version',
+    schemaVersion: report.schemaVersion ?? null,
+    codeSchemaVersion: report.codeSchemaVersion,
+    canCreate: report.canCreate ?? false,
+    canWrite: report.canWrite ?? false,
+    ...(factsRead ? {} : { error: report.error ?? 'the schema and privileges could not be read' }),
+  };
+}
+
+/**
  * The real probes behind `omise-webhook doctor`: the Omise API through OmiseApiClient, a
  * trial listen on the port, a trial write in the log directory, and the SQLite store.
  */
@@ -203,5 +240,6 @@ export function createDoctorProbes(options: DoctorProbeOptions): DoctorProbes {
     whoListens: probeWhoListens,
     directory: (path) => probeDirectory(resolve(options.cwd, path)),
     store: (logDir) => probeStore(resolve(options.cwd, logDir)),
+    postgres: (url) => probePostgres(url),
   };
 }

@@ -45,6 +45,7 @@ import { isStorageUnavailable, StorageHealth } from '../core/storage-health.js';
 import type { TunnelProvider } from '../core/tunnel.js';
 import { BackgroundSync } from './background-sync.js';
 import { EventSyncer } from './event-syncer.js';
+import { FeedFollower, LocalWrites } from './feed-follower.js';
 import { Forwarder } from './forwarder.js';
 import { PendingVerifier } from './pending-verifier.js';
 import { Receiver } from './receiver.js';
@@ -56,7 +57,8 @@ export { forwardRoutesOf } from '../core/forwarding.js';
 // Kept in light modules so the CLI can use them without loading the server (SQLite, Hono, ngrok).
 export { ConfigError, resolveVerificationPolicy, storeFile } from './server-config.js';
 
-export type StoreChoice = 'sqlite' | 'memory';
+/** `postgres` comes with `databaseUrl`. */
+export type StoreChoice = 'sqlite' | 'memory' | 'postgres';
 
 /** Everything `serve` needs, already validated. */
 export interface ServerConfig {
@@ -65,6 +67,16 @@ export interface ServerConfig {
   path: string;
   logDir: string;
   store: StoreChoice;
+  /** With `store: 'postgres'`: the database (it holds the password; print it through maskDatabaseUrl). */
+  databaseUrl?: string | undefined;
+  /** `--store-pool`: the PostgreSQL pool's bound; default 10. */
+  storePool?: number | undefined;
+  /** `--forward-lease`: how long a claimed forward job is this instance's (PostgreSQL); default 60 s. */
+  forwardLeaseMs?: number | undefined;
+  /** Names this instance in forward leases and connections; default `hostname:pid:random`. */
+  instanceId?: string | undefined;
+  /** How often to look for other instances' events besides their notifications; default 1 s. */
+  feedPollMs?: number | undefined;
   verify: VerificationMode | 'auto';
   toleranceSec: number;
   allowLive: boolean;
@@ -137,6 +149,8 @@ export interface ServerIo {
 export interface RunningServer {
   config: ServerConfig;
   store: EventStore;
+  /** With PostgreSQL, who this instance is in forward leases; null for a store of its own. */
+  instanceId: string | null;
   notifier: Notifier;
   receiver: Receiver;
   listener: RunningListener;
@@ -178,22 +192,62 @@ async function assertUsableSecrets(secrets: string[]): Promise<void> {
   }
 }
 
-export function openStore(
+/** An open store, and what team mode needs from a shared one. */
+export interface OpenedStore {
+  store: EventStore;
+  /** Set for a store other processes write too (PostgreSQL). */
+  shared: {
+    instanceId: string;
+    /** Calls the listener when any instance may have stored an event; returns the way to stop. */
+    watchFeed(listener: () => void): () => void;
+  } | null;
+}
+
+/**
+ * Opens the configured store. PostgreSQL is imported only here, so commands and starts that do
+ * not use it never load the `postgres` package.
+ *
+ * @example
+ * const { store } = await openStore({ store: 'sqlite', logDir: './log', maxRejected: 1000 });
+ */
+export async function openStore(
   config: Pick<ServerConfig, 'store' | 'logDir' | 'maxRejected' | 'maxRejectedBytes'> &
-    Partial<Pick<ServerConfig, 'retainMs' | 'maxEvents'>>,
+    Partial<
+      Pick<ServerConfig, 'retainMs' | 'maxEvents' | 'databaseUrl' | 'storePool' | 'forwardLeaseMs' | 'instanceId'>
+    >,
   sqliteOptions: ServerIo['sqliteOptions'] = {},
-): EventStore {
+): Promise<OpenedStore> {
   const bounds = {
     maxRejections: config.maxRejected,
     ...(config.maxRejectedBytes !== undefined ? { maxRejectedBytes: config.maxRejectedBytes } : {}),
   };
-  if (config.store === 'memory') return new MemoryEventStore(bounds);
-  return new SqliteEventStore({
+  if (config.store === 'memory') return { store: new MemoryEventStore(bounds), shared: null };
+  if (config.store === 'postgres') {
+    if (!config.databaseUrl) throw new ConfigError('store "postgres" needs the database URL (--store postgres://...)');
+    const { openPostgresStore } = await import('../adapters/store/postgres/index.js');
+    // Unreachable, refused credentials, a newer schema: the adapter's message says which, hides the
+    // password and says what to do; it stops the start like any setting that cannot work (exit 2).
+    const store = await openPostgresStore({
+      url: config.databaseUrl,
+      ...bounds,
+      ...(config.storePool !== undefined ? { maxConnections: config.storePool } : {}),
+      ...(config.forwardLeaseMs !== undefined ? { forwardLeaseMs: config.forwardLeaseMs } : {}),
+      ...(config.instanceId !== undefined ? { instanceId: config.instanceId } : {}),
+    }).catch((error: unknown) => {
+      throw new ConfigError(error instanceof Error ? error.message : String(error), { cause: error });
+    });
+    return {
+      store,
+      shared: { instanceId: store.instanceId, watchFeed: (listener) => store.watchFeed(listener) },
+    };
+  }
+  const store = new SqliteEventStore({
     filename: storeFile(config.logDir),
     ...bounds,
     ...(config.retainMs !== undefined || config.maxEvents !== undefined ? { pruning: true } : {}),
     ...sqliteOptions,
   });
+  return { store, shared: null };
 }
 
 /** Says why a listener could not start, naming the flag that changes it. */
@@ -222,7 +276,11 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   await assertUsableSecrets(config.webhookSecrets);
   const clock = io.clock ?? systemClock;
   const timers = io.timers ?? systemTimers;
-  const store = openStore(config, io.sqliteOptions);
+  const opened = await openStore(config, io.sqliteOptions);
+  const shared = opened.shared;
+  // With other instances on the store, this instance's own new events are told apart from theirs.
+  const localWrites = shared ? new LocalWrites() : null;
+  const store = localWrites ? localWrites.track(opened.store) : opened.store;
   const report = (text: string) => io.stderr.write(`${text}\n`);
   // A store without a disk (memory) never faults; the listener and the files still ask it.
   const health = store.health ?? new StorageHealth({ where: 'the event store' });
@@ -265,9 +323,13 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       }))
     : null;
   const reporter = new ConsoleReporter({ out: io.stdout, json: config.json, color: config.color });
-  notifier.subscribe((notification) => reporter.report(notification));
+  // The console lists what this instance received; other instances' events show in the inspector.
+  notifier.subscribe((notification) => {
+    if (notification.type !== 'event.stored' || !notification.fromOtherInstance) reporter.report(notification);
+  });
   if (mirror) {
     notifier.subscribe((notification) => {
+      // With --files on a shared store, the files cover every instance's events.
       if (notification.type === 'event.stored' && !notification.duplicate) mirror.enqueue(notification.event);
       if (notification.type === 'event.updated') mirror.enqueue(notification.event);
     });
@@ -345,11 +407,20 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       }),
       forwardAttemptsFor: (eventId) => forwarder.forwardAttemptsFor(eventId),
       replay: (eventId, options) => forwarder.replay(eventId, options),
-      // A new event (not another delivery of a stored one) is a new place in the feed.
-      watchFeed: (listener) =>
-        notifier.subscribe((notification) => {
-          if (notification.type === 'event.stored' && !notification.duplicate) listener();
-        }),
+      // A new event (not another delivery of a stored one) is a new place in the feed; with a
+      // shared store, so is any other instance's commit.
+      watchFeed: (listener) => {
+        const stopLocal = notifier.subscribe((notification) => {
+          if (notification.type === 'event.stored' && !notification.duplicate && !notification.fromOtherInstance) {
+            listener();
+          }
+        });
+        const stopShared = shared?.watchFeed(listener);
+        return () => {
+          stopLocal();
+          stopShared?.();
+        };
+      },
     };
     try {
       inspector = await startInspectorListener(context, {
@@ -389,8 +460,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   forwarder.start();
   let sync: BackgroundSync | null = null;
   if (config.syncIntervalMs && omiseApi && config.secretKey) {
+    // On PostgreSQL too: each instance keeps where its own sync got to in its log dir.
     const checkpoint =
-      config.store === 'sqlite'
+      config.store !== 'memory'
         ? new FileSyncCheckpoint({
             file: join(resolve(config.logDir), 'sync-checkpoint.json'),
             scope: checkpointScope(config.apiUrl, config.secretKey),
@@ -421,6 +493,24 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         })
       : null;
   retention?.start();
+  const follower = shared
+    ? new FeedFollower({
+        store,
+        watch: (listener) =>
+          shared.watchFeed(() => {
+            // Jobs another instance queued (or whose lease ran out) are claimed now, not at the next poll.
+            forwarder.kick();
+            listener();
+          }),
+        isOwn: (eventId) => localWrites?.takeOwn(eventId) ?? false,
+        publish: (event) =>
+          notifier.publish({ type: 'event.stored', event, duplicate: false, fromOtherInstance: true }),
+        ...(config.feedPollMs !== undefined ? { pollMs: config.feedPollMs } : {}),
+        timers,
+        onError: reportFailure('could not read the events other instances stored'),
+      })
+    : null;
+  await follower?.start();
   if (mirror) {
     // Files missing after a crash between commit and write are rebuilt from the store.
     mirror
@@ -432,6 +522,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   return {
     config,
     store,
+    instanceId: shared?.instanceId ?? null,
     notifier,
     receiver,
     listener,
@@ -453,6 +544,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
         await listener.close();
         await sync?.stop();
         await retention?.stop();
+        await follower?.stop();
         await verifier?.stop();
         await forwarder.stop();
         // Events answered in the last turn are told to the mirror and the console before they close.

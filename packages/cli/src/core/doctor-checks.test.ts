@@ -8,6 +8,7 @@ import {
   checkLogDir,
   checkOmiseApi,
   checkPort,
+  checkPostgresStore,
   checkPublicUrlSetup,
   checkRunningServe,
   checkSecretKey,
@@ -70,6 +71,17 @@ function probes(overrides: Partial<DoctorProbes> = {}): DoctorProbes & { calls: 
     store: async (logDir) => {
       calls.push(`store ${logDir}`);
       return { kind: 'opened', file: '/app/log/omise-webhook.sqlite', events: 12 };
+    },
+    postgres: async (url) => {
+      calls.push(`postgres ${url}`);
+      return {
+        kind: 'reachable',
+        serverVersion: '16.4',
+        schemaVersion: 1,
+        codeSchemaVersion: 1,
+        canCreate: true,
+        canWrite: true,
+      };
     },
     ...overrides,
   };
@@ -320,6 +332,118 @@ describe('doctor checks', () => {
     const memory = probes();
     assert.equal((await checkStore(input({ store: 'memory' }), memory)).status, 'skip');
     assert.deepEqual(memory.calls, []);
+  });
+
+  it('PostgreSQL store: reachable with version, schema and privileges, each its own line, the password masked', async () => {
+    const pg = input({ store: 'postgres', databaseUrl: 'postgres://team:s3cret@db:5432/webhooks' });
+    const seen = probes();
+    const lines = await checkPostgresStore(pg, seen);
+    assert.deepEqual(seen.calls, ['postgres postgres://team:s3cret@db:5432/webhooks']);
+    assert.deepEqual(
+      lines.map((check) => [check.id, ...brief(check)]),
+      [
+        ['store', 'ok', 'postgres://team:****@db:5432/webhooks answers (PostgreSQL 16.4)'],
+        ['store-schema', 'ok', 'schema version 1, the one this omise-webhook uses'],
+        ['store-privileges', 'ok', 'this user may write the events and the forward queue'],
+      ],
+    );
+    const fresh = await checkPostgresStore(
+      pg,
+      probes({
+        postgres: async () => ({
+          kind: 'reachable',
+          serverVersion: '15.2',
+          schemaVersion: null,
+          codeSchemaVersion: 2,
+          canCreate: true,
+          canWrite: true,
+        }),
+      }),
+    );
+    assert.deepEqual(fresh.slice(1).map(brief), [
+      ['ok', 'no omise-webhook tables yet; serve creates them (schema version 2) at its first start'],
+      ['ok', 'this user may create the tables and write the events and the forward queue'],
+    ]);
+    const older = await checkPostgresStore(
+      pg,
+      probes({
+        postgres: async () => ({
+          kind: 'reachable',
+          serverVersion: '15.2',
+          schemaVersion: 1,
+          codeSchemaVersion: 2,
+          canCreate: false,
+          canWrite: true,
+        }),
+      }),
+    );
+    assert.deepEqual(older.slice(1).map(brief), [
+      [
+        'ok',
+        "schema version 1, older than this omise-webhook's 2: serve migrates it at start (once, even when several instances start together)",
+      ],
+      [
+        'error',
+        'this user may not create tables in postgres://team:****@db:5432/webhooks, and serve must create the newer ones',
+      ],
+    ]);
+    assert.match(older[2]?.fix ?? '', /^GRANT CREATE ON SCHEMA public/);
+    const newer = await checkPostgresStore(
+      pg,
+      probes({
+        postgres: async () => ({
+          kind: 'reachable',
+          serverVersion: '17.0',
+          schemaVersion: 3,
+          codeSchemaVersion: 1,
+          canCreate: true,
+          canWrite: false,
+        }),
+      }),
+    );
+    assert.deepEqual(
+      newer.slice(1).map((check) => check.status),
+      ['error', 'error'],
+    );
+    assert.match(newer[1]?.message ?? '', /^schema version 3, newer than this omise-webhook knows \(1\)/);
+    assert.match(newer[1]?.fix ?? '', /^upgrade omise-webhook/);
+    assert.equal(
+      newer[2]?.message,
+      'this user may not write the omise-webhook tables in postgres://team:****@db:5432/webhooks',
+    );
+  });
+
+  it('PostgreSQL store: each way of not reaching it says what to do, and the other store lines are skipped', async () => {
+    const pg = input({ store: 'postgres', databaseUrl: 'postgres://team:s3cret@db:5432/webhooks' });
+    const cases = [
+      ['refused', 'the connection was refused', /^nothing listens at that host and port/],
+      ['unknown_host', 'the host name does not resolve', /^check the host name/],
+      ['auth_failed', 'the user name or password was refused', /^check the user name and password/],
+      ['no_database', 'the database does not exist', /^create the database/],
+      ['timeout', 'no answer in time', /firewall/],
+    ] as const;
+    for (const [problem, words, fix] of cases) {
+      const lines = await checkPostgresStore(
+        pg,
+        probes({ postgres: async () => ({ kind: 'unreachable', problem, message: 'detail' }) }),
+      );
+      assert.deepEqual(
+        lines.map((check) => [check.id, check.status]),
+        [
+          ['store', 'error'],
+          ['store-schema', 'skip'],
+          ['store-privileges', 'skip'],
+        ],
+      );
+      assert.equal(lines[0]?.message, `cannot connect to postgres://team:****@db:5432/webhooks: ${words}`);
+      assert.match(lines[0]?.fix ?? '', fix);
+    }
+    const all = await runDoctorChecks(pg, probes());
+    assert.deepEqual(
+      all.filter((check) => check.id.startsWith('store')).map((check) => check.id),
+      ['store', 'store-schema', 'store-privileges'],
+    );
+    assert.doesNotMatch(JSON.stringify(all), /s3cret/);
   });
 
   it('public URL: the tunnel token when --tunnel is asked for, --public-url checked, or none', () => {

@@ -4,6 +4,7 @@
  * touches the machine or the network is a probe handed in, so every verdict is testable.
  */
 import { signOmisePayload } from '@omise-webhook/events';
+import { maskDatabaseUrl } from './mask-database-url.js';
 import { maskSecret } from './mask-secret.js';
 import type { VerificationMode } from './ports.js';
 import { WEBHOOK_SECRET_ADVICE } from './secret-advice.js';
@@ -13,7 +14,7 @@ import { checkPublicUrl, OMISE_TEST_WEBHOOKS_PAGE } from './tunnel.js';
 export type CheckStatus = 'ok' | 'warn' | 'error' | 'skip';
 
 export interface CheckResult {
-  /** Stable id: `dotenv`, `secret-key`, `omise-api`, `webhook-secret`, `verification`, `port`, `ui-port`, `log-dir`, `store`, `public-url`, and `running-serve` when serve already runs. */
+  /** Stable id: `dotenv`, `secret-key`, `omise-api`, `webhook-secret`, `verification`, `port`, `ui-port`, `log-dir`, `store` (with PostgreSQL also `store-schema`, `store-privileges`), `public-url`, and `running-serve` when serve already runs. */
   id: string;
   label: string;
   status: CheckStatus;
@@ -65,6 +66,24 @@ export type StoreProbeResult =
   | { kind: 'absent'; file: string }
   | { kind: 'failed'; file: string; message: string };
 
+/** Why a PostgreSQL store could not be used, for the advice that goes with each. */
+export type PostgresProblem = 'refused' | 'unknown_host' | 'auth_failed' | 'no_database' | 'timeout' | 'other';
+
+export type PostgresProbeResult =
+  | { kind: 'unreachable'; problem: PostgresProblem; message: string }
+  | {
+      kind: 'reachable';
+      serverVersion: string;
+      /** omise-webhook's schema version in the database; null when it never ran there. */
+      schemaVersion: number | null;
+      /** The version this omise-webhook writes. */
+      codeSchemaVersion: number;
+      canCreate: boolean;
+      canWrite: boolean;
+      /** A read that failed after connecting (never the password). */
+      error?: string;
+    };
+
 /** Everything the checks need from the outside world. */
 export interface DoctorProbes {
   /** `GET /events?limit=1` with the key. */
@@ -75,6 +94,8 @@ export interface DoctorProbes {
   whoListens(options: { host: string; port: number; uiToken?: string }): Promise<ListenerProbeResult>;
   directory(path: string): Promise<DirectoryProbeResult>;
   store(logDir: string): Promise<StoreProbeResult>;
+  /** Connects to the database (bounded by a timeout) and reads its version, schema version and privileges. */
+  postgres(url: string): Promise<PostgresProbeResult>;
 }
 
 export interface DoctorInput {
@@ -98,7 +119,9 @@ export interface DoctorInput {
   uiToken?: string | undefined;
   path: string;
   logDir: string;
-  store: 'sqlite' | 'memory';
+  store: 'sqlite' | 'memory' | 'postgres';
+  /** With `store: 'postgres'`: the URL (holds the password: messages print it through maskDatabaseUrl). */
+  databaseUrl?: string | undefined;
   tunnel: boolean;
   tunnelAuthtoken: string | undefined;
   tunnelDomain: string | undefined;
@@ -553,6 +576,113 @@ export async function checkStore(input: DoctorInput, probes: DoctorProbes): Prom
   }
 }
 
+const POSTGRES_ADVICE: Record<PostgresProblem, string> = {
+  refused:
+    'nothing listens at that host and port: start PostgreSQL there, or fix the host and port in --store (OMISE_WEBHOOK_STORE)',
+  unknown_host: 'check the host name in --store (OMISE_WEBHOOK_STORE); it does not resolve from this machine',
+  auth_failed:
+    'check the user name and password in --store (OMISE_WEBHOOK_STORE); a password with @, : or / must be percent-encoded',
+  no_database:
+    'create the database (CREATE DATABASE <name>, or in your provider’s console), or fix its name at the end of the --store URL',
+  timeout:
+    'check that the database is up and that a firewall or security group lets this machine reach its port (5432 by default)',
+  other: 'see the message; a managed database may need ?sslmode=require at the end of the URL',
+};
+
+/**
+ * `doctor --store postgres://...`: reachable (and if not, why and what to do), the server's
+ * version, omise-webhook's schema version there, and this user's privileges; each its own line.
+ */
+export async function checkPostgresStore(input: DoctorInput, probes: DoctorProbes): Promise<CheckResult[]> {
+  const where = maskDatabaseUrl(input.databaseUrl ?? '');
+  const probe = await probes.postgres(input.databaseUrl ?? '');
+  if (probe.kind === 'unreachable') {
+    const words: Record<PostgresProblem, string> = {
+      refused: 'the connection was refused',
+      unknown_host: 'the host name does not resolve',
+      auth_failed: 'the user name or password was refused',
+      no_database: 'the database does not exist',
+      timeout: 'no answer in time',
+      other: probe.message,
+    };
+    return [
+      result(
+        'store',
+        'store',
+        'error',
+        `cannot connect to ${where}: ${words[probe.problem]}`,
+        POSTGRES_ADVICE[probe.problem],
+      ),
+      result('store-schema', 'store schema', 'skip', 'not checked: the database cannot be reached'),
+      result('store-privileges', 'store privileges', 'skip', 'not checked: the database cannot be reached'),
+    ];
+  }
+  const reached = result('store', 'store', 'ok', `${where} answers (PostgreSQL ${probe.serverVersion})`);
+  if (probe.error !== undefined) {
+    return [
+      reached,
+      result(
+        'store-schema',
+        'store schema',
+        'error',
+        `could not read the schema: ${probe.error}`,
+        POSTGRES_ADVICE.other,
+      ),
+      result('store-privileges', 'store privileges', 'skip', 'not checked: the schema could not be read'),
+    ];
+  }
+  const code = probe.codeSchemaVersion;
+  const schema =
+    probe.schemaVersion === null
+      ? result(
+          'store-schema',
+          'store schema',
+          'ok',
+          `no omise-webhook tables yet; serve creates them (schema version ${code}) at its first start`,
+        )
+      : probe.schemaVersion === code
+        ? result('store-schema', 'store schema', 'ok', `schema version ${code}, the one this omise-webhook uses`)
+        : probe.schemaVersion < code
+          ? result(
+              'store-schema',
+              'store schema',
+              'ok',
+              `schema version ${probe.schemaVersion}, older than this omise-webhook's ${code}: serve migrates it at start (once, even when several instances start together)`,
+            )
+          : result(
+              'store-schema',
+              'store schema',
+              'error',
+              `schema version ${probe.schemaVersion}, newer than this omise-webhook knows (${code}): a newer omise-webhook uses this database, and this one refuses to start on it`,
+              'upgrade omise-webhook (npm install omise-webhook@latest) on this machine to the version the other instances run',
+            );
+  const needsCreate = probe.schemaVersion === null || probe.schemaVersion < code;
+  const privileges =
+    needsCreate && !probe.canCreate
+      ? result(
+          'store-privileges',
+          'store privileges',
+          'error',
+          `this user may not create tables in ${where}, and serve must create ${probe.schemaVersion === null ? 'them' : 'the newer ones'}`,
+          'GRANT CREATE ON SCHEMA public TO <this user>, or start serve once with the database owner’s URL',
+        )
+      : !probe.canWrite
+        ? result(
+            'store-privileges',
+            'store privileges',
+            'error',
+            `this user may not write the omise-webhook tables in ${where}`,
+            'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO <this user> (and USAGE on its sequences)',
+          )
+        : result(
+            'store-privileges',
+            'store privileges',
+            'ok',
+            `this user may ${needsCreate ? 'create the tables and ' : ''}write the events and the forward queue`,
+          );
+  return [reached, schema, privileges];
+}
+
 export function checkPublicUrlSetup(input: DoctorInput): CheckResult {
   const label = 'public URL';
   if (input.tunnel) {
@@ -617,9 +747,11 @@ export async function runDoctorChecks(input: DoctorInput, probes: DoctorProbes):
   ]);
   // A store cannot open in a directory that cannot be written; one ✖ for it is enough.
   const store =
-    logDir.status === 'error' && input.store === 'sqlite'
-      ? result('store', 'store', 'skip', 'not checked: the log directory cannot be written')
-      : await checkStore(input, probes);
+    input.store === 'postgres'
+      ? await checkPostgresStore(input, probes)
+      : logDir.status === 'error' && input.store === 'sqlite'
+        ? [result('store', 'store', 'skip', 'not checked: the log directory cannot be written')]
+        : [await checkStore(input, probes)];
   const running = checkRunningServe(input, { webhook: port.who, inspector: uiPort.who });
   return [
     checkDotenv(input),
@@ -630,7 +762,7 @@ export async function runDoctorChecks(input: DoctorInput, probes: DoctorProbes):
     port.result,
     uiPort.result,
     logDir,
-    store,
+    ...store,
     checkPublicUrlSetup(input),
     ...(running ? [running] : []),
   ];

@@ -2,8 +2,12 @@ import type { ForwardAttempt, StoredEvent, StoredRejection } from './ports.js';
 
 /** What the receiver tells the rest of the application after a commit. */
 export type ReceiverNotification =
-  /** `bodyDiffers`: a duplicate whose body is not the first copy's bytes. */
-  | { type: 'event.stored'; event: StoredEvent; duplicate: boolean; bodyDiffers?: boolean }
+  /**
+   * `bodyDiffers`: a duplicate whose body is not the first copy's bytes. `fromOtherInstance`: stored
+   * by another `serve` on the same database (team mode), shown here but not printed, forwarded or
+   * counted as this instance's.
+   */
+  | { type: 'event.stored'; event: StoredEvent; duplicate: boolean; bodyDiffers?: boolean; fromOtherInstance?: boolean }
   | { type: 'event.updated'; event: StoredEvent }
   | { type: 'rejection.stored'; rejection: StoredRejection }
   /** A forward or replay send was made and recorded (the attempt has the target, status, latency, error). */

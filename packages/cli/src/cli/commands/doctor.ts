@@ -10,9 +10,11 @@ import {
   doctorExitCode,
   runDoctorChecks,
 } from '../../core/doctor-checks.js';
+import type { StoreLocation } from '../../core/store-location.js';
 import { type CliContext, CommandFailure, useColor } from '../context.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 import { secretsFromEnv } from '../secrets.js';
+import { resolveStoreLocation } from '../shared-options.js';
 import { SERVE_OPTIONS } from './serve.js';
 
 const SHARED_WITH_SERVE = [
@@ -46,10 +48,8 @@ export const DOCTOR_OPTIONS: readonly OptionSpec[] = [
 
 /** The parsed flags; the settings doctor reports on keep their DoctorInput types. */
 interface DoctorOptions
-  extends Pick<
-    DoctorInput,
-    'host' | 'port' | 'ui' | 'uiHost' | 'uiPort' | 'path' | 'logDir' | 'store' | 'apiUrl' | 'tunnel'
-  > {
+  extends Pick<DoctorInput, 'host' | 'port' | 'ui' | 'uiHost' | 'uiPort' | 'path' | 'logDir' | 'apiUrl' | 'tunnel'> {
+  store: StoreLocation;
   verify: ServerConfig['verify'];
   uiToken?: string;
   tunnelDomain?: string;
@@ -90,7 +90,8 @@ export function doctorInput(options: DoctorOptions, context: CliContext): Doctor
     uiToken: options.uiToken,
     path: options.path.startsWith('/') ? options.path : `/${options.path}`,
     logDir: options.logDir,
-    store: options.store,
+    store: options.store.kind,
+    ...(options.store.kind === 'postgres' ? { databaseUrl: options.store.url } : {}),
     tunnel: options.tunnel,
     tunnelAuthtoken: context.env.NGROK_AUTHTOKEN?.trim() || undefined,
     tunnelDomain: options.tunnelDomain,
@@ -153,6 +154,7 @@ export function registerDoctor(
   addOptions(command, DOCTOR_OPTIONS);
   command.action(async () => {
     const options = resolveOptions(command, DOCTOR_OPTIONS, context.env) as unknown as DoctorOptions;
+    options.store = resolveStoreLocation(command, context.env, options.store, { memory: true });
     // The real probes open the store (SQLite): imported only when doctor runs, not for `--help`.
     const checks = probes
       ? probes(context)

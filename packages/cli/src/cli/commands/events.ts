@@ -6,12 +6,13 @@ import { printableId } from '../../adapters/console/console-reporter.js';
 import { describeEvent } from '../../adapters/http/inspector/event-views.js';
 import { storeFile } from '../../app/server-config.js';
 import type { DifferingBody, EventStore, StoredEvent } from '../../core/ports.js';
+import type { StoreLocation } from '../../core/store-location.js';
 import { type CliContext, useColor } from '../context.js';
 import { parseChoice, parsePositiveInt, UsageError } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
-import { logDirOption } from '../shared-options.js';
+import { logDirOption, type StoreWhere, storeOption, storeWhere } from '../shared-options.js';
 
-const STORE_OPTIONS: readonly OptionSpec[] = [logDirOption()];
+const STORE_OPTIONS: readonly OptionSpec[] = [logDirOption(), storeOption({ memory: false })];
 
 const LIST_OPTIONS: readonly OptionSpec[] = [
   ...STORE_OPTIONS,
@@ -64,10 +65,20 @@ const SHOW_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /**
- * Opens the store `serve` writes to (`logDir` relative to the command's working directory),
- * refusing to create an empty one in the wrong folder.
+ * Opens the store `serve` writes to: the PostgreSQL database of `--store postgres://...`, or the
+ * SQLite file in `logDir` (relative to the command's working directory), refusing to create an
+ * empty one in the wrong folder.
  */
-export async function openExistingStore(context: Pick<CliContext, 'cwd'>, logDir: string): Promise<EventStore> {
+export async function openExistingStore(
+  context: Pick<CliContext, 'cwd'>,
+  where: StoreWhere | string,
+): Promise<EventStore> {
+  const { logDir, store: location } = typeof where === 'string' ? { logDir: where, store: undefined } : where;
+  if (location?.kind === 'postgres') {
+    const { openStore } = await import('../../app/server.js');
+    const opened = await openStore({ store: 'postgres', databaseUrl: location.url, logDir, maxRejected: 1000 });
+    return opened.store;
+  }
   const file = storeFile(resolve(context.cwd, logDir));
   if (!existsSync(file)) {
     throw new UsageError(
@@ -76,7 +87,7 @@ export async function openExistingStore(context: Pick<CliContext, 'cwd'>, logDir
   }
   // Imported here, not at the top: the store loads SQLite, which `--help` does not need.
   const { openStore } = await import('../../app/server.js');
-  return openStore({ store: 'sqlite', logDir: resolve(context.cwd, logDir), maxRejected: 1000 });
+  return (await openStore({ store: 'sqlite', logDir: resolve(context.cwd, logDir), maxRejected: 1000 })).store;
 }
 
 /** The record as JSON: the body as text, exactly as received. */
@@ -108,13 +119,14 @@ export function registerEvents(program: Command, context: CliContext): void {
   list.action(async () => {
     const options = resolveOptions(list, LIST_OPTIONS, context.env) as {
       logDir: string;
+      store: StoreLocation;
       key?: string;
       limit: number;
       verification?: 'verified';
       q?: string;
       json: boolean;
     };
-    const store = await openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, storeWhere(list, context.env, options));
     try {
       const page = await store.listEvents({
         limit: options.limit,
@@ -153,8 +165,13 @@ export function registerEvents(program: Command, context: CliContext): void {
     .argument('<id>', 'event id (evnt_...)');
   addOptions(show, SHOW_OPTIONS);
   show.action(async (id: string) => {
-    const options = resolveOptions(show, SHOW_OPTIONS, context.env) as { logDir: string; raw: boolean; json: boolean };
-    const store = await openExistingStore(context, options.logDir);
+    const options = resolveOptions(show, SHOW_OPTIONS, context.env) as {
+      logDir: string;
+      store: StoreLocation;
+      raw: boolean;
+      json: boolean;
+    };
+    const store = await openExistingStore(context, storeWhere(show, context.env, options));
     try {
       const event = await store.getEvent(id);
       if (!event) {

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { type ForwardAttempt, systemClock } from '../../core/ports.js';
+import type { StoreLocation } from '../../core/store-location.js';
 import { type CliContext, useColor } from '../context.js';
 import { parsePositiveInt, UsageError } from '../option-parsers.js';
 import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
-import { logDirOption } from '../shared-options.js';
+import { logDirOption, storeOption, storeWhere } from '../shared-options.js';
 import { openExistingStore } from './events.js';
 
 const LOG_DIR = logDirOption();
+const STORE = storeOption({ memory: false });
 const JSON_OPTION: OptionSpec = {
   name: 'json',
   flags: '--json',
@@ -18,6 +20,7 @@ const JSON_OPTION: OptionSpec = {
 
 const FAILED_OPTIONS: readonly OptionSpec[] = [
   LOG_DIR,
+  STORE,
   {
     name: 'limit',
     flags: '--limit <n>',
@@ -30,9 +33,10 @@ const FAILED_OPTIONS: readonly OptionSpec[] = [
 ];
 const RETRY_OPTIONS: readonly OptionSpec[] = [
   LOG_DIR,
+  STORE,
   { name: 'all', flags: '--all', env: 'OMISE_WEBHOOK_RETRY_ALL', description: 'every failed forward', default: false },
 ];
-const ATTEMPTS_OPTIONS: readonly OptionSpec[] = [LOG_DIR, JSON_OPTION];
+const ATTEMPTS_OPTIONS: readonly OptionSpec[] = [LOG_DIR, STORE, JSON_OPTION];
 
 function attemptLine(attempt: ForwardAttempt): string {
   const result = attempt.status !== null ? String(attempt.status) : `error: ${attempt.error}`;
@@ -52,10 +56,11 @@ export function registerForwards(program: Command, context: CliContext): void {
   failed.action(async () => {
     const options = resolveOptions(failed, FAILED_OPTIONS, context.env) as {
       logDir: string;
+      store: StoreLocation;
       limit: number;
       json: boolean;
     };
-    const store = await openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, storeWhere(failed, context.env, options));
     try {
       const jobs = await store.listFailedForwards({ limit: options.limit });
       if (options.json) {
@@ -86,7 +91,11 @@ export function registerForwards(program: Command, context: CliContext): void {
     .argument('[job-ids...]', 'ids from `forwards failed` (#12 or 12)');
   addOptions(retry, RETRY_OPTIONS);
   retry.action(async (ids: string[]) => {
-    const options = resolveOptions(retry, RETRY_OPTIONS, context.env) as { logDir: string; all: boolean };
+    const options = resolveOptions(retry, RETRY_OPTIONS, context.env) as {
+      logDir: string;
+      store: StoreLocation;
+      all: boolean;
+    };
     if (ids.length === 0 && !options.all)
       throw new UsageError('name failed forwards by id (see `omise-webhook forwards failed`), or pass --all');
     const numbers = ids.map((id) => {
@@ -97,7 +106,7 @@ export function registerForwards(program: Command, context: CliContext): void {
         );
       return n;
     });
-    const store = await openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, storeWhere(retry, context.env, options));
     try {
       const now = (context.clock ?? systemClock).now();
       const missing: number[] = [];
@@ -138,8 +147,12 @@ export function registerForwards(program: Command, context: CliContext): void {
     .argument('<event-id>', 'event id (evnt_...)');
   addOptions(attempts, ATTEMPTS_OPTIONS);
   attempts.action(async (eventId: string) => {
-    const options = resolveOptions(attempts, ATTEMPTS_OPTIONS, context.env) as { logDir: string; json: boolean };
-    const store = await openExistingStore(context, options.logDir);
+    const options = resolveOptions(attempts, ATTEMPTS_OPTIONS, context.env) as {
+      logDir: string;
+      store: StoreLocation;
+      json: boolean;
+    };
+    const store = await openExistingStore(context, storeWhere(attempts, context.env, options));
     try {
       if (!(await store.getEvent(eventId))) {
         throw new UsageError(

@@ -7,6 +7,7 @@ import { planReplaySends, targetsForKey } from '../../core/forwarding.js';
 import { maskSecret } from '../../core/mask-secret.js';
 import { type EventStore, type StoredEvent, systemClock } from '../../core/ports.js';
 import { WEBHOOK_SECRET_ADVICE } from '../../core/secret-advice.js';
+import type { StoreLocation } from '../../core/store-location.js';
 import { type CliContext, CommandFailure, useColor } from '../context.js';
 import {
   parseDuration,
@@ -18,7 +19,13 @@ import {
 } from '../option-parsers.js';
 import { addOptions, type OptionSpec, optionOrigin, resolveOptions } from '../option-spec.js';
 import { splitSecrets } from '../secrets.js';
-import { configuredForwardRoutes, forwardTimeoutOption, logDirOption } from '../shared-options.js';
+import {
+  configuredForwardRoutes,
+  forwardTimeoutOption,
+  logDirOption,
+  storeOption,
+  storeWhere,
+} from '../shared-options.js';
 import { openExistingStore } from './events.js';
 
 const REPLAY_OPTIONS: readonly OptionSpec[] = [
@@ -82,6 +89,7 @@ const REPLAY_OPTIONS: readonly OptionSpec[] = [
   },
   forwardTimeoutOption({ name: 'timeoutMs', description: 'a target must answer within this time' }),
   logDirOption(),
+  storeOption({ memory: false }),
 ];
 
 interface ReplayCliOptions {
@@ -95,6 +103,7 @@ interface ReplayCliOptions {
   delayMs: number;
   timeoutMs: number;
   logDir: string;
+  store: StoreLocation;
 }
 
 /** The events asked for: the ids (all must exist), filtered by --key/--since; or every match of --key/--since. */
@@ -178,7 +187,7 @@ Content-Length are set for the target; Omise-Webhook-Replay says verbatim or res
         'nowhere to send: pass --to <url>, or set OMISE_WEBHOOK_FORWARD_TO (as for `serve --forward-to`) in .env',
       );
     }
-    const store = await openExistingStore(context, options.logDir);
+    const store = await openExistingStore(context, storeWhere(command, context.env, options));
     const sender = new RawHttpSender({ maxSocketsPerHost: 1 });
     try {
       const clock = context.clock ?? systemClock;

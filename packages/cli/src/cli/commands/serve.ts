@@ -1,11 +1,13 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { isLoopbackHost } from '../../adapters/http/inspector/access-guard.js';
 import type { RunningServer, ServerConfig } from '../../app/server.js';
 import { pasteInstructions, sentence } from '../../app/tunnel-supervisor.js';
 import { formatDuration } from '../../core/format-duration.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE_MS, forwardRoutesOf } from '../../core/forwarding.js';
+import { maskDatabaseUrl } from '../../core/mask-database-url.js';
 import { maskSecret } from '../../core/mask-secret.js';
 import { WEBHOOK_SECRET_ADVICE } from '../../core/secret-advice.js';
+import type { StoreLocation } from '../../core/store-location.js';
 import { checkPublicUrl, normaliseTunnelDomain, OMISE_TEST_WEBHOOKS_PAGE } from '../../core/tunnel.js';
 import { type CliContext, useColor } from '../context.js';
 import {
@@ -23,10 +25,14 @@ import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
 import { secretsFromEnv } from '../secrets.js';
 import {
   API_URL_OPTION,
+  FORWARD_LEASE_OPTION,
   FORWARD_OPTION,
   FORWARD_TO_OPTION,
   forwardTimeoutOption,
   logDirOption,
+  resolveStoreLocation,
+  STORE_POOL_OPTION,
+  storeOption,
 } from '../shared-options.js';
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
@@ -53,14 +59,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     default: '/omise/webhook',
   },
   logDirOption('where the store and the api/event/<id>.json files live'),
-  {
-    name: 'store',
-    flags: '--store <kind>',
-    env: 'OMISE_WEBHOOK_STORE',
-    description: 'sqlite (kept in the log dir) or memory (forgotten on exit)',
-    default: 'sqlite',
-    parse: parseChoice(['sqlite', 'memory'] as const),
-  },
+  storeOption({ memory: true }),
+  STORE_POOL_OPTION,
+  FORWARD_LEASE_OPTION,
   {
     name: 'verify',
     flags: '--verify <mode>',
@@ -122,10 +123,10 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'files',
-    flags: '--no-files',
+    flags: '--files',
     env: 'OMISE_WEBHOOK_FILES',
-    description: 'do not write log/api/event/<id>.json files (set the variable to false)',
-    default: true,
+    description:
+      'write log/api/event/<id>.json files: on by default with sqlite and memory, off with a postgres:// store; --no-files turns them off',
   },
   {
     name: 'json',
@@ -265,10 +266,14 @@ export function resolvePublicUrl(value: string, path: string): string {
 
 /** Secrets come only from the environment (or .env), never from flags that `ps` would show. */
 export function buildServerConfig(command: Command, context: CliContext): ServerConfig {
-  const options = resolveOptions(command, SERVE_OPTIONS, context.env) as Omit<
+  const {
+    store: storeFlag,
+    files,
+    ...options
+  } = resolveOptions(command, SERVE_OPTIONS, context.env) as Omit<
     ServerConfig,
-    'secretKey' | 'webhookSecrets' | 'color'
-  >;
+    'secretKey' | 'webhookSecrets' | 'color' | 'store' | 'files' | 'databaseUrl'
+  > & { store: StoreLocation; files: boolean | undefined };
   if (!options.path.startsWith('/')) options.path = `/${options.path}`;
   if (options.publicUrl !== undefined) {
     if (options.tunnel) {
@@ -278,10 +283,26 @@ export function buildServerConfig(command: Command, context: CliContext): Server
     }
     options.publicUrl = resolvePublicUrl(options.publicUrl, options.path);
   }
+  const location = resolveStoreLocation(command, context.env, storeFlag, { memory: true });
+  const forwardTimeoutMs = options.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS;
+  if (location.kind === 'postgres' && (options.forwardLeaseMs ?? 0) <= forwardTimeoutMs) {
+    throw new UsageError(
+      `--forward-lease (OMISE_WEBHOOK_FORWARD_LEASE) is ${formatDuration(options.forwardLeaseMs ?? 0)} but --forward-timeout is ${formatDuration(forwardTimeoutMs)}; the lease must be longer than the timeout, or another instance could send a forward that is still being sent: raise --forward-lease or lower --forward-timeout`,
+    );
+  }
   const tunnelAuthtoken = context.env.NGROK_AUTHTOKEN?.trim() || undefined;
   options.forwardTo ??= [];
   options.forward ??= [];
-  return { ...options, ...secretsFromEnv(context.env), tunnelAuthtoken, color: useColor(context) };
+  return {
+    ...options,
+    store: location.kind,
+    ...(location.kind === 'postgres' ? { databaseUrl: location.url } : {}),
+    // The event files are one developer's convenience; a team's instances share the database instead.
+    files: files ?? location.kind !== 'postgres',
+    ...secretsFromEnv(context.env),
+    tunnelAuthtoken,
+    color: useColor(context),
+  };
 }
 
 function describeVerification(server: RunningServer): string[] {
@@ -342,6 +363,16 @@ function describeInspector(server: RunningServer): string[] {
   ];
 }
 
+/** The store as the banner names it: never the database password. */
+function describeStore(server: RunningServer): string {
+  const { config } = server;
+  if (config.store === 'postgres') {
+    const where = maskDatabaseUrl(config.databaseUrl ?? '');
+    return `${where} (instance ${server.instanceId}; forwards leased for ${formatDuration(config.forwardLeaseMs ?? 60_000)})`;
+  }
+  return config.store === 'sqlite' ? `${config.logDir}/omise-webhook.sqlite` : 'memory (forgotten on exit)';
+}
+
 /** `--retain` as it was likely written: whole days as `7d`, otherwise as any duration. */
 function formatRetention(ms: number): string {
   return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : formatDuration(ms);
@@ -353,7 +384,7 @@ export function startupBanner(server: RunningServer, context: CliContext): strin
   const lines = [
     `omise-webhook is receiving Omise webhooks at POST ${server.listener.url}`,
     ...describeVerification(server),
-    `store: ${config.store === 'sqlite' ? `${config.logDir}/omise-webhook.sqlite` : 'memory (forgotten on exit)'}${config.files ? `; files: ${config.logDir}/api/event/<id>.json` : ''}`,
+    `store: ${describeStore(server)}${config.files ? `; files: ${config.logDir}/api/event/<id>.json` : ''}`,
     `live mode: ${config.allowLive ? 'ACCEPTED (--allow-live)' : 'refused (test mode only)'}`,
     ...describeForwarding(server),
     ...describeInspector(server),
@@ -423,6 +454,13 @@ export function describePublicUrl(server: RunningServer): string[] {
 export function registerServe(program: Command, context: CliContext): void {
   const command = program.command('serve').description('receive Omise webhooks: verify, store, and show each one');
   addOptions(command, SERVE_OPTIONS);
+  // The negation of --files; both set `files`, and neither leaves it to the store's default.
+  command.addOption(
+    new Option(
+      '--no-files',
+      'do not write the event files (the default with a postgres:// store; or set the variable to false) [env: OMISE_WEBHOOK_FILES]',
+    ),
+  );
   command.action(async () => {
     const config = buildServerConfig(command, context);
     // Imported here, not at the top: the server loads SQLite, Hono and ngrok, which `serve --help` does not need.

@@ -10,12 +10,22 @@ import { maskSecret } from '../../core/mask-secret.js';
 import { Notifier } from '../../core/notifier.js';
 import { systemClock } from '../../core/ports.js';
 import { omiseTime } from '../../core/simulate/ids.js';
+import type { StoreLocation } from '../../core/store-location.js';
 import { type CliContext, CommandFailure } from '../context.js';
 import { parseSince, UsageError } from '../option-parsers.js';
-import { addOptions, type OptionSpec, resolveOptions } from '../option-spec.js';
+import { addOptions, type OptionSpec, optionOrigin, resolveOptions } from '../option-spec.js';
 import { createProgressReporter } from '../progress.js';
 import { secretKeyFromEnv } from '../secrets.js';
-import { API_URL_OPTION, logDirOption } from '../shared-options.js';
+import { API_URL_OPTION, logDirOption, storeOption, storeWhere } from '../shared-options.js';
+
+const FILES_OPTION: OptionSpec = {
+  name: 'files',
+  flags: '--no-files',
+  env: 'OMISE_WEBHOOK_FILES',
+  description:
+    'do not write log/api/event/<id>.json files (set the variable to false; with a postgres:// store they are off unless the variable is true)',
+  default: true,
+};
 
 export const SYNC_OPTIONS: readonly OptionSpec[] = [
   {
@@ -26,14 +36,9 @@ export const SYNC_OPTIONS: readonly OptionSpec[] = [
       'fetch events created since then: a date or time (2024-01-31, 2024-01-31T09:00:00Z) or a duration ago (90m, 36h, 7d); default: since the last sync (everything the first time)',
   },
   logDirOption('where `serve` keeps its store (created if missing)'),
+  storeOption({ memory: false }),
   API_URL_OPTION,
-  {
-    name: 'files',
-    flags: '--no-files',
-    env: 'OMISE_WEBHOOK_FILES',
-    description: 'do not write log/api/event/<id>.json files (set the variable to false)',
-    default: true,
-  },
+  FILES_OPTION,
   {
     name: 'allowLive',
     flags: '--allow-live',
@@ -53,6 +58,7 @@ export const SYNC_OPTIONS: readonly OptionSpec[] = [
 interface SyncOptions {
   since?: string;
   logDir: string;
+  store: StoreLocation;
   apiUrl: string;
   files: boolean;
   allowLive: boolean;
@@ -127,8 +133,18 @@ export function registerSync(program: Command, context: CliContext): void {
     mkdirSync(logDir, { recursive: true });
     // Imported here, not at the top: the store loads SQLite, which `sync --help` does not need.
     const { openStore } = await import('../../app/server.js');
-    const store = openStore({ store: 'sqlite', logDir, maxRejected: 1000 });
-    const mirror = options.files ? new EventFileMirror({ logDir, store }) : null;
+    const where = storeWhere(command, context.env, options);
+    const { store } = await openStore({
+      store: where.store.kind === 'postgres' ? 'postgres' : 'sqlite',
+      ...(where.store.kind === 'postgres' ? { databaseUrl: where.store.url } : {}),
+      logDir,
+      maxRejected: 1000,
+    });
+    // As with `serve`: a shared database gets the event files only when asked for (--files is serve's).
+    const files =
+      options.files &&
+      (where.store.kind !== 'postgres' || optionOrigin(command, FILES_OPTION, context.env) !== 'default');
+    const mirror = files ? new EventFileMirror({ logDir, store }) : null;
     const notifier = new Notifier();
     if (mirror) {
       notifier.subscribe((notification) => {

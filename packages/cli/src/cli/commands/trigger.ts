@@ -25,12 +25,13 @@ import {
   seededIdSource,
   VIA_API_SUPPORT,
 } from '../../core/simulate/index.js';
+import type { StoreLocation } from '../../core/store-location.js';
 import { type CliContext, CommandFailure } from '../context.js';
 import type { Env } from '../dotenv.js';
 import { parseDuration, parsePositiveInt, UsageError, type ValueSource } from '../option-parsers.js';
 import { addOptions, type OptionSpec, optionOrigin, resolveOptions } from '../option-spec.js';
 import { secretKeyFromEnv, splitSecrets } from '../secrets.js';
-import { API_URL_OPTION, logDirOption } from '../shared-options.js';
+import { API_URL_OPTION, logDirOption, resolveStoreLocation, storeOption } from '../shared-options.js';
 
 function parseCurrency(value: string, source: ValueSource): SimulatedCurrency {
   const upper = value.trim().toUpperCase();
@@ -127,6 +128,7 @@ export const TRIGGER_OPTIONS: readonly OptionSpec[] = [
     default: DEFAULT_OMISE_VAULT_URL,
   },
   logDirOption('where `serve` keeps its store (read for --object)'),
+  storeOption({ memory: false }),
   {
     name: 'seed',
     flags: '--seed <text>',
@@ -158,6 +160,7 @@ interface TriggerOptions {
   apiUrl: string;
   vaultUrl: string;
   logDir: string;
+  store: StoreLocation;
   seed?: string;
   timeoutMs: number;
   /** Resolved from --to, its variable, or serve's address (see `triggerTarget`). */
@@ -239,12 +242,18 @@ function usage(error: unknown): never {
 }
 
 async function knownObjectsFor(options: TriggerOptions, context: CliContext) {
+  const location = options.store;
   if (!options.object) return new Map<string, Record<string, unknown>>();
-  // Imported only here: the store loads SQLite, which a plain trigger does not need.
+  // Imported only here: the store loads SQLite (or postgres), which a plain trigger does not need.
   const { openStore, storeFile } = await import('../../app/server.js');
   const logDir = resolve(context.cwd, options.logDir);
-  if (!existsSync(storeFile(logDir))) return new Map<string, Record<string, unknown>>();
-  const store = openStore({ store: 'sqlite', logDir, maxRejected: 1000 });
+  if (location.kind !== 'postgres' && !existsSync(storeFile(logDir))) return new Map<string, Record<string, unknown>>();
+  const { store } = await openStore({
+    store: location.kind === 'postgres' ? 'postgres' : 'sqlite',
+    ...(location.kind === 'postgres' ? { databaseUrl: location.url } : {}),
+    logDir,
+    maxRejected: 1000,
+  });
   try {
     return await loadKnownObjects(store, options.object);
   } finally {
@@ -480,6 +489,7 @@ export function registerTrigger(program: Command, context: CliContext): void {
       ...resolved,
       target: triggerTarget(context.env, fromFlag ? (resolved.to as string) : undefined),
     } as unknown as TriggerOptions;
+    options.store = resolveStoreLocation(command, context.env, options.store, { memory: false });
     if (options.list) {
       context.stdout.write(formatKeyList(options.json));
       return;

@@ -86,7 +86,10 @@ export function decideAccess(request: AccessRequest, rules: AccessRules): Access
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     const origin = request.headers.get('origin');
-    if (request.headers.get('sec-fetch-site') === 'cross-site' || (origin && origin !== `http://${host}`)) {
+    // The page's own origin: http directly, https when a TLS proxy in front keeps the Host header
+    // (a team server behind HTTPS); any other origin is another site.
+    const sameOrigin = origin === `http://${host}` || origin === `https://${host}`;
+    if (request.headers.get('sec-fetch-site') === 'cross-site' || (origin && !sameOrigin)) {
       return {
         kind: 'deny',
         status: 403,
