@@ -21,7 +21,7 @@ import {
   type VerificationOutcome,
 } from '../../../core/ports.js';
 import { comparableOrigins, keepBody, MAX_DIFFERING_BODIES } from '../kept-body.js';
-import { keyPatternToSql, normaliseLimit, parseCursor } from '../query-helpers.js';
+import { firstDeliveryFields, keyPatternToSql, normaliseLimit, parseCursor } from '../query-helpers.js';
 import type { Sql } from './connection.js';
 import { FEED_CHANNEL } from './feed-notify.js';
 
@@ -138,22 +138,12 @@ function jobState(delivery: NewDelivery): 'held' | 'pending' {
 /** What a delivery just inserted as `seq` reads back as (without reading it back). */
 function newStoredEvent(delivery: NewDelivery, seq: number): StoredEvent {
   return {
+    ...firstDeliveryFields(delivery),
     seq,
-    eventId: delivery.eventId,
-    key: delivery.key,
-    livemode: delivery.livemode,
-    objectType: delivery.objectType,
-    objectId: delivery.objectId,
-    createdAt: delivery.createdAt,
-    receivedAt: delivery.receivedAt,
-    lastReceivedAt: delivery.receivedAt,
-    deliveryCount: 1,
     body: new Uint8Array(delivery.body),
     headers: delivery.headers.map(([name, value]) => [name, value] as const),
     verification: { ...delivery.verification },
     omiseCopy: delivery.omiseCopy ? structuredClone(delivery.omiseCopy) : null,
-    origin: delivery.origin,
-    differingDeliveries: 0,
   };
 }
 
