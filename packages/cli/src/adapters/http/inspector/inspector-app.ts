@@ -179,6 +179,16 @@ const API_ROUTES: ReadonlyArray<{ pattern: RegExp; methods: string }> = [
 const API_SUMMARY =
   'GET /api/events, /api/events/{id}, /api/objects/{objectId}/events, /api/rejected, /api/rejected/{id}, /api/stream, /api/feed, /api/stats, /api/status; POST /api/events/{id}/replay';
 
+/** What both streams (`/api/stream`, `/api/feed`) are answered with. */
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-store',
+  Connection: 'keep-alive',
+  // Tells reverse proxies (nginx) not to buffer the stream.
+  'X-Accel-Buffering': 'no',
+  'X-Content-Type-Options': 'nosniff',
+};
+
 /**
  * The inspector's HTTP API and page as one Hono app. The page uses only this API; other
  * capabilities add what they offer (forward attempts, replay, a public URL) through the context.
@@ -373,16 +383,7 @@ export function createInspectorApp(context: InspectorContext, options: Inspector
       onClose: () => streams.delete(stream),
     });
     streams.add(stream);
-    return new Response(stream.body, {
-      headers: {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-store',
-        Connection: 'keep-alive',
-        // Tells reverse proxies (nginx) not to buffer the stream.
-        'X-Accel-Buffering': 'no',
-        'X-Content-Type-Options': 'nosniff',
-      },
-    });
+    return new Response(stream.body, { headers: SSE_HEADERS });
   });
 
   app.get('/api/feed', async (c) => {
@@ -422,15 +423,7 @@ export function createInspectorApp(context: InspectorContext, options: Inspector
       onClose: () => streams.delete(stream),
     });
     streams.add(stream);
-    return new Response(stream.body, {
-      headers: {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-store',
-        Connection: 'keep-alive',
-        'X-Accel-Buffering': 'no',
-        'X-Content-Type-Options': 'nosniff',
-      },
-    });
+    return new Response(stream.body, { headers: SSE_HEADERS });
   });
 
   app.all('/api/*', (c) => {
