@@ -2,13 +2,15 @@
 # `npm run smoke`: packs both packages, installs the two tarballs into an empty project outside
 # the repository (no workspace), and uses them there as a user would: the CLI receives a
 # triggered event, lists it and writes its file; an ESM script and a TypeScript file (nodenext
-# and bundler resolution) import the library and verify a signature; tsx is not installed.
+# and bundler resolution) import the library and verify a signature; tsx is not installed; the CLI
+# opens a PostgreSQL store in a throwaway cluster (when PostgreSQL is installed; required with CI=true).
 # Fails loudly on any step and always stops its background server.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/omise-webhook-smoke-XXXXXX")"
 server_pid=""
+pg_dir=""
 step="starting"
 
 # Every process under a pid: npx runs `sh -c omise-webhook ...`, which runs node, and killing npx
@@ -34,6 +36,7 @@ cleanup() {
       sed 's/^/  | /' "$work/app/serve.log" >&2
     fi
   fi
+  if [ -n "$pg_dir" ]; then node "$repo/scripts/postgres-cluster.mjs" stop "$pg_dir" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
   exit "$status"
 }
@@ -171,6 +174,20 @@ JSON
   node "$repo/node_modules/typescript/bin/tsc" -p "tsconfig.$resolution.json" || fail "tsc with moduleResolution $resolution failed"
   node "out-$resolution/verify.js" | sed "s/ESM script/TypeScript ($resolution)/"
 done
+
+step="the installed CLI opens a PostgreSQL store (the postgres package resolves from the install)"
+if compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || [ -n "${OMISE_WEBHOOK_POSTGRES_BIN:-}" ]; then
+  cluster="$(node "$repo/scripts/postgres-cluster.mjs" start)" || fail "could not start a throwaway PostgreSQL cluster"
+  pg_dir="$(sed -n 's/^dir=//p' <<<"$cluster")"
+  pg_url="$(sed -n 's/^url=//p' <<<"$cluster")"
+  listed="$(npx --no-install omise-webhook events list --store "$pg_url" --json 2>&1)" || { echo "$listed" >&2; fail "events list --store postgres://... failed"; }
+  [ -z "$listed" ] || { echo "$listed" >&2; fail "a new PostgreSQL store listed events"; }
+  echo "smoke: events list --store postgres://... opened (and created) a PostgreSQL store"
+elif [ "${CI:-}" = true ]; then
+  fail "no PostgreSQL under /usr/lib/postgresql/*/bin (CI=true: install postgresql)"
+else
+  echo "smoke: skipped the PostgreSQL step: no PostgreSQL under /usr/lib/postgresql/*/bin"
+fi
 
 step="done"
 echo "smoke: all steps passed"
