@@ -6,7 +6,7 @@
  *   database, and two `serve` instances on one database with the load split between them, all in
  *   this run; requests/s, latency, and where the time goes: CPU per request of serve(s), of
  *   PostgreSQL (the postmaster and its backends) and of the load generator, and the database's
- *   commits and WAL syncs per acknowledged event;
+ *   transactions that wrote, WAL bytes and WAL syncs per acknowledged event;
  * - forwarding on PostgreSQL (the forwarding section, its serves on a fresh database);
  * - listen from a PostgreSQL serve to a local app (the listen section, on a fresh database).
  * Every run checks that each acknowledged event is stored. Goals: one instance at least 0.25 of
@@ -65,14 +65,18 @@ function clusterCpuUs(cluster: PostgresCluster): number {
   return total;
 }
 
-/** Commits and WAL syncs so far (cluster-wide: the cluster is this bench's alone). */
-async function databaseCounters(adminUrl: string): Promise<{ commits: number; walSyncs: number }> {
+/**
+ * The cluster's counters now (it is this bench's alone): the transaction id counter (each
+ * transaction that writes takes one; this read takes one too), WAL bytes written, and WAL
+ * syncs (from the statistics, which backends report within about a second of going idle).
+ */
+async function databaseCounters(adminUrl: string): Promise<{ xid: number; walBytes: number; walSyncs: number }> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    const [row] = await sql<Array<{ commits: string; wal_syncs: string }>>`
-      SELECT (SELECT sum(xact_commit) FROM pg_stat_database) AS commits,
-             (SELECT wal_sync FROM pg_stat_wal) AS wal_syncs`;
-    return { commits: Number(row?.commits ?? 0), walSyncs: Number(row?.wal_syncs ?? 0) };
+    const [row] = await sql<Array<{ xid: string; wal_bytes: string; wal_syncs: string }>>`
+      SELECT pg_current_xact_id()::text AS xid, (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS wal_bytes,
+             (SELECT wal_sync FROM pg_stat_wal)::text AS wal_syncs`;
+    return { xid: Number(row?.xid ?? 0), walBytes: Number(row?.wal_bytes ?? 0), walSyncs: Number(row?.wal_syncs ?? 0) };
   } finally {
     await sql.end();
   }
@@ -167,7 +171,9 @@ interface IngestRow {
   serveCpuUsPerReq: number | null;
   pgCpuUsPerReq: number | null;
   loaderCpuUsPerReq: number;
-  commitsPerEvent: number | null;
+  /** Transactions that wrote, per acknowledged event (the counter's own read left out). */
+  writeTransactionsPerEvent: number | null;
+  walBytesPerEvent: number | null;
   walSyncsPerEvent: number | null;
   machineBusyPercent: number;
   /** Acknowledged (2xx) but not in the database. */
@@ -220,7 +226,9 @@ async function measure(options: {
     serveCpuUsPerReq: servePids.length > 0 ? per(serveAfter - serveBefore) : null,
     pgCpuUsPerReq: cluster ? per(pgAfter - pgBefore) : null,
     loaderCpuUsPerReq: per(loaderAfter.user + loaderAfter.system - loaderBefore.user - loaderBefore.system),
-    commitsPerEvent: counters && countersAfter ? perEvent(countersAfter.commits - counters.commits) : null,
+    writeTransactionsPerEvent: counters && countersAfter ? perEvent(countersAfter.xid - counters.xid - 1) : null,
+    walBytesPerEvent:
+      counters && countersAfter ? Math.round((countersAfter.walBytes - counters.walBytes) / Math.max(1, ok)) : null,
     walSyncsPerEvent: counters && countersAfter ? perEvent(countersAfter.walSyncs - counters.walSyncs) : null,
     machineBusyPercent: Math.round(
       (100 * (machineAfter.busy - machineBefore.busy)) / Math.max(1, machineAfter.total - machineBefore.total),
@@ -289,11 +297,11 @@ async function ingestSection(cluster: PostgresCluster): Promise<IngestRow[]> {
 function ingestTable(rows: readonly IngestRow[]): string {
   const show = (value: number | null) => (value === null ? '-' : String(value));
   return [
-    '| target | requests/s | p50 ms | p99 ms | 2xx | non-2xx | errors | lost | serve CPU µs/req | PostgreSQL CPU µs/req | loader CPU µs/req | commits/event | WAL syncs/event | all CPUs busy |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | requests/s | p50 ms | p99 ms | 2xx | non-2xx | errors | lost | serve CPU µs/req | PostgreSQL CPU µs/req | loader CPU µs/req | write transactions/event | WAL bytes/event | WAL syncs/event | all CPUs busy |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.target} | ${Math.round(r.requestsPerSec)} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.non2xx} | ${r.errors} | ${show(r.lost)} | ${show(r.serveCpuUsPerReq)} | ${show(r.pgCpuUsPerReq)} | ${r.loaderCpuUsPerReq} | ${show(r.commitsPerEvent)} | ${show(r.walSyncsPerEvent)} | ${r.machineBusyPercent} % |`,
+        `| ${r.target} | ${Math.round(r.requestsPerSec)} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.non2xx} | ${r.errors} | ${show(r.lost)} | ${show(r.serveCpuUsPerReq)} | ${show(r.pgCpuUsPerReq)} | ${r.loaderCpuUsPerReq} | ${show(r.writeTransactionsPerEvent)} | ${show(r.walBytesPerEvent)} | ${show(r.walSyncsPerEvent)} | ${r.machineBusyPercent} % |`,
     ),
   ].join('\n');
 }
