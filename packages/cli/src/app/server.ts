@@ -225,12 +225,16 @@ export async function openStore(
   if (config.store === 'postgres') {
     if (!config.databaseUrl) throw new ConfigError('store "postgres" needs the database URL (--store postgres://...)');
     const { openPostgresStore } = await import('../adapters/store/postgres/index.js');
+    // Unreachable, refused credentials, a newer schema: the adapter's message says which, hides the
+    // password and says what to do; it stops the start like any setting that cannot work (exit 2).
     const store = await openPostgresStore({
       url: config.databaseUrl,
       ...bounds,
       ...(config.storePool !== undefined ? { maxConnections: config.storePool } : {}),
       ...(config.forwardLeaseMs !== undefined ? { forwardLeaseMs: config.forwardLeaseMs } : {}),
       ...(config.instanceId !== undefined ? { instanceId: config.instanceId } : {}),
+    }).catch((error: unknown) => {
+      throw new ConfigError(error instanceof Error ? error.message : String(error), { cause: error });
     });
     return {
       store,
@@ -272,10 +276,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   await assertUsableSecrets(config.webhookSecrets);
   const clock = io.clock ?? systemClock;
   const timers = io.timers ?? systemTimers;
-  const opened = await openStore(config, io.sqliteOptions).catch((error: unknown) => {
-    // The adapter's messages already hide the password and say what to do.
-    throw error instanceof Error && error.name === 'NewerSchemaError' ? new ConfigError(error.message) : error;
-  });
+  const opened = await openStore(config, io.sqliteOptions);
   const shared = opened.shared;
   // With other instances on the store, this instance's own new events are told apart from theirs.
   const localWrites = shared ? new LocalWrites() : null;
@@ -459,8 +460,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   forwarder.start();
   let sync: BackgroundSync | null = null;
   if (config.syncIntervalMs && omiseApi && config.secretKey) {
+    // On PostgreSQL too: each instance keeps where its own sync got to in its log dir.
     const checkpoint =
-      config.store === 'sqlite'
+      config.store !== 'memory'
         ? new FileSyncCheckpoint({
             file: join(resolve(config.logDir), 'sync-checkpoint.json'),
             scope: checkpointScope(config.apiUrl, config.secretKey),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventBody } from '../../testing/delivery-fixtures.js';
@@ -58,6 +59,26 @@ describe('serve --store', () => {
     assert.equal(noHost.code, 2);
     assert.match(noHost.stderr, /^omise-webhook: --store \(DATABASE_URL\) got "postgres:\/\/u:\*\*\*\*@:5432\/x"/);
     assert.doesNotMatch(bad.stderr + noHost.stderr, /hunter2/);
+  });
+
+  it('stops with exit 2 and what to do when the database cannot be reached at start, the password masked', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    for (const argv of [
+      ['serve', '--port', '0', '--no-ui'],
+      ['events', 'list'],
+    ]) {
+      const run = await runCli([...argv, '--store', `postgres://team:hunter2@127.0.0.1:${port}/webhooks`], {
+        cwd: temporaryDirectory(),
+      });
+      assert.equal(run.code, 2, argv[0]);
+      assert.equal(
+        run.stderr,
+        `omise-webhook: could not open the PostgreSQL store: nothing answers at postgres://team:****@127.0.0.1:${port}/webhooks (connection refused): start PostgreSQL there, or fix the host and port in --store\n`,
+      );
+    }
   });
 
   it('shows sqlite as the default in --help, and the new flags with their variables', async () => {
