@@ -191,7 +191,10 @@ async function compareForwarding(ratePerSec: number | undefined): Promise<Forwar
   const plainDir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-fwd-'));
   const plainServe = await startForwardingServe(plainDir, []);
   log(`bench forwarding: plain receipt (no forwarding), ${connections} connections, ${mode}, ${durationMs / 1000}s...`);
-  const plainSamples = await drive(plainServe.url, 'plain', ratePerSec);
+  // Ids differ between the saturated and paced runs: on a shared PostgreSQL database (the
+  // postgres bench) the second run's events must not be duplicates of the first's, so the
+  // prefixes differ in a letter before the base-36 counter (`fwd` + `p1` would be `fwdp` + `1`).
+  const plainSamples = await drive(plainServe.url, ratePerSec ? 'plainp' : 'plains', ratePerSec);
   const plain = plainSamples.filter((s) => s.status === 200);
   await stop(plainServe.child);
 
@@ -200,7 +203,7 @@ async function compareForwarding(ratePerSec: number | undefined): Promise<Forwar
   log(
     `bench forwarding: serve --forward-to ${targetUrl}, ${connections} connections, ${mode}, ${durationMs / 1000}s...`,
   );
-  const forwardedSamples = await drive(forwardServe.url, 'fwd', ratePerSec);
+  const forwardedSamples = await drive(forwardServe.url, ratePerSec ? 'fwdp' : 'fwds', ratePerSec);
   const forwarded = forwardedSamples.filter((s) => s.status === 200);
   const unanswered = [...plainSamples, ...forwardedSamples].filter((s) => s.status !== 200).length;
   // Let the forwarder finish what is queued, then compare.

@@ -118,7 +118,7 @@ export async function listenSection(): Promise<void> {
   const lines = [
     '## listen: from the team serve to the local app',
     '',
-    `${EVENTS} events, one at a time, ${GAP_MS} ms apart; serve (SQLite, signature verification) and listen in their own processes.`,
+    `${EVENTS} events, one at a time, ${GAP_MS} ms apart; serve (${/^postgres(ql)?:/.test(process.env.OMISE_WEBHOOK_STORE ?? '') ? 'PostgreSQL' : 'SQLite'}, signature verification) and listen in their own processes.`,
     '',
     '| measured | p50 ms | p99 ms | max ms |',
     '|---|---:|---:|---:|',

@@ -12,6 +12,9 @@
  * receipt to a local app through `omise-webhook listen`, p50/p99 over a few hundred events.
  * The inspector section (scripts/bench-inspector.ts) fills a store with 100,000 events and
  * times the inspector API and the live stream; BENCH_INSPECTOR_EVENTS changes the count.
+ * `--store postgres` (or BENCH_STORE=postgres) runs team mode's bench instead (scripts/bench-postgres.ts):
+ * its own PostgreSQL cluster, ingest with one and two serve instances against bare node:http, forwarding
+ * and listen on PostgreSQL.
  */
 
 import { spawn } from 'node:child_process';
@@ -37,6 +40,7 @@ import {
 } from './bench-kit.js';
 import { listenSection } from './bench-listen.js';
 import { pacedSection } from './bench-paced.js';
+import { postgresBench } from './bench-postgres.js';
 import { startupSection } from './bench-startup.js';
 import { verifierSection } from './bench-verifier.js';
 
@@ -200,6 +204,19 @@ async function ingestSection(): Promise<void> {
   const p99 = c50.find((r) => r.target === 'omise-webhook serve')?.p99 ?? Infinity;
   const pass = ratio50 >= 0.5 && p99 < 10 && ingest.lostEvents === 0;
   process.stdout.write(`target (c=50: ratio >= 0.5, p99 < 10 ms, nothing lost): ${pass ? 'met' : 'NOT met'}\n`);
+}
+
+// `npm run bench -- --store postgres` (or BENCH_STORE=postgres): team mode's bench on its own
+// PostgreSQL cluster (scripts/bench-postgres.ts) instead of the SQLite sections.
+const storeFlag = process.argv.indexOf('--store');
+const benchStore = storeFlag >= 0 ? process.argv[storeFlag + 1] : (process.env.BENCH_STORE ?? 'sqlite');
+if (benchStore !== 'sqlite' && benchStore !== 'postgres') {
+  process.stderr.write(`--store (BENCH_STORE) got "${benchStore}"; expected sqlite (the default) or postgres\n`);
+  process.exit(2);
+}
+if (benchStore === 'postgres') {
+  await postgresBench();
+  process.exit(0);
 }
 
 const SECTIONS = [
