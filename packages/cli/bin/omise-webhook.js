@@ -3,6 +3,15 @@
 // `npm pack`/`npm publish`), so no TypeScript runtime loads at run time.
 import { main } from '../dist/entry.js';
 
+// A reader that went away (`omise-webhook events list | head`) is not an error: stop quietly,
+// as other command-line tools do, instead of dying with an unhandled EPIPE and a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const controller = new AbortController();
 let interrupted = 0;
 for (const signal of ['SIGINT', 'SIGTERM']) {
