@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Notifier } from '../../../core/notifier.js';
 import type { EventStore, NewDelivery } from '../../../core/ports.js';
 import { makeDelivery } from '../../../testing/delivery-fixtures.js';
+import { loopbackServeStatus } from '../../../testing/inspector.js';
 import { SseReader } from '../../../testing/sse-reader.js';
 import { MemoryEventStore } from '../../store/memory-event-store.js';
 import { createInspectorApp, type InspectorApp } from './inspector-app.js';
@@ -27,14 +28,7 @@ function feed(
     {
       store,
       notifier: new Notifier(),
-      status: () => ({
-        webhookUrl: 'http://127.0.0.1:3000/omise/webhook',
-        publicUrl: null,
-        verificationMode: 'signature',
-        verificationConfigured: true,
-        secretKeyMasked: null,
-        allowLive: false,
-      }),
+      status: loopbackServeStatus,
       ...(options.wake === false
         ? {}
         : {
