@@ -69,6 +69,8 @@ export interface ServerConfig {
   store: StoreChoice;
   /** With `store: 'postgres'`: the database (it holds the password; print it through maskDatabaseUrl). */
   databaseUrl?: string | undefined;
+  /** Set when `databaseUrl` came from `DATABASE_URL`, so the banner can say so. */
+  databaseUrlFrom?: 'DATABASE_URL' | undefined;
   /** `--store-pool`: the PostgreSQL pool's bound; default 10. */
   storePool?: number | undefined;
   /** `--forward-lease`: how long a claimed forward job is this instance's (PostgreSQL); default 60 s. */

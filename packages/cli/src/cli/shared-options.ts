@@ -118,7 +118,8 @@ export function resolveStoreLocation(
   if (optionOrigin(command, spec, env) !== 'default' || fallback === undefined || !isPostgresUrl(fallback)) {
     return resolved;
   }
-  return parseStoreValue(fallback, { flag: '--store', env: 'DATABASE_URL' }, options.memory);
+  const location = parseStoreValue(fallback, { flag: '--store', env: 'DATABASE_URL' }, options.memory);
+  return location.kind === 'postgres' ? { ...location, from: 'DATABASE_URL' } : location;
 }
 
 /** Where a command other than `serve` finds the store: its `--log-dir` and `--store`, resolved. */

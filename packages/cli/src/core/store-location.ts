@@ -9,7 +9,8 @@ export type StoreLocation =
   | { kind: 'sqlite' }
   | { kind: 'memory' }
   /** `url` holds the password: print `masked`, never `url`. */
-  | { kind: 'postgres'; url: string; masked: string };
+  /** `from`: set when the URL came from `DATABASE_URL` (maybe meant for the user's own app). */
+  | { kind: 'postgres'; url: string; masked: string; from?: 'DATABASE_URL' };
 
 export type StoreLocationResult = { ok: true; location: StoreLocation } | { ok: false; problem: string };
 

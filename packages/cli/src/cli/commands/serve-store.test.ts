@@ -19,7 +19,12 @@ describe('serve --store', () => {
     const env = parseServeConfig([], { OMISE_WEBHOOK_STORE: PG });
     assert.deepEqual([env.store, env.databaseUrl], ['postgres', PG]);
     const fallback = parseServeConfig([], { DATABASE_URL: PG });
-    assert.deepEqual([fallback.store, fallback.databaseUrl], ['postgres', PG]);
+    assert.deepEqual(
+      [fallback.store, fallback.databaseUrl, fallback.databaseUrlFrom],
+      ['postgres', PG, 'DATABASE_URL'],
+    );
+    assert.equal(env.databaseUrlFrom, undefined);
+    assert.equal(flag.databaseUrlFrom, undefined);
     // OMISE_WEBHOOK_STORE wins over DATABASE_URL, and a DATABASE_URL for another database is another tool's.
     assert.equal(parseServeConfig([], { OMISE_WEBHOOK_STORE: 'sqlite', DATABASE_URL: PG }).store, 'sqlite');
     assert.equal(parseServeConfig([], { DATABASE_URL: 'mysql://root:pw@db/app' }).store, 'sqlite');
@@ -101,6 +106,27 @@ describeWithPostgres('serve --store postgres://', () => {
   });
   after(async () => {
     await database?.drop();
+  });
+
+  it('says when the database came from DATABASE_URL, which may be meant for your own app', async () => {
+    const cwd = temporaryDirectory();
+    const controller = new AbortController();
+    const stderr = new CapturedOutput();
+    const running = main({
+      argv: ['serve', '--port', '0', '--no-ui', '--log-dir', join(cwd, 'log')],
+      env: { DATABASE_URL: database.url },
+      cwd,
+      stdout: new CapturedOutput(),
+      stderr,
+      signal: controller.signal,
+    });
+    await stderr.waitFor(/Ctrl-C to stop\./);
+    controller.abort();
+    assert.equal(await running, 0, stderr.text);
+    assert.match(
+      stderr.text,
+      / \(from DATABASE_URL; --store or OMISE_WEBHOOK_STORE chooses another, --store sqlite keeps events in the log dir\) \(instance \S+;/,
+    );
   });
 
   it('prints the masked URL and the instance id, writes no event files, and stores in the database', async () => {

@@ -272,7 +272,7 @@ export function buildServerConfig(command: Command, context: CliContext): Server
     ...options
   } = resolveOptions(command, SERVE_OPTIONS, context.env) as Omit<
     ServerConfig,
-    'secretKey' | 'webhookSecrets' | 'color' | 'store' | 'files' | 'databaseUrl'
+    'secretKey' | 'webhookSecrets' | 'color' | 'store' | 'files' | 'databaseUrl' | 'databaseUrlFrom'
   > & { store: StoreLocation; files: boolean | undefined };
   if (!options.path.startsWith('/')) options.path = `/${options.path}`;
   if (options.publicUrl !== undefined) {
@@ -296,7 +296,9 @@ export function buildServerConfig(command: Command, context: CliContext): Server
   return {
     ...options,
     store: location.kind,
-    ...(location.kind === 'postgres' ? { databaseUrl: location.url } : {}),
+    ...(location.kind === 'postgres'
+      ? { databaseUrl: location.url, ...(location.from ? { databaseUrlFrom: location.from } : {}) }
+      : {}),
     // The event files are one developer's convenience; a team's instances share the database instead.
     files: files ?? location.kind !== 'postgres',
     ...secretsFromEnv(context.env),
@@ -368,7 +370,12 @@ function describeStore(server: RunningServer): string {
   const { config } = server;
   if (config.store === 'postgres') {
     const where = maskDatabaseUrl(config.databaseUrl ?? '');
-    return `${where} (instance ${server.instanceId}; forwards leased for ${formatDuration(config.forwardLeaseMs ?? 60_000)})`;
+    // A DATABASE_URL is often the user's own app's database: say where this one came from.
+    const from =
+      config.databaseUrlFrom === 'DATABASE_URL'
+        ? ' (from DATABASE_URL; --store or OMISE_WEBHOOK_STORE chooses another, --store sqlite keeps events in the log dir)'
+        : '';
+    return `${where}${from} (instance ${server.instanceId}; forwards leased for ${formatDuration(config.forwardLeaseMs ?? 60_000)})`;
   }
   return config.store === 'sqlite' ? `${config.logDir}/omise-webhook.sqlite` : 'memory (forgotten on exit)';
 }
