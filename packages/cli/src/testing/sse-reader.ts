@@ -1,9 +1,6 @@
-/** One server-sent message as a client sees it. */
-export interface SseMessage {
-  id: string | null;
-  event: string;
-  data: string;
-}
+import { type SseMessage, SseParser } from '../core/sse-parser.js';
+
+export type { SseMessage };
 
 /**
  * Reads a `text/event-stream` body message by message, as a browser's EventSource would, so
@@ -13,7 +10,7 @@ export class SseReader {
   readonly messages: SseMessage[] = [];
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #decoder = new TextDecoder();
-  #buffer = '';
+  readonly #parser = new SseParser();
   #done = false;
   /** A read that outlived a timeout is kept, so its chunk is not lost. */
   #pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
@@ -69,27 +66,6 @@ export class SseReader {
       this.#done = true;
       return;
     }
-    this.#buffer += this.#decoder.decode(result.value, { stream: true });
-    let end = this.#buffer.indexOf('\n\n');
-    while (end !== -1) {
-      const block = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + 2);
-      const message: SseMessage = { id: null, event: 'message', data: '' };
-      let hasData = false;
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon === -1 ? line : line.slice(0, colon);
-        const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'id') message.id = value;
-        else if (field === 'event') message.event = value;
-        else if (field === 'data') {
-          message.data += hasData ? `\n${value}` : value;
-          hasData = true;
-        }
-      }
-      if (hasData) this.messages.push(message);
-      end = this.#buffer.indexOf('\n\n');
-    }
+    this.messages.push(...this.#parser.push(this.#decoder.decode(result.value, { stream: true })));
   }
 }
