@@ -4,13 +4,14 @@ import {
   decodeFeedEvent,
   FeedMessageError,
   feedUrl,
+  LISTEN_BACKOFF,
   LISTEN_EXIT,
   type ListenCursor,
   type ListenedEvent,
-  listenBackoffMs,
 } from '../core/listen.js';
 import type { HttpSender } from '../core/ports.js';
 import { SseParser } from '../core/sse-parser.js';
+import { backoffDelay } from '../core/tunnel.js';
 
 export interface TeamListenerOptions {
   /** The team server's inspector URL (`https://hooks.example.com/`). */
@@ -126,7 +127,7 @@ export class TeamListener {
       const outcome = await this.#connectOnce();
       if (signal.aborted) break;
       if (outcome.connected) retry = 0;
-      const waitMs = listenBackoffMs(retry);
+      const waitMs = backoffDelay(retry + 1, LISTEN_BACKOFF);
       retry += 1;
       this.#options.log(`${outcome.reason}; reconnecting in ${seconds(waitMs)}`);
       await this.#sleep(waitMs, signal);
@@ -321,7 +322,7 @@ export class TeamListener {
         return true;
       }
       if (signal.aborted) return false;
-      const waitMs = listenBackoffMs(attempt - 1);
+      const waitMs = backoffDelay(attempt, LISTEN_BACKOFF);
       this.#options.out(
         `${head}${c.red(`✖ ${result.message}`)}  ${latency}  ${c.yellow(`trying again in ${seconds(waitMs)}, nothing after it is sent meanwhile`)}`,
       );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeFeedEvent, FeedMessageError, feedUrl, listenBackoffMs } from './listen.js';
+import { decodeFeedEvent, FeedMessageError, feedUrl, LISTEN_BACKOFF } from './listen.js';
+import { backoffDelay } from './tunnel.js';
 
 describe('listen core', () => {
   it('decodes a feed event: the position, the ordered headers and the exact bytes', () => {
@@ -40,7 +41,7 @@ describe('listen core', () => {
 
   it('backs off 0.5 s doubling to 15 s', () => {
     assert.deepEqual(
-      [0, 1, 2, 3, 4, 5, 6, 40].map(listenBackoffMs),
+      [1, 2, 3, 4, 5, 6, 7, 41].map((attempt) => backoffDelay(attempt, LISTEN_BACKOFF)),
       [500, 1000, 2000, 4000, 8000, 15000, 15000, 15000],
     );
   });

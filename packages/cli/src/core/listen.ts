@@ -3,6 +3,8 @@
  * trying again, and what is printed. No sockets, files or timers here (see app/team-listener.ts).
  */
 
+import type { BackoffPolicy } from './tunnel.js';
+
 /** One accepted event as the team server's `/api/feed` sends it, decoded. */
 export interface ListenedEvent {
   /** The feed position just after this event: saved once the local URL has answered. */
@@ -60,13 +62,8 @@ export function decodeFeedEvent(id: string | null, data: string): ListenedEvent 
   };
 }
 
-/** Backoff for reconnecting and for a local URL that cannot be reached: 0.5 s doubling to 15 s. */
-export const LISTEN_BACKOFF = { firstMs: 500, maxMs: 15_000 } as const;
-
-/** The wait before retry number `retry` (0 for the first retry). */
-export function listenBackoffMs(retry: number): number {
-  return Math.min(LISTEN_BACKOFF.maxMs, LISTEN_BACKOFF.firstMs * 2 ** Math.min(retry, 16));
-}
+/** Backoff for reconnecting and for a local URL that cannot be reached (`backoffDelay`): 0.5 s doubling to 15 s. */
+export const LISTEN_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 15_000 };
 
 /** Exit codes of `listen` beyond 0 (stopped), 1 (failed) and 2 (bad usage). */
 export const LISTEN_EXIT = {
