@@ -1,6 +1,7 @@
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ListenCursor } from '../../core/listen.js';
+import { replaceFileDurably } from './durable-file.js';
 
 interface CursorFile {
   version: 1;
@@ -16,8 +17,8 @@ export function listenCursorPath(logDir: string, name: string): string {
 }
 
 /**
- * `listen`'s position in a small JSON file, written atomically and durably (a temporary file,
- * fsync, rename, then fsync of the folder), so after a crash or a SIGKILL the file holds either
+ * `listen`'s position in a small JSON file, written atomically and durably
+ * (`replaceFileDurably`), so after a crash or a SIGKILL the file holds either
  * the previous position or the new one, never half of one. A position saved for another
  * `--from` is not used (a position belongs to one store); `ignoredReason` says why.
  */
@@ -67,22 +68,6 @@ export class ListenCursorFile implements ListenCursor {
 
   async save(cursor: string): Promise<void> {
     const data: CursorFile = { version: 1, from: this.#from, cursor, savedAt: new Date().toISOString() };
-    const folder = dirname(this.#file);
-    const temporary = `${this.#file}.${process.pid}.tmp`;
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(`${JSON.stringify(data)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, this.#file);
-    // The rename itself is durable only once the folder is synced.
-    const directory = await open(folder, 'r');
-    try {
-      await directory.sync();
-    } finally {
-      await directory.close();
-    }
+    await replaceFileDurably(this.#file, `${JSON.stringify(data)}\n`);
   }
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { SyncCheckpoint } from '../../core/ports.js';
+import { replaceFileDurably } from './durable-file.js';
 
 /**
  * Which account and API a checkpoint belongs to: the API URL and a fingerprint of the key (never
@@ -45,9 +46,7 @@ export class FileSyncCheckpoint implements SyncCheckpoint {
     const data = await this.#read();
     data.scopes[this.#scope] = { syncedThrough, updatedAt: new Date().toISOString() };
     await mkdir(dirname(this.#file), { recursive: true });
-    const temporary = `${this.#file}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(data, null, 2)}\n`);
-    await rename(temporary, this.#file);
+    await replaceFileDurably(this.#file, `${JSON.stringify(data, null, 2)}\n`);
   }
 }
 
