@@ -33,6 +33,11 @@ function inspectorUrl(server: TestServer): string {
   return `http://127.0.0.1:${server.inspector?.port}/`;
 }
 
+/** `--from`, `--token` and `--forward-to` for a listen that follows `server` into `target`. */
+function teamArgs(server: TestServer, target: { url: string }): string[] {
+  return ['--from', inspectorUrl(server), '--token', TOKEN, '--forward-to', target.url];
+}
+
 let counter = 0;
 /** Posts a signed event to the team server, as Omise would, and returns its id and exact body. */
 async function postEvent(server: TestServer, key = 'charge.create'): Promise<{ id: string; body: string }> {
@@ -139,16 +144,7 @@ describe('omise-webhook listen', () => {
     const server = await teamServer();
     const target = await startTargetServer();
     const logDir = temporaryDirectory();
-    const listen = startListen([
-      '--from',
-      inspectorUrl(server),
-      '--token',
-      TOKEN,
-      '--forward-to',
-      target.url,
-      '--log-dir',
-      logDir,
-    ]);
+    const listen = startListen([...teamArgs(server, target), '--log-dir', logDir]);
     await listen.stderr.waitFor(/listening to /);
     const sent = [await postEvent(server), await postEvent(server, 'refund.create')];
     const received = await target.waitForRequests(2);
@@ -215,12 +211,7 @@ describe('omise-webhook listen', () => {
     const target = await startTargetServer();
     const logDir = temporaryDirectory();
     const listen = startListen([
-      '--from',
-      inspectorUrl(server),
-      '--token',
-      TOKEN,
-      '--forward-to',
-      target.url,
+      ...teamArgs(server, target),
       '--events',
       'charge.*,refund.create',
       '--log-dir',
@@ -293,16 +284,7 @@ describe('omise-webhook listen', () => {
     let server = await teamServer({ logDir });
     const uiPort = server.inspector?.port as number;
     const target = await startTargetServer();
-    const listen = startListen([
-      '--from',
-      inspectorUrl(server),
-      '--token',
-      TOKEN,
-      '--forward-to',
-      target.url,
-      '--log-dir',
-      temporaryDirectory(),
-    ]);
+    const listen = startListen([...teamArgs(server, target), '--log-dir', temporaryDirectory()]);
     await listen.stderr.waitFor(/listening to /);
     const first = await postEvent(server);
     await target.waitForRequests(1);
@@ -325,19 +307,7 @@ describe('omise-webhook listen', () => {
     const server = await teamServer();
     const target = await startTargetServer();
     const logDir = temporaryDirectory();
-    const argv = [
-      'listen',
-      '--from',
-      inspectorUrl(server),
-      '--token',
-      TOKEN,
-      '--forward-to',
-      target.url,
-      '--log-dir',
-      logDir,
-      '--name',
-      'cy',
-    ];
+    const argv = ['listen', ...teamArgs(server, target), '--log-dir', logDir, '--name', 'cy'];
     const KILL_AT = 12;
     const TOTAL = 60;
     // The request in flight when listen is killed is never answered: the local app did not
