@@ -131,6 +131,14 @@ export class GuardedPool {
     }
   }
 
+  /**
+   * A connection error that reached no caller (see `PostgresEventStore`'s stray-rejection
+   * guard): fault the store as any failed operation would, so it answers 503 and probes.
+   */
+  noteLost(error: unknown): void {
+    if (this.health.fail(error) !== null) this.#startProbing();
+  }
+
   #startProbing(): void {
     if (this.#probe !== null || this.#closed) return;
     const tick = async () => {

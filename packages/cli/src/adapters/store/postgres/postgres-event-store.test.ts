@@ -54,6 +54,29 @@ describeWithPostgres('PostgresEventStore', () => {
       await db.drop();
     });
 
+    it('turns a connection error no caller holds into a 503 fault and recovers, and leaves other rejections fatal', async () => {
+      const store = await open();
+      assert.ok(process.listeners('unhandledRejection').includes(store.strayRejection));
+      // What postgres@3.4.9 can leave behind when a connection closes under it.
+      const stray = Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' });
+      store.strayRejection(stray);
+      assert.equal(store.health.fault?.code, 'database_unavailable');
+      await assert.rejects(store.recordDelivery(makeDelivery()), { name: 'StorageUnavailableError' });
+      // The database is fine, so the probe clears the fault within about a second.
+      await new Promise<void>((resolve) => {
+        const stop = store.health.subscribe((fault) => {
+          if (fault === null) {
+            stop();
+            resolve();
+          }
+        });
+      });
+      const bug = new TypeError('not a database problem');
+      assert.throws(() => store.strayRejection(bug), bug);
+      await store.close();
+      assert.ok(!process.listeners('unhandledRejection').includes(store.strayRejection));
+    });
+
     it('migrates once when four instances start together, and refuses a newer schema', async () => {
       const fresh = await createTestDatabase();
       try {

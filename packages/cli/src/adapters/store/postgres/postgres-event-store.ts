@@ -32,7 +32,7 @@ import type {
   VerificationOutcome,
 } from '../../../core/ports.js';
 import { type StorageHealth, StorageUnavailableError } from '../../../core/storage-health.js';
-import { explainConnectionError, GuardedPool, openPool } from './connection.js';
+import { explainConnectionError, GuardedPool, openPool, postgresFaultOf } from './connection.js';
 import * as events from './event-records.js';
 import { FeedNotifier } from './feed-notify.js';
 import * as queue from './forward-queue.js';
@@ -100,6 +100,17 @@ export class PostgresEventStore implements EventStore {
   readonly #onGroup: PostgresStoreOptions['onGroup'];
   #rejectionKeys = 0;
   #closed = false;
+  /**
+   * postgres@3.4.9 can reject a promise no caller holds when a connection closes under it
+   * (seen as `write CONNECTION_CLOSED` when the database stops; porsager/postgres#1208 and
+   * #1186 are of the same kind). Node would crash on it. Such a connection error faults the
+   * store instead (503 and a probe, as any failed write); any other reason is thrown on, so
+   * it crashes exactly as it would have without this guard. Public for its test only.
+   */
+  readonly strayRejection = (reason: unknown): void => {
+    if (postgresFaultOf(reason)?.code !== 'database_unavailable') throw reason;
+    this.#pool.noteLost(reason);
+  };
 
   /** Use `openPostgresStore`, which also migrates. */
   constructor(options: PostgresStoreOptions) {
@@ -117,6 +128,7 @@ export class PostgresEventStore implements EventStore {
       operationTimeoutMs: options.operationTimeoutMs ?? 5_000,
     });
     this.#feed = new FeedNotifier({ url: options.url, connectTimeoutSeconds });
+    process.on('unhandledRejection', this.strayRejection);
     this.#leaseMs = options.forwardLeaseMs ?? DEFAULT_FORWARD_LEASE_MS;
     this.#onGroup = options.onGroup;
     this.#deliveries = new GroupCommit({
@@ -378,6 +390,7 @@ export class PostgresEventStore implements EventStore {
     await this.#pool.read((sql) => queue.releaseLeases(sql, this.#owner)).catch(() => {});
     await this.#feed.close();
     await this.#pool.close();
+    process.off('unhandledRejection', this.strayRejection);
   }
 }
 
