@@ -32,6 +32,14 @@ import { LOOP_DELAY_PROBE_ARGS, type LoopDelayWindow, loopDelayWindow } from './
 import { pacedLoad } from './paced-client.js';
 
 const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;
+/**
+ * Before each rate's measured window, this many seconds at that rate are sent and reported
+ * apart (BENCH_PACED_RAMP, default 2): the first second after a change of rate is a transition
+ * (V8 compiling the hot path for the new mix, the write-ahead log growing to its working size,
+ * the pool opening its connections), not what a sender feels from a server that has been
+ * receiving at that rate. Its p99 and max are shown beside the steady window's.
+ */
+const rampMs = Number(process.env.BENCH_PACED_RAMP ?? 2) * 1000;
 const rates = (process.env.BENCH_PACED_RATES ?? '50,1000,2000').split(',').map(Number);
 const CONNECTIONS = 50;
 const PROBE_RESOLUTION_MS = '2';
@@ -59,6 +67,8 @@ export interface PacedRun {
   /** How late the client itself sent (send time − scheduled time), p99 in ms: a busy loader shows here. */
   clientLateP99: number;
   loop: LoopDelayWindow | null;
+  /** The uncounted seconds at this rate just before the measured window (see rampMs). */
+  ramp?: { p99: number; max: number; notOk: number };
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
@@ -133,13 +143,17 @@ async function runTarget(target: PacedRun['target'], dir: string): Promise<Paced
   const pid = child.pid as number;
   const runs: PacedRun[] = [];
   try {
-    // A short warm-up (JIT, connections), not counted.
-    await runRate({ target, url, pid, probeFile, rate: 50, durationMs: 2_000, idPrefix: `warm${target}` });
     for (const rate of rates) {
       log(
-        `bench paced: ${target === 'serve' ? 'omise-webhook serve' : 'bare node:http'} at ${rate}/s, ${durationMs / 1000}s...`,
+        `bench paced: ${target === 'serve' ? 'omise-webhook serve' : 'bare node:http'} at ${rate}/s, ${rampMs / 1000}s ramp + ${durationMs / 1000}s...`,
       );
-      runs.push(await runRate({ target, url, pid, probeFile, rate, durationMs, idPrefix: `p${target}${rate}x` }));
+      const ramp =
+        rampMs > 0
+          ? await runRate({ target, url, pid, probeFile, rate, durationMs: rampMs, idPrefix: `r${target}${rate}x` })
+          : null;
+      const run = await runRate({ target, url, pid, probeFile, rate, durationMs, idPrefix: `p${target}${rate}x` });
+      if (ramp) run.ramp = { p99: ramp.p99, max: ramp.max, notOk: ramp.sent - ramp.ok };
+      runs.push(run);
       // Let background work from this rate (file mirror, checkpoints) settle before the next.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
@@ -160,6 +174,8 @@ export async function pacedSection(): Promise<PacedRun[]> {
   }
   const find = (target: PacedRun['target'], rate: number) => runs.find((r) => r.target === target && r.rate === rate);
   const show = (value: number | undefined) => (value === undefined ? 'n/a' : String(value));
+  const ramp = (r: PacedRun | undefined) =>
+    r?.ramp ? `${r.ramp.p99} / ${r.ramp.max}${r.ramp.notOk > 0 ? ` (${r.ramp.notOk} not 2xx)` : ''}` : 'n/a';
   const loop = (r: PacedRun | undefined) => (r?.loop ? `${r.loop.p50} / ${r.loop.p99} / ${r.loop.max}` : 'n/a');
   const notOk = (r: PacedRun | undefined) =>
     r === undefined
@@ -168,22 +184,22 @@ export async function pacedSection(): Promise<PacedRun[]> {
           .map(([status, n]) => `${status} ×${n}`)
           .join(', ') || '0';
   const lines = [
-    `## Paced: open-loop at fixed rates over ${CONNECTIONS} keep-alive connections, latency from the scheduled time (${durationMs / 1000}s per rate)`,
+    `## Paced: open-loop at fixed rates over ${CONNECTIONS} keep-alive connections, latency from the scheduled time (${durationMs / 1000}s per rate, after ${rampMs / 1000}s at that rate reported apart)`,
     '',
-    '| rate | `serve` p50 ms | `serve` p99 ms | `serve` max ms | bare `node:http` p50 / p99 / max ms | `serve` loop delay p50 / p99 / max ms | bare loop delay p50 / p99 / max ms | `serve` syncs: count, p50 / p99 / max ms | answered/s (serve / bare) | not 2xx (serve / bare) | client late p99 ms (serve / bare) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| rate | `serve` p50 ms | `serve` p99 ms | `serve` max ms | bare `node:http` p50 / p99 / max ms | ramp p99 / max ms (serve / bare) | `serve` loop delay p50 / p99 / max ms | bare loop delay p50 / p99 / max ms | `serve` syncs: count, p50 / p99 / max ms | answered/s (serve / bare) | not 2xx (serve / bare) | client late p99 ms (serve / bare) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const rate of rates) {
     const ours = find('serve', rate);
     const bare = find('bare', rate);
     const syncs = ours?.loop?.syncs;
     lines.push(
-      `| ${rate}/s | ${show(ours?.p50)} | ${show(ours?.p99)} | ${show(ours?.max)} | ${show(bare?.p50)} / ${show(bare?.p99)} / ${show(bare?.max)} | ${loop(ours)} | ${loop(bare)} | ${syncs ? `${syncs.count} (${((ours?.ok ?? 0) / syncs.count || 0).toFixed(1)} webhooks each), ${syncs.p50} / ${syncs.p99} / ${syncs.max}` : 'n/a'} | ${show(ours?.answeredPerSec)} / ${show(bare?.answeredPerSec)} | ${notOk(ours)} / ${notOk(bare)} | ${show(ours?.clientLateP99)} / ${show(bare?.clientLateP99)} |`,
+      `| ${rate}/s | ${show(ours?.p50)} | ${show(ours?.p99)} | ${show(ours?.max)} | ${show(bare?.p50)} / ${show(bare?.p99)} / ${show(bare?.max)} | ${ramp(ours)} · ${ramp(bare)} | ${loop(ours)} | ${loop(bare)} | ${syncs ? `${syncs.count} (${((ours?.ok ?? 0) / syncs.count || 0).toFixed(1)} webhooks each), ${syncs.p50} / ${syncs.p99} / ${syncs.max}` : 'n/a'} | ${show(ours?.answeredPerSec)} / ${show(bare?.answeredPerSec)} | ${notOk(ours)} / ${notOk(bare)} | ${show(ours?.clientLateP99)} / ${show(bare?.clientLateP99)} |`,
     );
   }
   lines.push(
     '',
-    `Loop delay: how late a timer sampling every ${PROBE_RESOLUTION_MS} ms ran in the server's main thread (monitorEventLoopDelay, the resolution subtracted). Syncs: the main thread's fs.fdatasync calls (the write-ahead log), each acknowledging the webhooks committed before it. "Client late": how long after its scheduled time the load generator actually sent a request; when it is large, the machine (shared by client and server) was the limit. "Answered/s" below the rate means the server fell behind and a queue built up.`,
+    `Ramp: the ${rampMs / 1000} s at each rate just before its measured window, not counted in it (V8 compiling the hot path for that rate, the write-ahead log growing to its working size); a stall there would show in its max. Loop delay: how late a timer sampling every ${PROBE_RESOLUTION_MS} ms ran in the server's main thread (monitorEventLoopDelay, the resolution subtracted). Syncs: the main thread's fs.fdatasync calls (the write-ahead log), each acknowledging the webhooks committed before it. "Client late": how long after its scheduled time the load generator actually sent a request; when it is large, the machine (shared by client and server) was the limit. "Answered/s" below the rate means the server fell behind and a queue built up.`,
     '',
   );
   const p50Gap = (find('serve', 50)?.p50 ?? Infinity) - (find('bare', 50)?.p50 ?? 0);
