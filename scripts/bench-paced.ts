@@ -5,11 +5,14 @@
  * due during it (no coordinated omission). Rates BENCH_PACED_RATES (default 50,1000,2000) for
  * BENCH_DURATION seconds each, against `serve` with its defaults (signature verification, the
  * durable SQLite store, files, the inspector) and, in the same run, a bare node:http server that
- * only drains the body.
+ * only drains the body, and `serve --store memory`: the same receiver with nothing written to
+ * disk, which shows how much of serve's latency is storage and how much is the rest (HTTP,
+ * verification, parsing, the console, files and inspector) on this machine.
  *
  * Where the time goes, from scripts/loop-delay-probe.mjs preloaded into both servers: the
  * event-loop delay (perf_hooks.monitorEventLoopDelay, sampled every 2 ms) and, for serve, each
- * fs.fdatasync of the write-ahead log that acknowledgements wait for (count, p50/p99/max). The
+ * fs.fdatasync of the write-ahead log that acknowledgements wait for (count, p50/p99/max), and
+ * how busy the main thread was (event-loop utilization). The
  * store's transaction time and the file mirror's batches run inside the app and cannot be timed
  * from outside without editing it; their cost shows in the event-loop delay.
  */
@@ -53,7 +56,7 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
 export interface PacedRun {
-  target: 'serve' | 'bare';
+  target: 'serve' | 'memory' | 'bare';
   rate: number;
   sent: number;
   ok: number;
@@ -70,6 +73,12 @@ export interface PacedRun {
   /** The uncounted seconds at this rate just before the measured window (see rampMs). */
   ramp?: { p99: number; max: number; notOk: number };
 }
+
+const TARGET_NAMES: Record<PacedRun['target'], string> = {
+  serve: 'omise-webhook serve',
+  memory: 'omise-webhook serve --store memory',
+  bare: 'bare node:http',
+};
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
@@ -134,9 +143,14 @@ async function runTarget(target: PacedRun['target'], dir: string): Promise<Paced
     });
     url = `http://127.0.0.1:${(await waitForLine(child, /listening on (\d+)/, 'bare server'))[1]}/omise/webhook`;
   } else {
-    const logDir = join(dir, 'log');
+    const logDir = join(dir, `log-${target}`);
     mkdirSync(logDir);
-    const started = await startServe({ logDir, nodeArgs: LOOP_DELAY_PROBE_ARGS, env });
+    const started = await startServe({
+      logDir,
+      args: target === 'memory' ? ['--store', 'memory'] : [],
+      nodeArgs: LOOP_DELAY_PROBE_ARGS,
+      env,
+    });
     child = started.child;
     url = started.webhookUrl;
   }
@@ -144,9 +158,7 @@ async function runTarget(target: PacedRun['target'], dir: string): Promise<Paced
   const runs: PacedRun[] = [];
   try {
     for (const rate of rates) {
-      log(
-        `bench paced: ${target === 'serve' ? 'omise-webhook serve' : 'bare node:http'} at ${rate}/s, ${rampMs / 1000}s ramp + ${durationMs / 1000}s...`,
-      );
+      log(`bench paced: ${TARGET_NAMES[target]} at ${rate}/s, ${rampMs / 1000}s ramp + ${durationMs / 1000}s...`);
       const ramp =
         rampMs > 0
           ? await runRate({ target, url, pid, probeFile, rate, durationMs: rampMs, idPrefix: `r${target}${rate}x` })
@@ -167,8 +179,9 @@ export async function pacedSection(): Promise<PacedRun[]> {
   const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-paced-'));
   let runs: PacedRun[];
   try {
-    // The bare server first and alone: serve keeps working after a run (files, indexing).
-    runs = [...(await runTarget('bare', dir)), ...(await runTarget('serve', dir))];
+    // The bare server first and alone, then the two serves, each alone: serve keeps working
+    // after a run (files, indexing), so the one with a disk to catch up goes last.
+    runs = [...(await runTarget('bare', dir)), ...(await runTarget('memory', dir)), ...(await runTarget('serve', dir))];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -186,20 +199,24 @@ export async function pacedSection(): Promise<PacedRun[]> {
   const lines = [
     `## Paced: open-loop at fixed rates over ${CONNECTIONS} keep-alive connections, latency from the scheduled time (${durationMs / 1000}s per rate, after ${rampMs / 1000}s at that rate reported apart)`,
     '',
-    '| rate | `serve` p50 ms | `serve` p99 ms | `serve` max ms | bare `node:http` p50 / p99 / max ms | ramp p99 / max ms (serve / bare) | `serve` loop delay p50 / p99 / max ms | bare loop delay p50 / p99 / max ms | `serve` syncs: count, p50 / p99 / max ms | answered/s (serve / bare) | not 2xx (serve / bare) | client late p99 ms (serve / bare) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| rate | `serve` p50 ms | `serve` p99 ms | `serve` max ms | bare `node:http` p50 / p99 / max ms | `--store memory` p50 / p99 / max ms | ramp p99 / max ms (serve · memory · bare) | main thread busy (serve / memory / bare) | `serve` loop delay p50 / p99 / max ms | bare loop delay p50 / p99 / max ms | `serve` syncs: count, p50 / p99 / max ms | answered/s (serve / memory / bare) | not 2xx (serve / memory / bare) | client late p99 ms (serve / memory / bare) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
+  const latency = (r: PacedRun | undefined) => `${show(r?.p50)} / ${show(r?.p99)} / ${show(r?.max)}`;
+  const busy = (r: PacedRun | undefined) => (r?.loop ? `${Math.round(r.loop.busy * 100)} %` : 'n/a');
   for (const rate of rates) {
     const ours = find('serve', rate);
+    const memory = find('memory', rate);
     const bare = find('bare', rate);
+    const all = [ours, memory, bare];
     const syncs = ours?.loop?.syncs;
     lines.push(
-      `| ${rate}/s | ${show(ours?.p50)} | ${show(ours?.p99)} | ${show(ours?.max)} | ${show(bare?.p50)} / ${show(bare?.p99)} / ${show(bare?.max)} | ${ramp(ours)} · ${ramp(bare)} | ${loop(ours)} | ${loop(bare)} | ${syncs ? `${syncs.count} (${((ours?.ok ?? 0) / syncs.count || 0).toFixed(1)} webhooks each), ${syncs.p50} / ${syncs.p99} / ${syncs.max}` : 'n/a'} | ${show(ours?.answeredPerSec)} / ${show(bare?.answeredPerSec)} | ${notOk(ours)} / ${notOk(bare)} | ${show(ours?.clientLateP99)} / ${show(bare?.clientLateP99)} |`,
+      `| ${rate}/s | ${show(ours?.p50)} | ${show(ours?.p99)} | ${show(ours?.max)} | ${latency(bare)} | ${latency(memory)} | ${all.map(ramp).join(' · ')} | ${all.map(busy).join(' / ')} | ${loop(ours)} | ${loop(bare)} | ${syncs ? `${syncs.count} (${((ours?.ok ?? 0) / syncs.count || 0).toFixed(1)} webhooks each), ${syncs.p50} / ${syncs.p99} / ${syncs.max}` : 'n/a'} | ${all.map((r) => show(r?.answeredPerSec)).join(' / ')} | ${all.map(notOk).join(' / ')} | ${all.map((r) => show(r?.clientLateP99)).join(' / ')} |`,
     );
   }
   lines.push(
     '',
-    `Ramp: the ${rampMs / 1000} s at each rate just before its measured window, not counted in it (V8 compiling the hot path for that rate, the write-ahead log growing to its working size); a stall there would show in its max. Loop delay: how late a timer sampling every ${PROBE_RESOLUTION_MS} ms ran in the server's main thread (monitorEventLoopDelay, the resolution subtracted). Syncs: the main thread's fs.fdatasync calls (the write-ahead log), each acknowledging the webhooks committed before it. "Client late": how long after its scheduled time the load generator actually sent a request; when it is large, the machine (shared by client and server) was the limit. "Answered/s" below the rate means the server fell behind and a queue built up.`,
+    `Ramp: the ${rampMs / 1000} s at each rate just before its measured window, not counted in it (V8 compiling the hot path for that rate, the write-ahead log growing to its working size); a stall there would show in its max. \`--store memory\`: the same serve with nothing written to disk (no SQLite, no sync), so what it adds to bare is the rest of the receiver and what serve adds to it is storage. Main thread busy: the share of the window serve's (or the bare server's) main thread was working (event-loop utilization); near saturation, every webhook queues behind the ones before it. Loop delay: how late a timer sampling every ${PROBE_RESOLUTION_MS} ms ran in the server's main thread (monitorEventLoopDelay, the resolution subtracted). Syncs: the main thread's fs.fdatasync calls (the write-ahead log), each acknowledging the webhooks committed before it. "Client late": how long after its scheduled time the load generator actually sent a request; when it is large, the machine (shared by client and server) was the limit. "Answered/s" below the rate means the server fell behind and a queue built up.`,
     '',
   );
   const p50Gap = (find('serve', 50)?.p50 ?? Infinity) - (find('bare', 50)?.p50 ?? 0);

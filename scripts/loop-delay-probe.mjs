@@ -7,11 +7,12 @@
 // percentiles afterwards; the app itself needs no change.
 //
 // A line: {"window":3,"ms":10002.1,"count":950,"p50":0.4,"p90":1.1,"p99":4.9,"max":12.3,"mean":0.6,
-//          "resolutionMs":10,"syncs":{"count":480,"p50":0.3,"p99":2.1,"max":4.0,"totalMs":190}}
+//          "resolutionMs":10,"busy":0.41,"syncs":{"count":480,"p50":0.3,"p99":2.1,"max":4.0,"totalMs":190}}
 // (`syncs` only when the process called fs.fdatasync in the window; see below.)
 // Delays are in milliseconds: how late the probe's timer ran, i.e. how long the loop was busy
 // beyond the sampling resolution (Node's histogram records the whole interval; the resolution is
-// subtracted here).
+// subtracted here). `busy` is the share of the window the main thread spent working rather than
+// waiting for I/O (performance.eventLoopUtilization): how close its loop is to saturation.
 //
 // Without LOOP_DELAY_PROBE_FILE the module does nothing, so a leaked NODE_OPTIONS cannot change
 // an unrelated process.
@@ -28,6 +29,7 @@ if (file && isMainThread) {
   histogram.enable();
   let window = 0;
   let since = performance.now();
+  let utilization = performance.eventLoopUtilization();
 
   // The store acknowledges a webhook once fs.fdatasync of its write-ahead log returns. Wrapping
   // fdatasync (and updating the ESM named exports, which the store imports, before the app loads)
@@ -59,7 +61,9 @@ if (file && isMainThread) {
       max: empty ? 0 : delay(histogram.max),
       mean: empty ? 0 : delay(histogram.mean),
       resolutionMs,
+      busy: round(performance.eventLoopUtilization(utilization).utilization),
     };
+    utilization = performance.eventLoopUtilization();
     if (syncs.length > 0) {
       const sorted = syncs.sort((a, b) => a - b);
       line.syncs = {

@@ -37,12 +37,15 @@ test('the probe reports a blocked loop and times fdatasync in an ES module app, 
     assert.ok((first?.max ?? 0) >= 100, `max ${first?.max}`);
     assert.equal(first?.syncs?.count, 2);
     assert.equal(first?.resolutionMs, 5);
+    // 120 ms of a window of a few hundred spent spinning.
+    assert.ok((first?.busy ?? 0) >= 0.15 && (first?.busy ?? 2) <= 1, `busy ${first?.busy}`);
     // The next window starts empty: no block, no sync.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const second = await loopDelayWindow(child.pid as number, probeFile);
     assert.equal(second?.window, 2);
     assert.ok((second?.max ?? Infinity) < 100, `max ${second?.max}`);
     assert.equal(second?.syncs, undefined);
+    assert.ok((second?.busy ?? 1) < 0.1, `busy ${second?.busy}`);
   } finally {
     child.kill();
     rmSync(dir, { recursive: true, force: true });

@@ -21,6 +21,8 @@ export interface LoopDelayWindow {
   max: number;
   mean: number;
   resolutionMs: number;
+  /** The share of the window the main thread was working rather than waiting (event-loop utilization, 0-1). */
+  busy: number;
   /** The main thread's fs.fdatasync calls in the window (what the store's acknowledgements wait for), in ms. */
   syncs?: { count: number; p50: number; p99: number; max: number; totalMs: number };
 }
