@@ -5,8 +5,8 @@
  * due during it (no coordinated omission). Rates BENCH_PACED_RATES (default 50,1000,2000) for
  * BENCH_DURATION seconds each, against `serve` with its defaults (signature verification, the
  * durable SQLite store, files, the inspector) and, in the same run, a bare node:http server that
- * only drains the body, and `serve --store memory`: the same receiver with nothing written to
- * disk, which shows how much of serve's latency is storage and how much is the rest (HTTP,
+ * only drains the body, and `serve --store memory --no-files`: the same receiver with nothing
+ * written to disk, which shows how much of serve's latency is storage and how much is the rest (HTTP,
  * verification, parsing, the console, files and inspector) on this machine.
  *
  * Where the time goes, from scripts/loop-delay-probe.mjs preloaded into both servers: the
@@ -16,7 +16,7 @@
  * store's transaction time and the file mirror's batches run inside the app and cannot be timed
  * from outside without editing it; their cost shows in the event-loop delay.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +76,7 @@ export interface PacedRun {
 
 const TARGET_NAMES: Record<PacedRun['target'], string> = {
   serve: 'omise-webhook serve',
-  memory: 'omise-webhook serve --store memory',
+  memory: 'omise-webhook serve --store memory --no-files',
   bare: 'bare node:http',
 };
 
@@ -147,7 +147,7 @@ async function runTarget(target: PacedRun['target'], dir: string): Promise<Paced
     mkdirSync(logDir);
     const started = await startServe({
       logDir,
-      args: target === 'memory' ? ['--store', 'memory'] : [],
+      args: target === 'memory' ? ['--store', 'memory', '--no-files'] : [],
       nodeArgs: LOOP_DELAY_PROBE_ARGS,
       env,
     });
@@ -171,12 +171,17 @@ async function runTarget(target: PacedRun['target'], dir: string): Promise<Paced
     }
   } finally {
     await stop(child);
+    // What this server left in the page cache (serve's files and log) must not be written back
+    // while the next one is measured: its syncs would wait behind that writeback.
+    spawnSync('sync');
   }
   return runs;
 }
 
 export async function pacedSection(): Promise<PacedRun[]> {
   const dir = mkdtempSync(join(tmpdir(), 'omise-webhook-bench-paced-'));
+  // Nothing an earlier section or run wrote is still waiting to be written back (see runTarget).
+  spawnSync('sync');
   let runs: PacedRun[];
   try {
     // The bare server first and alone, then the two serves, each alone: serve keeps working
@@ -216,7 +221,7 @@ export async function pacedSection(): Promise<PacedRun[]> {
   }
   lines.push(
     '',
-    `Ramp: the ${rampMs / 1000} s at each rate just before its measured window, not counted in it (V8 compiling the hot path for that rate, the write-ahead log growing to its working size); a stall there would show in its max. \`--store memory\`: the same serve with nothing written to disk (no SQLite, no sync), so what it adds to bare is the rest of the receiver and what serve adds to it is storage. Main thread busy: the share of the window serve's (or the bare server's) main thread was working (event-loop utilization); near saturation, every webhook queues behind the ones before it. Loop delay: how late a timer sampling every ${PROBE_RESOLUTION_MS} ms ran in the server's main thread (monitorEventLoopDelay, the resolution subtracted). Syncs: the main thread's fs.fdatasync calls (the write-ahead log), each acknowledging the webhooks committed before it. "Client late": how long after its scheduled time the load generator actually sent a request; when it is large, the machine (shared by client and server) was the limit. "Answered/s" below the rate means the server fell behind and a queue built up.`,
+    `Ramp: the ${rampMs / 1000} s at each rate just before its measured window, not counted in it (V8 compiling the hot path for that rate, the write-ahead log growing to its working size); a stall there would show in its max. \`--store memory\`: the same serve with \`--store memory --no-files\`, nothing written to disk (no SQLite, no sync, no files), so what it adds to bare is the rest of the receiver and what serve adds to it is storage. Main thread busy: the share of the window serve's (or the bare server's) main thread was working (event-loop utilization); near saturation, every webhook queues behind the ones before it. Loop delay: how late a timer sampling every ${PROBE_RESOLUTION_MS} ms ran in the server's main thread (monitorEventLoopDelay, the resolution subtracted). Syncs: the main thread's fs.fdatasync calls (the write-ahead log), each acknowledging the webhooks committed before it. "Client late": how long after its scheduled time the load generator actually sent a request; when it is large, the machine (shared by client and server) was the limit. "Answered/s" below the rate means the server fell behind and a queue built up.`,
     '',
   );
   const p50Gap = (find('serve', 50)?.p50 ?? Infinity) - (find('bare', 50)?.p50 ?? 0);
