@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { type CpuSnapshot, cpuPerRequest, cpuSnapshot, latencySummary } from './bench-kit.js';
+import {
+  type CpuSnapshot,
+  cpuPerRequest,
+  cpuSnapshot,
+  latencySummary,
+  postgresServerCpuUs,
+  processCpuUs,
+  startBareServer,
+  stop,
+  waitForLine,
+} from './bench-kit.js';
 
 function snapshot(overrides: Partial<CpuSnapshot>): CpuSnapshot {
   return {
@@ -74,4 +85,45 @@ test('latencySummary: p50, p99 and a max found without spreading, rounded; NaN f
   assert.deepEqual(latencySummary(values), { p50: 500.12, p99: 990.12, max: 999.12 });
   assert.deepEqual(latencySummary([2.46], 1), { p50: 2.5, p99: 2.5, max: 2.5 });
   assert.deepEqual(latencySummary([]), { p50: Number.NaN, p99: Number.NaN, max: Number.NaN });
+});
+
+test('startBareServer answers a POST with 200 and {} once the body is drained', async () => {
+  const { child, port } = await startBareServer();
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/omise/webhook`, {
+      method: 'POST',
+      body: 'x'.repeat(70_000),
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/json');
+    assert.equal(await response.text(), '{}');
+  } finally {
+    await stop(child);
+  }
+  assert.equal(child.exitCode, 0);
+});
+
+test('processCpuUs counts the children a process waited for only with reaped; 0 once gone', {
+  skip: !existsSync('/proc/self/stat'),
+}, async () => {
+  // The parent waits for a child that spins for 300 ms, then idles: its own CPU stays small.
+  const parent = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('node:child_process').spawnSync(process.execPath, ['-e', 'const t = Date.now() + 300; while (Date.now() < t);']);
+         console.log('reaped'); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    await waitForLine(parent, /reaped/, 'parent');
+    const own = processCpuUs(parent.pid as number);
+    const withReaped = processCpuUs(parent.pid as number, { reaped: true });
+    assert.ok(withReaped - own >= 200_000, `own ${own} µs, with reaped ${withReaped} µs`);
+  } finally {
+    await stop(parent);
+  }
+  assert.equal(processCpuUs(parent.pid as number), 0);
+  assert.equal(postgresServerCpuUs(join(import.meta.dirname, 'no-such-cluster')), 0);
 });

@@ -1,10 +1,11 @@
 /**
  * What every benchmark section shares: the webhook secret, progress lines, waiting for a child
- * process to say it is ready, starting `omise-webhook serve`, and stopping children.
+ * process to say it is ready, starting `omise-webhook serve` and the bare node:http server,
+ * stopping children, and reading CPU times from /proc.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = new URL('..', import.meta.url).pathname;
@@ -48,6 +49,26 @@ export function waitForLines(
 export async function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
   const [match] = await waitForLines(child, [pattern], what);
   return match as RegExpExecArray;
+}
+
+/** The reference every section measures against: node:http answering `{}` once the body is drained. */
+const BARE_SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, {'Content-Type': 'application/json'}); res.end('{}'); }); });
+server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+/** Starts the bare node:http server (with `nodeArgs`, e.g. a preload, and `env`) and resolves once it listens. */
+export async function startBareServer(
+  options: { nodeArgs?: readonly string[]; env?: Readonly<Record<string, string>> } = {},
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '-e', BARE_SERVER], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  const port = Number((await waitForLine(child, /listening on (\d+)/, 'bare server'))[1]);
+  return { child, port };
 }
 
 export function stop(child: ChildProcess): Promise<void> {
@@ -205,13 +226,48 @@ function readProc(path: string): string | null {
   }
 }
 
-/** User + system CPU in µs from a /proc `stat` file, or null when it cannot be read. */
-function procCpuUs(path: string): number | null {
+/**
+ * User + system CPU in µs from a /proc `stat` file, or null when it cannot be read. With
+ * `reaped`, also the CPU of the children it has waited for (cutime + cstime).
+ */
+function procCpuUs(path: string, reaped = false): number | null {
   const stat = readProc(path);
   if (stat === null) return null;
-  // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+  // Fields after the command name (which may contain spaces): utime, stime, cutime and cstime
+  // are the 12th to 15th.
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  const ticks = (fields[11] ?? 0) + (fields[12] ?? 0) + (reaped ? (fields[13] ?? 0) + (fields[14] ?? 0) : 0);
+  return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** User + system CPU of process `pid` in µs (with `reaped`, its waited-for children's too); 0 once it is gone. */
+export function processCpuUs(pid: number, options: { reaped?: boolean } = {}): number {
+  return procCpuUs(`/proc/${pid}/stat`, options.reaped) ?? 0;
+}
+
+/**
+ * A PostgreSQL server's CPU so far, in µs: its postmaster with every child it reaped (backends
+ * that ended) plus the children still running (backends, checkpointer, WAL writer). Reaped
+ * children count too, so a backend that ends between two readings is not lost from the
+ * difference. Linux only; 0 elsewhere.
+ */
+export function postgresServerCpuUs(dataDir: string): number {
+  const pidFile = readProc(join(dataDir, 'postmaster.pid'));
+  if (pidFile === null) return 0;
+  const postmaster = Number(pidFile.split('\n')[0]);
+  let total = processCpuUs(postmaster, { reaped: true });
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readProc(`/proc/${name}/stat`);
+    // Gone between the listing and the read: its time is in the postmaster's reaped total.
+    if (stat === null) continue;
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent === postmaster) total += processCpuUs(Number(name));
+  }
+  return total;
 }
 
 export function cpuSnapshot(childPid: number | undefined): CpuSnapshot {

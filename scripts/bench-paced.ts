@@ -16,7 +16,7 @@
  * store's transaction time and the file mirror's batches run inside the app and cannot be timed
  * from outside without editing it; their cost shows in the event-loop delay.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,9 +27,9 @@ import {
   log,
   percentile,
   root,
+  startBareServer,
   startServe,
   stop,
-  waitForLine,
 } from './bench-kit.js';
 import { LOOP_DELAY_PROBE_ARGS, type LoopDelayWindow, loopDelayWindow } from './loop-delay.js';
 import { pacedLoad } from './paced-client.js';
@@ -46,14 +46,6 @@ const rampMs = Number(process.env.BENCH_PACED_RAMP ?? 2) * 1000;
 const rates = (process.env.BENCH_PACED_RATES ?? '50,1000,2000').split(',').map(Number);
 const CONNECTIONS = 50;
 const PROBE_RESOLUTION_MS = '2';
-
-const BARE_SERVER = `
-const http = require('node:http');
-const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, {'Content-Type': 'application/json'}); res.end('{}'); }); });
-server.keepAliveTimeout = 5000;
-server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-`;
 
 export interface PacedRun {
   target: 'serve' | 'memory' | 'bare';
@@ -137,11 +129,9 @@ async function runTarget(target: PacedRun['target'], dir: string): Promise<Paced
   let child: ChildProcess;
   let url: string;
   if (target === 'bare') {
-    child = spawn(process.execPath, [...LOOP_DELAY_PROBE_ARGS, '-e', BARE_SERVER], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    url = `http://127.0.0.1:${(await waitForLine(child, /listening on (\d+)/, 'bare server'))[1]}/omise/webhook`;
+    const bare = await startBareServer({ nodeArgs: LOOP_DELAY_PROBE_ARGS, env });
+    child = bare.child;
+    url = `http://127.0.0.1:${bare.port}/omise/webhook`;
   } else {
     const logDir = join(dir, `log-${target}`);
     mkdirSync(logDir);

@@ -13,57 +13,29 @@
  * bare node:http; two instances not slower than one; listen's p50 under 20 ms.
  */
 
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { forwardingSection } from './bench-forwarding.js';
-import { benchEventBody, benchSignatureHeaders, log, root, startServe, stop, waitForLine } from './bench-kit.js';
+import {
+  benchEventBody,
+  benchSignatureHeaders,
+  log,
+  postgresServerCpuUs,
+  processCpuUs,
+  root,
+  startBareServer,
+  startServe,
+  stop,
+} from './bench-kit.js';
 import { listenSection } from './bench-listen.js';
 import { type PostgresCluster, startPostgresCluster } from './postgres-cluster.mjs';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_PG_CONNECTIONS ?? 50);
 const GOAL_ONE_OF_BARE = 0.25;
-/** The kernel's clock tick for /proc's CPU times. */
-const TICKS_PER_SECOND = 100;
-
-const BARE_SERVER = `
-const http = require('node:http');
-const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, {'Content-Type': 'application/json'}); res.end('{}'); }); });
-server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-`;
-
-/** User + system CPU of one process in µs, or 0 once it is gone. */
-function processCpuUs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** The cluster's CPU in µs: its postmaster and every child (backends, WAL writer, checkpointer). */
-function clusterCpuUs(cluster: PostgresCluster): number {
-  const postmaster = Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let total = processCpuUs(postmaster);
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent === postmaster) total += processCpuUs(Number(name));
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return total;
-}
 
 /**
  * The cluster's counters now (it is this bench's alone): the transaction id counter (each
@@ -199,14 +171,14 @@ async function measure(options: {
   const { cluster, servePids } = options;
   const counters = cluster ? await databaseCounters(cluster.url) : null;
   const serveBefore = servePids.reduce((sum, pid) => sum + processCpuUs(pid), 0);
-  const pgBefore = cluster ? clusterCpuUs(cluster) : 0;
+  const pgBefore = cluster ? postgresServerCpuUs(cluster.dataDir) : 0;
   const loaderBefore = process.cpuUsage();
   const machineBefore = machineTicks();
   const results = await options.drive();
   const machineAfter = machineTicks();
   const loaderAfter = process.cpuUsage();
   const serveAfter = servePids.reduce((sum, pid) => sum + processCpuUs(pid), 0);
-  const pgAfter = cluster ? clusterCpuUs(cluster) : 0;
+  const pgAfter = cluster ? postgresServerCpuUs(cluster.dataDir) : 0;
   // PostgreSQL's statistics reach the shared counters within about a second of going idle.
   if (cluster) await new Promise((resolve) => setTimeout(resolve, 1500));
   const countersAfter = cluster ? await databaseCounters(cluster.url) : null;
@@ -239,8 +211,7 @@ async function measure(options: {
 
 async function ingestSection(cluster: PostgresCluster): Promise<IngestRow[]> {
   const rows: IngestRow[] = [];
-  const bare = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const barePort = Number((await waitForLine(bare, /listening on (\d+)/, 'bare server'))[1]);
+  const { child: bare, port: barePort } = await startBareServer();
   log(`bench postgres: bare node:http, ${connections} connections, ${duration}s...`);
   rows.push(
     await measure({

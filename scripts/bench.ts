@@ -17,7 +17,6 @@
  * and listen on PostgreSQL.
  */
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,9 +33,9 @@ import {
   cpuSnapshot,
   log,
   root,
+  startBareServer,
   startServe,
   stop,
-  waitForLine,
 } from './bench-kit.js';
 import { listenSection } from './bench-listen.js';
 import { pacedSection } from './bench-paced.js';
@@ -59,13 +58,6 @@ interface RunResult {
   /** Where the CPU went: the server's and the load generator's per request, and the machine's use. */
   cpu: CpuPerRequest;
 }
-
-const BARE_SERVER = `
-const http = require('node:http');
-const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, {'Content-Type': 'application/json'}); res.end('{}'); }); });
-server.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-`;
 
 async function load(
   url: string,
@@ -119,8 +111,7 @@ async function benchIngest(): Promise<{
   const results: RunResult[] = [];
   // The bare server runs first and alone: serve keeps working after a run (its event files lag
   // behind under load), which would otherwise take CPU from the bare server's runs.
-  const bare = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const barePort = Number((await waitForLine(bare, /listening on (\d+)/, 'bare server'))[1]);
+  const { child: bare, port: barePort } = await startBareServer();
   for (const connections of connectionsList) {
     log(`bench: bare node:http, ${connections} connections, ${duration}s...`);
     results.push(

@@ -11,13 +11,11 @@
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openPostgresStore } from '../packages/cli/src/adapters/store/postgres/index.js';
 import { makeDelivery } from '../packages/cli/src/testing/delivery-fixtures.js';
-import { latencySummary, log } from './bench-kit.js';
+import { latencySummary, log, postgresServerCpuUs } from './bench-kit.js';
 import { startPostgresCluster } from './postgres-cluster.mjs';
 
 interface ChildResult {
@@ -84,48 +82,6 @@ async function runChild(url: string, tuning: { groupsInFlight: number; maxGroupS
   send({ ready: true });
 }
 
-/** utime + stime (+ cutime + cstime with `reaped`) of a process from /proc, in µs; 0 when it is gone. */
-function procCpuUs(pid: number, reaped = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    // utime, stime, cutime, cstime are fields 14-17 (indexes 11-14 after the command name); 100 ticks per second.
-    const ticks = (fields[11] ?? 0) + (fields[12] ?? 0) + (reaped ? (fields[13] ?? 0) + (fields[14] ?? 0) : 0);
-    return ticks * 10_000;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * The whole PostgreSQL server's CPU so far, in µs: the postmaster with every child it reaped
- * (the bench's backends end when its stores close) plus its children still running
- * (checkpointer, WAL writer, ...). Linux only; 0 elsewhere.
- */
-function serverCpuUs(dataDir: string): number {
-  let postmaster: number;
-  try {
-    postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return 0;
-  }
-  let total = procCpuUs(postmaster, true);
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmaster) total += procCpuUs(Number(name));
-    } catch {
-      // Gone between the listing and the read: its time is in the postmaster's reaped total.
-    }
-  }
-  return total;
-}
-
 /** `stores` child processes writing at once; the throughput is their sum over the longest run. */
 async function runOnce(options: {
   dataDir: string;
@@ -159,7 +115,7 @@ async function runOnce(options: {
         ),
     ),
   );
-  const serverBefore = serverCpuUs(options.dataDir);
+  const serverBefore = postgresServerCpuUs(options.dataDir);
   for (const child of children) child.send({ go: true, seconds: options.seconds, concurrency: options.concurrency });
   const done = await Promise.all(results);
   // After the stores closed, so their backends have ended and been counted.
@@ -169,7 +125,7 @@ async function runOnce(options: {
     ),
   );
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const serverUs = serverCpuUs(options.dataDir) - serverBefore;
+  const serverUs = postgresServerCpuUs(options.dataDir) - serverBefore;
   const deliveries = done.reduce((sum, r) => sum + r.deliveries, 0);
   const seconds = Math.max(...done.map((r) => r.seconds));
   const latency = latencySummary(done.flatMap((r) => r.latenciesMs));
