@@ -69,6 +69,23 @@ export function openPool(options: ConnectionOptions): postgres.Sql {
   });
 }
 
+/**
+ * Stops the pool from fetching the array types again on each new connection, once a connection
+ * has fetched them (call it after the pool's first query). postgres@3.4.9 fetches them at every
+ * connect from a promise nothing handles, so a database that goes away during that fetch left an
+ * unhandled rejection (`write CONNECTION_CLOSED`: in about half the runs of the database-outage
+ * test, once the pool reconnected). The parsers and serializers the first fetch registered are
+ * the pool's, shared by all its connections, so arrays keep working after a reconnect; the
+ * types of a database are fixed for as long as a store has it open. Returns whether it stopped.
+ */
+export function keepFetchedTypes(sql: postgres.Sql): boolean {
+  const options = sql.options as typeof sql.options & { shared?: { typeArrayMap?: Record<number, number> } };
+  // Nothing fetched yet (no connection has opened): leave it on, or arrays would not serialize.
+  if (Object.keys(options.shared?.typeArrayMap ?? {}).length === 0) return false;
+  options.fetch_types = false;
+  return true;
+}
+
 /** An error whose `code` says an operation did not finish in time (a network that went silent). */
 export function operationTimeout(ms: number): Error {
   return Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: 'OPERATION_TIMEOUT' });

@@ -32,7 +32,7 @@ import type {
   VerificationOutcome,
 } from '../../../core/ports.js';
 import { type StorageHealth, StorageUnavailableError } from '../../../core/storage-health.js';
-import { explainConnectionError, GuardedPool, openPool, postgresFaultOf } from './connection.js';
+import { explainConnectionError, GuardedPool, keepFetchedTypes, openPool, postgresFaultOf } from './connection.js';
 import * as events from './event-records.js';
 import { FeedNotifier } from './feed-notify.js';
 import * as queue from './forward-queue.js';
@@ -169,6 +169,8 @@ export class PostgresEventStore implements EventStore {
     try {
       // Not bounded by operationTimeoutMs: a migration of a large table may take its time.
       await migrate(this.#pool.sql, this.#where);
+      // The migration's connection has fetched the array types: later connections need not.
+      keepFetchedTypes(this.#pool.sql);
     } catch (error) {
       if (error instanceof NewerSchemaError || error instanceof UnsupportedServerError) throw error;
       throw new Error(`could not open the PostgreSQL store: ${explainConnectionError(error, this.#where, 5_000)}`, {
