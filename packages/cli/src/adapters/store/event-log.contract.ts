@@ -8,6 +8,27 @@ import { bigBody, bytes, type StoreFactory, sha256 } from './store-contract-kit.
 const A = 'http://127.0.0.1:8081/a';
 
 /**
+ * Waits until the feed hands out `eventId`. A store may feed an event only once every
+ * transaction that began before it committed has ended, so that a later commit can never sort
+ * before it: on PostgreSQL that is any transaction on the server (another test's, in another
+ * database), so the feed can lag a write by a moment. Memory and SQLite feed it at once.
+ */
+async function untilFed(store: EventStore, eventId: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    let after: string | null = null;
+    for (;;) {
+      const page = await store.eventFeed({ after, limit: 100 });
+      if (page.items.some((event) => event.eventId === eventId)) return;
+      if (page.items.length < 100) break;
+      after = page.cursor;
+    }
+    assert.ok(Date.now() < deadline, `${eventId} was not fed within 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
  * What every `EventLog` must do: keep the exact bytes and headers, count duplicates, list, search,
  * feed, verify and prune. Every store runs it, so the inspector, forwarder and CLI can rely on any.
  */
@@ -146,6 +167,7 @@ export function describeEventLogContract(name: string, factory: StoreFactory): v
         ...(deliveries[0] as (typeof deliveries)[0]),
         receivedAt: '2026-11-26T07:00:09.000Z',
       });
+      await untilFed(store, deliveries[2]?.eventId as string);
       const first = await store.eventFeed({ after: null, limit: 2 });
       assert.deepEqual(
         first.items.map((e) => e.eventId),
@@ -166,6 +188,7 @@ export function describeEventLogContract(name: string, factory: StoreFactory): v
       const empty = await store.eventFeed({ after: second.cursor, limit: 2 });
       assert.deepEqual(empty, { items: [], cursor: second.cursor });
       for (const delivery of deliveries.slice(3)) await store.recordDelivery(delivery);
+      await untilFed(store, deliveries[4]?.eventId as string);
       const rest = await store.eventFeed({ after: head, limit: 10 });
       assert.deepEqual(
         rest.items.map((e) => e.eventId),
