@@ -229,9 +229,11 @@ export class EventSyncer {
     }
     const event = parsed.event;
     const now = new Date(clock.now()).toISOString();
+    // Not `{ ...eventLookupFields(event), receivedAt, ... }`:
+    // a spread followed by more properties gives every object its own hidden class (docs/architecture.md, "Hot-path objects").
     const delivery: NewDelivery = {
-      ...eventLookupFields(event),
       receivedAt: now,
+      ...eventLookupFields(event),
       body: Buffer.from(text, 'utf8'),
       headers: [],
       verification: {

@@ -258,8 +258,9 @@ export class Forwarder {
     const event = known ?? (await store.getEvent(job.eventId));
     let record: NewForwardAttempt;
     if (!event) {
+      // `base` last, not first: a spread followed by more properties gives every object its own
+      // hidden class (docs/architecture.md, "Hot-path objects").
       record = {
-        ...base,
         latencyMs: 0,
         status: null,
         responseExcerpt: null,
@@ -268,6 +269,7 @@ export class Forwarder {
         outcome: 'failed',
         reason: 'the event is no longer in the store',
         nextAttemptAt: null,
+        ...base,
       };
     } else {
       const controller = new AbortController();
@@ -297,8 +299,8 @@ export class Forwarder {
             plan,
             now,
           });
+      // `base` last, as above.
       record = {
-        ...base,
         latencyMs: result.latencyMs,
         status: result.kind === 'response' ? result.status : null,
         responseExcerpt: result.kind === 'response' ? result.excerpt : null,
@@ -307,6 +309,7 @@ export class Forwarder {
         outcome: decision.outcome,
         reason: decision.outcome === 'delivered' ? null : decision.reason,
         nextAttemptAt: decision.outcome === 'retry' ? decision.nextAttemptAt : null,
+        ...base,
       };
     }
     const attempt = await store.recordForwardAttempt(record);

@@ -169,9 +169,11 @@ export async function ingestWebhook(
           }
         : { mode: policy.mode, status: 'verified', reason: checks.join('; ') };
 
+  // Not `{ ...eventLookupFields(event), receivedAt, ... }`:
+  // a spread followed by more properties gives every object its own hidden class (docs/architecture.md, "Hot-path objects").
   const delivery: NewDelivery = {
-    ...eventLookupFields(event),
     receivedAt: request.receivedAt.toISOString(),
+    ...eventLookupFields(event),
     body: request.body,
     headers: request.headers,
     verification,
