@@ -94,10 +94,18 @@ export class SqliteGroupCommit {
   readonly #beforeBatch: () => void;
   readonly #restoreSchema: () => void;
   readonly #probeWrite: () => void;
+  /**
+   * The batch's transaction and a single write's, built once: `db.transaction(fn)` makes new
+   * wrapper functions each time (about 2 KB of garbage per flush on the hot path).
+   */
+  readonly #runBatch: (batch: QueuedWrite[]) => unknown[];
+  readonly #runAlone: (run: () => unknown) => unknown;
 
   constructor(options: SqliteGroupCommitOptions) {
     const { db, filename } = options;
     this.#db = db;
+    this.#runBatch = db.transaction((batch: QueuedWrite[]) => batch.map((write) => write.run()));
+    this.#runAlone = db.transaction((run: () => unknown) => run());
     this.health = options.health;
     this.#directory = filename === ':memory:' ? null : dirname(filename);
     this.#walPath = filename === ':memory:' ? null : `${filename}-wal`;
@@ -292,7 +300,7 @@ export class SqliteGroupCommit {
     let values: unknown[];
     try {
       // The fast path: the whole batch in one transaction, one commit, one sync.
-      values = this.#db.transaction(() => batch.map((write) => write.run()))();
+      values = this.#runBatch(batch);
     } catch (batchError) {
       // A full disk or an I/O error fails every write alike: refuse them all at once.
       const fault = this.noteFault(batchError);
@@ -304,7 +312,7 @@ export class SqliteGroupCommit {
       // transaction, so only the failing one is refused.
       for (const write of batch) {
         try {
-          const value = this.#db.transaction(write.run)();
+          const value = this.#runAlone(write.run);
           this.#afterDurable((error) => (error ? write.reject(error) : write.resolve(value)));
           announceCommitted(write, value);
         } catch (error) {
