@@ -230,7 +230,8 @@ export class EventSyncer {
     const event = parsed.event;
     const now = new Date(clock.now()).toISOString();
     // Not `{ ...eventLookupFields(event), receivedAt, ... }`:
-    // a spread followed by more properties gives every object its own hidden class (docs/architecture.md, "Hot-path objects").
+    // a spread followed by more properties gives every object its own hidden class
+    // (docs/architecture.md, "Hot-path objects").
     const delivery: NewDelivery = {
       receivedAt: now,
       ...eventLookupFields(event),

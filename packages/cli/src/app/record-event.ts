@@ -31,7 +31,8 @@ export async function recordEvent(
   const targets = routes.length > 0 ? forwardTargetsFor(delivery, routes) : [];
   // A copy: the caller's delivery is its own (sync reuses its objects; a test may send it twice).
   // Object.assign, not `{ ...delivery, forwardTargets }`:
-  // a spread followed by more properties gives every object its own hidden class (docs/architecture.md, "Hot-path objects").
+  // a spread followed by more properties gives every object its own hidden class
+  // (docs/architecture.md, "Hot-path objects").
   const toStore = targets.length > 0 ? Object.assign({}, delivery, { forwardTargets: targets }) : delivery;
   const result = await dependencies.store.recordDelivery(
     toStore,

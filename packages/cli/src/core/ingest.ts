@@ -170,7 +170,8 @@ export async function ingestWebhook(
         : { mode: policy.mode, status: 'verified', reason: checks.join('; ') };
 
   // Not `{ ...eventLookupFields(event), receivedAt, ... }`:
-  // a spread followed by more properties gives every object its own hidden class (docs/architecture.md, "Hot-path objects").
+  // a spread followed by more properties gives every object its own hidden class
+  // (docs/architecture.md, "Hot-path objects").
   const delivery: NewDelivery = {
     receivedAt: request.receivedAt.toISOString(),
     ...eventLookupFields(event),

@@ -206,7 +206,7 @@ export class SqliteGroupCommit {
         const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
         if (result && result.busy !== 0) return false;
       }
-      this.#db.transaction(this.#probeWrite)();
+      this.#runAlone(this.#probeWrite);
       if (this.#walPath !== null) {
         this.#walFd ??= openSync(this.#walPath, 'r');
         const fd = this.#walFd;

@@ -138,7 +138,8 @@ function jobState(delivery: NewDelivery): 'held' | 'pending' {
 /** What a delivery just inserted as `seq` reads back as (without reading it back). */
 function newStoredEvent(delivery: NewDelivery, seq: number): StoredEvent {
   // `seq` first, not after the spread:
-  // a spread followed by more properties gives every object its own hidden class (docs/architecture.md, "Hot-path objects").
+  // a spread followed by more properties gives every object its own hidden class
+  // (docs/architecture.md, "Hot-path objects").
   return {
     seq,
     ...firstDeliveryFields(delivery),
