@@ -311,3 +311,32 @@ test('pacedLoad gives up on an answer after timeoutMs and closes idle connection
   );
   assert.equal(server.connections(), 5);
 });
+
+test('pacedLoad uses its idle connections least recently used first, so none idles long enough for the server to close it', async () => {
+  const held: ServerResponse[] = [];
+  const server = await recordingServer((_req, res) => {
+    // The first three are held until all three have arrived, so three connections open.
+    if (server.requests.length <= 3) {
+      held.push(res);
+      if (held.length === 3) for (const waiting of held) waiting.end('{}');
+      return;
+    }
+    res.end('{}');
+  });
+  const results: PacedResult[] = [];
+  await pacedLoad({
+    url: server.url,
+    rate: 50,
+    durationMs: 240,
+    connections: 3,
+    makeRequest: () => ({ body: '{}', headers: {} }),
+    onResult: (result) => results.push(result),
+  });
+  await server.close();
+  assert.equal(results.length, 12);
+  assert.ok(results.every((r) => r.status === 200));
+  assert.equal(server.connections(), 3);
+  // Answered long before the next is due: a most-recently-used pool would send all nine on one.
+  const later = server.requests.slice(3).map((r) => r.connection);
+  assert.deepEqual([...new Set(later)].sort(), [0, 1, 2]);
+});

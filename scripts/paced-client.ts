@@ -113,13 +113,8 @@ export class ResponseReader {
           this.#readHead(head);
           break;
         }
-        case 'length': {
-          const take = Math.min(this.#remaining, this.#pending.length);
-          this.#remaining -= take;
-          this.#pending = this.#pending.subarray(take);
-          if (this.#remaining > 0) return null;
-          return this.#complete();
-        }
+        case 'length':
+          return this.#skipRemaining() ? this.#complete() : null;
         case 'chunk-size': {
           const end = this.#pending.indexOf(CRLF);
           if (end === -1) return null;
@@ -133,14 +128,10 @@ export class ResponseReader {
           }
           break;
         }
-        case 'chunk-data': {
-          const take = Math.min(this.#remaining, this.#pending.length);
-          this.#remaining -= take;
-          this.#pending = this.#pending.subarray(take);
-          if (this.#remaining > 0) return null;
+        case 'chunk-data':
+          if (!this.#skipRemaining()) return null;
           this.#state = 'chunk-size';
           break;
-        }
         case 'trailer': {
           const end = this.#pending.indexOf(CRLF);
           if (end === -1) return null;
@@ -188,6 +179,14 @@ export class ResponseReader {
       this.#state = 'length';
       this.#remaining = length;
     } else this.#state = 'until-close';
+  }
+
+  /** Drops up to `#remaining` buffered body bytes; true once all of them have come. */
+  #skipRemaining(): boolean {
+    const take = Math.min(this.#remaining, this.#pending.length);
+    this.#remaining -= take;
+    this.#pending = this.#pending.subarray(take);
+    return this.#remaining === 0;
   }
 
   #complete(): number {
