@@ -129,7 +129,7 @@ test('ResponseReader reads a Content-Length answer fed a byte at a time, and kee
   assert.equal(reader.hasLeftover, false);
 });
 
-test('ResponseReader reads chunked answers with extensions and trailers, skips 100 Continue, and frames 204 and read-until-close answers', () => {
+test('ResponseReader reads chunked answers with extensions and trailers, skips 100 Continue, frames 204 and read-until-close answers, and knows when HTTP/1.0 closes', () => {
   const chunked = new ResponseReader();
   const parts = [
     'HTTP/1.1 100 Continue\r\n\r\n',
@@ -153,6 +153,16 @@ test('ResponseReader reads chunked answers with extensions and trailers, skips 1
 
   const empty = new ResponseReader();
   assert.equal(empty.push(Buffer.from('HTTP/1.1 204 No Content\r\nContent-Length: 99\r\n\r\n')), 204);
+
+  const oldKeepAlive = new ResponseReader();
+  assert.equal(
+    oldKeepAlive.push(Buffer.from('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n')),
+    200,
+  );
+  assert.equal(oldKeepAlive.closeAfter, false);
+  const oldClose = new ResponseReader();
+  assert.equal(oldClose.push(Buffer.from('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n')), 200);
+  assert.equal(oldClose.closeAfter, true);
 
   const untilClose = new ResponseReader();
   assert.equal(untilClose.push(Buffer.from('HTTP/1.0 200 OK\r\n\r\nsome body')), null);

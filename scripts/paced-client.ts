@@ -159,6 +159,9 @@ export class ResponseReader {
     if (status >= 100 && status < 200) return; // 100 Continue and the like: the real answer follows.
     let length: number | null = null;
     let chunked = false;
+    // HTTP/1.0 closes after each answer unless it says keep-alive; HTTP/1.1 keeps it open unless it says close.
+    const http10 = (lines[0] as string).startsWith('HTTP/1.0');
+    let connectionOptions: string[] = [];
     for (const line of lines.slice(1)) {
       const colon = line.indexOf(':');
       const name = line.slice(0, colon).trim().toLowerCase();
@@ -168,8 +171,9 @@ export class ResponseReader {
         .toLowerCase();
       if (name === 'content-length') length = Number(value);
       else if (name === 'transfer-encoding') chunked = value.split(',').some((coding) => coding.trim() === 'chunked');
-      else if (name === 'connection') this.closeAfter = value.split(',').some((option) => option.trim() === 'close');
+      else if (name === 'connection') connectionOptions = value.split(',').map((option) => option.trim());
     }
+    this.closeAfter = http10 ? !connectionOptions.includes('keep-alive') : connectionOptions.includes('close');
     this.#status = status;
     if (status === 204 || status === 304) {
       this.#state = 'length';
