@@ -2,7 +2,20 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'node:test';
-import { type PacedResult, pacedLoad, ResponseReader } from './paced-client.js';
+import { type PacedLoadOptions, type PacedResult, pacedLoad, ResponseReader } from './paced-client.js';
+
+/** Runs pacedLoad, with `{}` bodies unless `makeRequest` says otherwise, and keeps every result. */
+async function collect(
+  options: Omit<PacedLoadOptions, 'makeRequest' | 'onResult'> & Partial<Pick<PacedLoadOptions, 'makeRequest'>>,
+): Promise<{ sent: number; results: PacedResult[] }> {
+  const results: PacedResult[] = [];
+  const sent = await pacedLoad({
+    makeRequest: () => ({ body: '{}', headers: {} }),
+    ...options,
+    onResult: (result) => results.push(result),
+  });
+  return { sent, results };
+}
 
 /** A server that holds every answer until `release()`, so the client's pacing can be seen. */
 async function holdingServer(): Promise<{
@@ -40,7 +53,6 @@ async function holdingServer(): Promise<{
 
 test('pacedLoad sends on schedule while earlier requests wait, and counts latency from the scheduled time', async () => {
   const server = await holdingServer();
-  const results: PacedResult[] = [];
   // 100/s for 300 ms: 30 requests due 10 ms apart. The server answers none until all 30 have
   // arrived: a client that waited for answers before sending more would never finish.
   const waitForAll = setInterval(() => {
@@ -49,13 +61,12 @@ test('pacedLoad sends on schedule while earlier requests wait, and counts latenc
       server.release();
     }
   }, 5);
-  const sent = await pacedLoad({
+  const { sent, results } = await collect({
     url: server.url,
     rate: 100,
     durationMs: 300,
     connections: 50,
     makeRequest: (index) => ({ body: `{"n":${index}}`, headers: { 'Content-Type': 'application/json' } }),
-    onResult: (result) => results.push(result),
   });
   await server.close();
   assert.equal(sent, 30);
@@ -220,8 +231,7 @@ test('pacedLoad writes each body byte for byte with its headers, and reuses its 
   const server = await recordingServer((_req, res) => res.end('{"ok":true}'));
   // Multi-byte characters: Content-Length must count bytes, not characters.
   const body = (index: number) => `{\n  "id": "evnt_test_${index}",\n  "description": "ชำระเงิน \\/ café ✓"\n}`;
-  const results: PacedResult[] = [];
-  const sent = await pacedLoad({
+  const { sent, results } = await collect({
     url: server.url,
     rate: 200,
     durationMs: 100,
@@ -233,7 +243,6 @@ test('pacedLoad writes each body byte for byte with its headers, and reuses its 
             body: Buffer.from(body(index)),
             headers: { 'Content-Type': 'application/json', 'Omise-Signature': `sig${index}` },
           },
-    onResult: (result) => results.push(result),
   });
   await server.close();
   assert.equal(sent, 20);
@@ -273,14 +282,11 @@ test('pacedLoad reads chunked answers, opens a new connection when the server cl
       res.end();
     }
   });
-  const results: PacedResult[] = [];
-  await pacedLoad({
+  const { results } = await collect({
     url: server.url,
     rate: 100,
     durationMs: 120,
     connections: 2,
-    makeRequest: () => ({ body: '{}', headers: {} }),
-    onResult: (result) => results.push(result),
   });
   await server.close();
   // The server's nth request gets the nth answer kind; a request dispatched after a close may
@@ -298,18 +304,15 @@ test('pacedLoad gives up on an answer after timeoutMs and closes idle connection
     if (n === 1) return; // never answered
     res.end('{}');
   });
-  const results: PacedResult[] = [];
   // 5/s for 1 s: the first is never answered (0 after 200 ms); the rest are 200 ms apart, longer
   // than the 100 ms idle close, so each goes on a new connection.
-  await pacedLoad({
+  const { results } = await collect({
     url: server.url,
     rate: 5,
     durationMs: 1000,
     connections: 5,
     timeoutMs: 200,
     idleCloseMs: 100,
-    makeRequest: () => ({ body: '{}', headers: {} }),
-    onResult: (result) => results.push(result),
   });
   await server.close();
   const first = results.find((r) => r.index === 0) as PacedResult;
@@ -333,14 +336,11 @@ test('pacedLoad uses its idle connections least recently used first, so none idl
     }
     res.end('{}');
   });
-  const results: PacedResult[] = [];
-  await pacedLoad({
+  const { results } = await collect({
     url: server.url,
     rate: 50,
     durationMs: 240,
     connections: 3,
-    makeRequest: () => ({ body: '{}', headers: {} }),
-    onResult: (result) => results.push(result),
   });
   await server.close();
   assert.equal(results.length, 12);
