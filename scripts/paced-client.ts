@@ -230,7 +230,7 @@ class Connection {
     });
     this.socket.on('connect', () => {
       this.#connected = true;
-      if (this.current) this.#write(this.current.wire);
+      if (this.current) this.socket.write(this.current.wire);
     });
     this.socket.on('data', (chunk: Buffer) => this.#read(chunk));
     this.socket.on('error', () => {});
@@ -250,12 +250,8 @@ class Connection {
 
   send(request: InFlight): void {
     this.current = request;
-    if (this.#connected) this.#write(request.wire);
-  }
-
-  #write(wire: string | Buffer): void {
-    if (typeof wire === 'string') this.socket.write(wire, 'utf8');
-    else this.socket.write(wire);
+    // A string is written as UTF-8, the socket's default.
+    if (this.#connected) this.socket.write(request.wire);
   }
 
   #read(chunk: Buffer): void {
