@@ -30,7 +30,7 @@ import { SqliteEventLog } from './sqlite-event-log.js';
 import { type FreshJob, SqliteForwardQueue } from './sqlite-forward-queue.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { SqliteRejectionLog } from './sqlite-rejection-log.js';
-import { applySchema, openDatabase, PRUNING_INDEXES } from './sqlite-schema.js';
+import { applySchema, openDatabase, PRUNING_INDEXES, rewriteUserVersion } from './sqlite-schema.js';
 import { SqliteTextSearch } from './sqlite-text-search.js';
 
 export interface SqliteEventStoreOptions {
@@ -109,7 +109,6 @@ export class SqliteEventStore implements EventStore {
     const maxLogBytes = options.maxLogBytes ?? 64 * 1024 * 1024;
     // After a checkpoint lets the log start over, a log grown past this is truncated back to it.
     db.pragma(`journal_size_limit = ${maxLogBytes}`);
-    let touch: Database.Statement | undefined;
     this.#commits = new SqliteGroupCommit({
       db,
       filename: options.filename,
@@ -122,7 +121,7 @@ export class SqliteEventStore implements EventStore {
       exclusive: Boolean(opened.openFault),
       beforeBatch: () => this.#textSearch.noteWrite(),
       restoreSchema: () => applySchema(db),
-      probeWrite: () => touch?.run(),
+      probeWrite: () => rewriteUserVersion(db),
     });
     try {
       applySchema(db);
@@ -158,8 +157,6 @@ export class SqliteEventStore implements EventStore {
       this.#commits.noteFault(Object.assign(new Error('no free space left on the device'), { code: 'ENOSPC' }));
     }
     this.#events = new SqliteEventLog(db, { forwards: this.#forwards, textSearch: this.#textSearch });
-    // The recovery probe's write: changes nothing, but needs a page of the log.
-    touch = db.prepare('UPDATE events_text_state SET indexed_through = indexed_through WHERE id = 1');
   }
 
   /** Checkpoints this connection made because the log passed `maxLogBytes` (for tests and diagnostics). */
