@@ -51,8 +51,8 @@ export interface SqliteEventStoreOptions {
    */
   checkpointIntervalMs?: number;
   /**
-   * Past this size (default 64 MiB) the write-ahead log is checkpointed on the main connection
-   * too, so that it can start over under sustained load (see SqliteGroupCommit); a larger log is
+   * Past this size (default 64 MiB) the checkpointer thread starts the write-ahead log over,
+   * which under sustained load it cannot do on its own (see SqliteGroupCommit); a larger log is
    * truncated back to it.
    */
   maxLogBytes?: number;
@@ -120,6 +120,7 @@ export class SqliteEventStore implements EventStore {
       recoveryFreeBytes: options.recoveryFreeBytes,
       exclusive: Boolean(opened.openFault),
       beforeBatch: () => this.#textSearch.noteWrite(),
+      afterHold: () => this.#textSearch.schedule(),
       restoreSchema: () => applySchema(db),
       probeWrite: () => rewriteUserVersion(db),
     });
@@ -147,7 +148,8 @@ export class SqliteEventStore implements EventStore {
         // Anything else is retried later rather than ending the process from a timer.
         if (!this.#commits.noteFault(error)) this.#textSearch.schedule(5_000);
       },
-      canWrite: () => this.health.fault === null,
+      // Faulted, or writes held while the checkpointer thread starts the log over (afterHold).
+      canWrite: () => this.health.fault === null && !this.#commits.holdingWrites,
     });
     this.health.subscribe((fault) => {
       if (fault === null) this.#textSearch.schedule();
@@ -159,9 +161,9 @@ export class SqliteEventStore implements EventStore {
     this.#events = new SqliteEventLog(db, { forwards: this.#forwards, textSearch: this.#textSearch });
   }
 
-  /** Checkpoints this connection made because the log passed `maxLogBytes` (for tests and diagnostics). */
-  get fallbackCheckpoints(): number {
-    return this.#commits.fallbackCheckpoints;
+  /** Restarts of the log the checkpointer thread made because it passed `maxLogBytes` (for tests and diagnostics). */
+  get logRestarts(): number {
+    return this.#commits.logRestarts;
   }
 
   /** Checkpoints that copied pages, made by the checkpointer thread (for tests and diagnostics). */

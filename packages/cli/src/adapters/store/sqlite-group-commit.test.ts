@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -44,6 +45,8 @@ function openGroupCommit(options: Partial<SqliteGroupCommitOptions> & { syncAtOn
     ...overrides,
   });
   return {
+    db,
+    filename,
     commits,
     health,
     held,
@@ -235,5 +238,68 @@ describe('SqliteGroupCommit', () => {
       /^Error: the event store is closed$/,
     );
     await store.close();
+  });
+
+  it('starts the log over in the checkpointer thread past maxLogBytes: writes wait meanwhile, and this connection never checkpoints', async () => {
+    let holds = 0;
+    const writtenWhileHeld: string[] = [];
+    let committedWhileHeld = -1;
+    // The interval is far off: only the size check can ask for the log to start over.
+    const store = openGroupCommit({
+      syncAtOnce: true,
+      checkpointIntervalMs: 600_000,
+      maxLogBytes: 256 * 1024,
+      afterHold: () => {
+        holds += 1;
+        const committed = new Set(store.committedRows());
+        committedWhileHeld = writtenWhileHeld.filter((v) => committed.has(v)).length;
+      },
+    });
+    const checkpointsHere: string[] = [];
+    const pragma = store.db.pragma.bind(store.db);
+    store.db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
+      if (source.startsWith('wal_checkpoint')) checkpointsHere.push(source);
+      return pragma(source, options);
+    }) as typeof store.db.pragma;
+    const logSize = () => statSync(`${store.filename}-wal`).size;
+    try {
+      const pad = 'x'.repeat(3000);
+      const writes: Promise<string>[] = [];
+      const write = (v: string) => writes.push(store.commits.write(() => store.insert(v)));
+      // A commit a millisecond until the size check asks the thread (it starts after the 50th
+      // commit); then, watching every turn, a few writes while they are held.
+      const deadline = Date.now() + 20_000;
+      for (let turn = 0; store.commits.logRestarts === 0 && Date.now() < deadline; turn += 1) {
+        if (store.commits.holdingWrites && writtenWhileHeld.length < 5) {
+          writtenWhileHeld.push(`held ${turn}`);
+          write(`held ${turn}`);
+        }
+        if (store.commits.restartingLog) {
+          await nextTurn();
+          continue;
+        }
+        write(`${turn} ${pad}`);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      assert.equal(store.commits.logRestarts, 1);
+      assert.equal(holds, 1);
+      assert.ok(writtenWhileHeld.length > 0, 'writes were asked for while held');
+      assert.equal(committedWhileHeld, 0, 'none of them was committed until the hold ended');
+      await Promise.all(writes);
+      assert.equal(store.committedRows().length, writes.length, 'then every one was');
+      // About 8 MiB more: the log keeps starting over, so the file grows only by what is
+      // committed while the thread copies (here a commit a turn, far more than real syncs allow).
+      const sizeBefore = logSize();
+      let largest = 0;
+      for (let more = 0; more < 1_000; more += 1) {
+        await store.commits.write(() => store.insert(`more ${more} ${pad}`));
+        largest = Math.max(largest, logSize());
+      }
+      assert.ok(store.commits.logRestarts > 1);
+      assert.ok(largest < sizeBefore + 3 * 1024 * 1024, `the log file grew from ${sizeBefore} to ${largest} bytes`);
+      assert.deepEqual(checkpointsHere, []);
+    } finally {
+      await store.close();
+    }
   });
 });

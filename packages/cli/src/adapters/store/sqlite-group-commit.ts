@@ -14,7 +14,7 @@ export interface SqliteGroupCommitOptions {
   syncFile?: ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void) | undefined;
   /** Checkpoint from a worker thread every this many ms (default 200); 0 leaves checkpoints to SQLite. */
   checkpointIntervalMs?: number | undefined;
-  /** Past this size (default 64 MiB) the log is checkpointed on this connection too (see #checkLogSize). */
+  /** Past this size (default 64 MiB) the checkpointer thread is asked to start the log over (see #checkLogSize). */
   maxLogBytes?: number | undefined;
   /** While faulted, how often to try whether the store can be written again (default 1 s). */
   recoveryProbeMs?: number | undefined;
@@ -24,6 +24,8 @@ export interface SqliteGroupCommitOptions {
   exclusive?: boolean;
   /** Called before each batch's transaction (the text index waits for writes to pause). */
   beforeBatch?: () => void;
+  /** Called when writes held for a restart of the log may go on (see `holdingWrites`). */
+  afterHold?: () => void;
   /** The recovery probe remakes the schema with this, in case the fault lost part of it. */
   restoreSchema: () => void;
   /** The recovery probe's write: changes nothing, but needs a page of the log. */
@@ -36,6 +38,12 @@ function announceCommitted(write: QueuedWrite, value: unknown): void {
     write.committed?.(value);
   } catch {}
 }
+
+/** What the checkpointer thread tells the store (see wal-checkpointer.worker.mjs). */
+type CheckpointerMessage = { copied: number } | { type: 'hold' } | { type: 'restarted'; started: boolean };
+
+/** A restart of the log held writes this long: let them go even if the thread never answers. */
+const LONGEST_HOLD_MS = 1_000;
 
 interface QueuedWrite {
   run: () => unknown;
@@ -61,8 +69,8 @@ interface QueuedWrite {
  * webhooks share one sync. If one write in a batch fails, each is redone in its own
  * transaction so only the failing one is refused.
  *
- * It also owns what keeps the log bounded (checkpoints from a worker thread, a fallback on this
- * connection) and what turns storage faults into `StorageUnavailableError` and recovers from them.
+ * It also owns what keeps the log bounded (checkpoints and restarts of the log from a worker
+ * thread) and what turns storage faults into `StorageUnavailableError` and recovers from them.
  */
 export class SqliteGroupCommit {
   readonly #db: Database.Database;
@@ -81,9 +89,16 @@ export class SqliteGroupCommit {
   #commits = 0;
   readonly #maxLogBytes: number;
   #backgroundCheckpoints = 0;
-  #fallbackCheckpoints = 0;
-  /** The log file's size at the last fallback checkpoint (see #checkLogSize). */
-  #logSizeAtFallback = 0;
+  #logRestarts = 0;
+  /** The log file's size when the last restart was asked for (see #checkLogSize). */
+  #logSizeAtRestart = 0;
+  /**
+   * A restart of the log under way in the checkpointer thread: 'copying' while it copies the
+   * log and writes go on, 'holding' while writes wait for it to finish (see #checkLogSize).
+   */
+  #logRestart: 'copying' | 'holding' | null = null;
+  #holdTimer: NodeJS.Timeout | null = null;
+  #restartWaiters: Array<() => void> = [];
   /** The checkpointer thread starts after this many commits: a store written a few times never needs it. */
   #checkpointerPlan: { filename: string; intervalMs: number; afterCommits: number } | null = null;
   readonly health: StorageHealth;
@@ -92,6 +107,7 @@ export class SqliteGroupCommit {
   readonly #recoveryFreeBytes: number;
   #probeTimer: NodeJS.Timeout | null = null;
   readonly #beforeBatch: () => void;
+  readonly #afterHold: () => void;
   readonly #restoreSchema: () => void;
   readonly #probeWrite: () => void;
   /**
@@ -114,6 +130,7 @@ export class SqliteGroupCommit {
     this.#recoveryProbeMs = options.recoveryProbeMs ?? 1_000;
     this.#recoveryFreeBytes = options.recoveryFreeBytes ?? 1024 * 1024;
     this.#beforeBatch = options.beforeBatch ?? (() => {});
+    this.#afterHold = options.afterHold ?? (() => {});
     this.#restoreSchema = options.restoreSchema;
     this.#probeWrite = options.probeWrite;
     const checkpointIntervalMs = options.checkpointIntervalMs ?? 200;
@@ -131,26 +148,42 @@ export class SqliteGroupCommit {
    */
   #startCheckpointer(filename: string, intervalMs: number): void {
     const worker = new Worker(new URL('./wal-checkpointer.worker.mjs', import.meta.url), {
-      workerData: { filename, intervalMs },
+      workerData: { filename, intervalMs, maxLogBytes: this.#maxLogBytes },
     });
     worker.unref();
     this.#db.pragma('wal_autocheckpoint = 0');
     const fallBack = () => {
       if (this.#checkpointer !== worker) return;
       this.#checkpointer = null;
+      this.#endLogRestart();
       if (!this.#closed) this.#db.pragma('wal_autocheckpoint = 1000');
     };
     worker.on('error', fallBack);
     worker.on('exit', fallBack);
-    worker.on('message', (message: { copied?: number }) => {
-      if (message.copied) this.#backgroundCheckpoints += 1;
+    worker.on('message', (message: CheckpointerMessage) => {
+      if ('copied' in message) this.#backgroundCheckpoints += 1;
+      else if (message.type === 'hold') this.#holdWritesForRestart(worker);
+      else {
+        if (message.started) this.#logRestarts += 1;
+        this.#endLogRestart();
+      }
     });
     this.#checkpointer = worker;
   }
 
-  /** Checkpoints this connection made because the log passed `maxLogBytes` (for tests and diagnostics). */
-  get fallbackCheckpoints(): number {
-    return this.#fallbackCheckpoints;
+  /** Restarts of the log the checkpointer thread made because it passed `maxLogBytes` (for tests and diagnostics). */
+  get logRestarts(): number {
+    return this.#logRestarts;
+  }
+
+  /** The checkpointer thread is starting the log over (copying it, or with writes held). */
+  get restartingLog(): boolean {
+    return this.#logRestart !== null;
+  }
+
+  /** Writes are waiting for the checkpointer thread to start the log over (a few ms). */
+  get holdingWrites(): boolean {
+    return this.#logRestart === 'holding';
   }
 
   /** Checkpoints that copied pages, made by the checkpointer thread (for tests and diagnostics). */
@@ -236,27 +269,54 @@ export class SqliteGroupCommit {
   /**
    * SQLite starts the log over only at a write that finds every frame already copied, which the
    * checkpointer thread never achieves while writes keep arriving (each checkpoint leaves the
-   * frames committed meanwhile). So under sustained load the log grows; past `maxLogBytes` this
-   * connection copies the few remaining frames itself (a pause), and the next write starts the
-   * log over. A pause of 2-20 ms here (it syncs the database file), so it must happen once per
-   * `maxLogBytes` of log, not more; that is still often under heavy load (at 2,000 webhooks/s the
-   * log grows about 60 MB/s, so about once a second with the default 64 MiB). Once the log has
-   * started over, the file keeps the size journal_size_limit truncates it to (`maxLogBytes`)
-   * while new frames overwrite it from the start, so a file at the limit says nothing: only a
-   * file grown past the size it had when the log last started over (or at the last fallback,
-   * until then) means the log filled it again.
-   * (Checking the size alone ran this at every 64th commit for good after the first time: at
-   * 1,000 webhooks/s, a 2-20 ms stall every 0.4 s.)
+   * frames committed meanwhile). So under sustained load the log grows; past `maxLogBytes` the
+   * thread is asked to start it over: it copies the log while writes go on, then this store holds
+   * its writes (queued; the event loop keeps reading, checking and answering) while the thread
+   * copies the last frames and makes the write that starts the log over. That hold is a few ms
+   * (two syncs of the last frames' copy and one of the new log's header). Done here instead, as
+   * it was, the copy and the syncs stopped the event loop for 2.5-7.5 ms (measured at 2,000
+   * webhooks/s, where the log grows about 60 MB/s: once a second with the default 64 MiB).
+   * Once the log has started over, the file keeps the size journal_size_limit truncates it to
+   * (`maxLogBytes`) while new frames overwrite it from the start, so a file at the limit says
+   * nothing: only a file grown past the size it had when the last restart was asked for means
+   * the log filled it again. (Checking the size alone asked at every 64th commit for good after
+   * the first time.)
    */
   #checkLogSize(): void {
-    if (this.#walFd === null) return;
+    if (this.#walFd === null || this.#logRestart !== null || this.#checkpointer === null) return;
     const size = fstatSync(this.#walFd).size;
-    // Smaller than at the last fallback: the log started over and the file was truncated.
-    if (size < this.#logSizeAtFallback) this.#logSizeAtFallback = size;
-    if (size < this.#maxLogBytes || size <= this.#logSizeAtFallback) return;
-    this.#logSizeAtFallback = size;
-    this.#fallbackCheckpoints += 1;
-    this.#db.pragma('wal_checkpoint(PASSIVE)');
+    // Smaller than at the last restart: the log started over and the file was truncated.
+    if (size < this.#logSizeAtRestart) this.#logSizeAtRestart = size;
+    if (size < this.#maxLogBytes || size <= this.#logSizeAtRestart) return;
+    this.#logSizeAtRestart = size;
+    this.#logRestart = 'copying';
+    this.#checkpointer.postMessage({ type: 'restart' });
+  }
+
+  /** The thread has copied most of the log: hold writes while it finishes (see #checkLogSize). */
+  #holdWritesForRestart(worker: Worker): void {
+    if (this.#logRestart !== 'copying') return;
+    this.#logRestart = 'holding';
+    this.#holdTimer = setTimeout(() => this.#endLogRestart(), LONGEST_HOLD_MS);
+    this.#holdTimer.unref();
+    worker.postMessage({ type: 'held' });
+  }
+
+  /** The restart is over (or the thread is gone): commit what waited. */
+  #endLogRestart(): void {
+    if (this.#logRestart === null) return;
+    const wasHolding = this.#logRestart === 'holding';
+    this.#logRestart = null;
+    if (this.#holdTimer !== null) clearTimeout(this.#holdTimer);
+    this.#holdTimer = null;
+    if (wasHolding && this.#queue.length > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+    const waiters = this.#restartWaiters;
+    this.#restartWaiters = [];
+    for (const resolve of waiters) resolve();
+    if (wasHolding) this.#afterHold();
   }
 
   /**
@@ -290,6 +350,8 @@ export class SqliteGroupCommit {
 
   #flush(): void {
     this.#flushScheduled = false;
+    // Held for a restart of the log: #endLogRestart flushes them.
+    if (this.#logRestart === 'holding') return;
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
@@ -404,6 +466,9 @@ export class SqliteGroupCommit {
 
   /** Lets writes already asked for reach the disk, then stops the checkpointer thread and the probe. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    // A restart of the log under way ends first: writes it holds are then committed here.
+    if (this.#logRestart !== null) await new Promise<void>((resolve) => this.#restartWaiters.push(resolve));
     if (this.#closed) return;
     if (this.#queue.length > 0) this.#flush();
     this.#closed = true;

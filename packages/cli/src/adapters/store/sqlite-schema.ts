@@ -255,7 +255,8 @@ export function openDatabase(filename: string): { db: Database.Database; openFau
  * A write that changes nothing yet always puts a page in the log: it rewrites the header's
  * `user_version` with its own value (page 1). The recovery probe needs a write that really
  * reaches the disk; an UPDATE setting a column to its own value writes nothing, because SQLite
- * skips a cell whose bytes did not change.
+ * skips a cell whose bytes did not change. (The checkpointer thread, plain JavaScript, does the
+ * same to start the log over.)
  */
 export function rewriteUserVersion(db: Database.Database): void {
   const version = Number(db.pragma('user_version', { simple: true }));
