@@ -161,7 +161,7 @@ export class SqliteEventStore implements EventStore {
     this.#events = new SqliteEventLog(db, { forwards: this.#forwards, textSearch: this.#textSearch });
   }
 
-  /** Restarts of the log the checkpointer thread made because it passed `maxLogBytes` (for tests and diagnostics). */
+  /** Restarts of the log the checkpointer thread made (for tests and diagnostics). */
   get logRestarts(): number {
     return this.#commits.logRestarts;
   }

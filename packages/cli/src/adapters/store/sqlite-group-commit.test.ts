@@ -302,4 +302,35 @@ describe('SqliteGroupCommit', () => {
       await store.close();
     }
   });
+
+  it('starts the log over in the checkpointer thread after a checkpoint that copied it all, and not again while idle', async () => {
+    const store = openGroupCommit({ syncAtOnce: true, checkpointIntervalMs: 10 });
+    const checkpointsHere: string[] = [];
+    const pragma = store.db.pragma.bind(store.db);
+    store.db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
+      if (source.startsWith('wal_checkpoint')) checkpointsHere.push(source);
+      return pragma(source, options);
+    }) as typeof store.db.pragma;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      // The thread starts after the 50th commit; then a write now and then, as at a low rate.
+      for (let commit = 0; commit < 50; commit += 1) await store.commits.write(() => store.insert(`${commit}`));
+      const deadline = Date.now() + 20_000;
+      let written = 50;
+      for (; store.commits.logRestarts < 3 && Date.now() < deadline; written += 1) {
+        await store.commits.write(() => store.insert(`more ${written}`));
+        await sleep(15);
+      }
+      assert.ok(store.commits.logRestarts >= 3, `${store.commits.logRestarts} restarts`);
+      // Idle: the log holds only the thread's own restart write, which needs no restart.
+      await sleep(100);
+      const whenIdle = store.commits.logRestarts;
+      await sleep(200);
+      assert.equal(store.commits.logRestarts, whenIdle);
+      assert.deepEqual(checkpointsHere, []);
+      assert.equal(store.committedRows().length, written);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -171,7 +171,7 @@ export class SqliteGroupCommit {
     this.#checkpointer = worker;
   }
 
-  /** Restarts of the log the checkpointer thread made because it passed `maxLogBytes` (for tests and diagnostics). */
+  /** Restarts of the log the checkpointer thread made (for tests and diagnostics). */
   get logRestarts(): number {
     return this.#logRestarts;
   }
@@ -293,9 +293,12 @@ export class SqliteGroupCommit {
     this.#checkpointer.postMessage({ type: 'restart' });
   }
 
-  /** The thread has copied most of the log: hold writes while it finishes (see #checkLogSize). */
+  /**
+   * The thread has copied most of the log (asked by #checkLogSize) or all of it (unasked, after
+   * one of its checkpoints): hold writes while it makes the write that starts the log over.
+   */
   #holdWritesForRestart(worker: Worker): void {
-    if (this.#logRestart !== 'copying') return;
+    if (this.#logRestart === 'holding' || this.#closed) return;
     this.#logRestart = 'holding';
     this.#holdTimer = setTimeout(() => this.#endLogRestart(), LONGEST_HOLD_MS);
     this.#holdTimer.unref();

@@ -5,12 +5,15 @@
 // tens of milliseconds here; on the connection that answers webhooks it would stall every
 // webhook behind it. A failed checkpoint is only retried at the next interval.
 //
-// It also starts the log over when the store asks (the log passed `maxLogBytes` under sustained
-// writes, which the interval's checkpoints never catch up with; see SqliteGroupCommit):
-//   in  { type: 'restart' }  copy what the log holds while the store keeps writing;
-//   out { type: 'hold' }     little is left: the store holds its writes (the event loop goes on);
-//   in  { type: 'held' }     copy the rest, then make the write that starts the log over here,
-//                            so that this thread, not the store's, syncs the new log's header;
+// It also makes the write that starts the log over, so that the store's connection never does:
+// that write syncs the new log's header, 0.2-0.5 ms here, on whichever thread makes it. SQLite
+// starts the log over at the first write after a checkpoint that copied every frame, which at
+// low rates follows most of this thread's checkpoints; under sustained writes it never comes,
+// and the store asks for it (the log passed `maxLogBytes`; see SqliteGroupCommit):
+//   in  { type: 'restart' }  the store asks: copy what the log holds while it keeps writing;
+//   out { type: 'hold' }     little or nothing is left: the store holds its writes (its event
+//                            loop goes on), also unasked after a checkpoint that copied all;
+//   in  { type: 'held' }     copy the rest, then make the write that starts the log over;
 //   out { type: 'restarted', started }  the store commits what it held.
 // Messages in: 'stop' too. Messages out: { copied } (pages) after a checkpoint that copied any.
 
@@ -55,6 +58,19 @@ const copyAhead = () => {
   }
 };
 
+/** A 'hold' was sent and its 'held' has not come yet. */
+let holdAsked = false;
+/**
+ * Frames of the log that are this thread's own restart write: a log holding only those needs no
+ * restart (else an idle store would start its log over at every interval).
+ */
+let ownFrames = 0;
+
+const askForHold = () => {
+  holdAsked = true;
+  parentPort.postMessage({ type: 'hold' });
+};
+
 /** With the store's writes held: true when every frame was copied and the log started over. */
 const startLogOver = () => {
   const result = checkpoint();
@@ -63,24 +79,35 @@ const startLogOver = () => {
     // The first write after a complete checkpoint starts the log over (unless another
     // process still reads from it, when it simply appends).
     rewriteUserVersion.immediate();
+    ownFrames = 1;
     return true;
   } catch {
     return false;
   }
 };
 
-const timer = setInterval(checkpoint, intervalMs);
+const timer = setInterval(() => {
+  if (holdAsked) return;
+  const result = checkpoint();
+  if (result !== null && result.log > ownFrames && result.checkpointed === result.log) askForHold();
+}, intervalMs);
 
+let stopped = false;
 parentPort.on('message', (message) => {
+  if (stopped) return;
   if (message === 'stop') {
+    stopped = true;
     clearInterval(timer);
     checkpoint();
     db.close();
     parentPort.close();
   } else if (message.type === 'restart') {
+    // A restart already asked for serves this request too.
+    if (holdAsked) return;
     copyAhead();
-    parentPort.postMessage({ type: 'hold' });
+    askForHold();
   } else if (message.type === 'held') {
+    holdAsked = false;
     parentPort.postMessage({ type: 'restarted', started: startLogOver() });
   }
 });
