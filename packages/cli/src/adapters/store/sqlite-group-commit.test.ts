@@ -78,6 +78,17 @@ async function waitUntil(condition: () => boolean): Promise<void> {
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** The checkpoints run on this connection from now on (the pragmas, as given). */
+function checkpointsOn(db: Database.Database): string[] {
+  const checkpoints: string[] = [];
+  const pragma = db.pragma.bind(db);
+  db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
+    if (source.startsWith('wal_checkpoint')) checkpoints.push(source);
+    return pragma(source, options);
+  }) as typeof db.pragma;
+  return checkpoints;
+}
+
 describe('SqliteGroupCommit', () => {
   it('commits the writes of one turn in one transaction, syncs once, and resolves them only after that sync', async () => {
     const store = openGroupCommit();
@@ -255,12 +266,7 @@ describe('SqliteGroupCommit', () => {
         committedWhileHeld = writtenWhileHeld.filter((v) => committed.has(v)).length;
       },
     });
-    const checkpointsHere: string[] = [];
-    const pragma = store.db.pragma.bind(store.db);
-    store.db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
-      if (source.startsWith('wal_checkpoint')) checkpointsHere.push(source);
-      return pragma(source, options);
-    }) as typeof store.db.pragma;
+    const checkpointsHere = checkpointsOn(store.db);
     const logSize = () => statSync(`${store.filename}-wal`).size;
     try {
       const pad = 'x'.repeat(3000);
@@ -305,12 +311,7 @@ describe('SqliteGroupCommit', () => {
 
   it('starts the log over in the checkpointer thread after a checkpoint that copied it all, and not again while idle', async () => {
     const store = openGroupCommit({ syncAtOnce: true, checkpointIntervalMs: 10 });
-    const checkpointsHere: string[] = [];
-    const pragma = store.db.pragma.bind(store.db);
-    store.db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
-      if (source.startsWith('wal_checkpoint')) checkpointsHere.push(source);
-      return pragma(source, options);
-    }) as typeof store.db.pragma;
+    const checkpointsHere = checkpointsOn(store.db);
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     try {
       // The thread starts after the 50th commit; then a write now and then, as at a low rate.
