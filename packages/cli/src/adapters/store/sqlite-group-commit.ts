@@ -325,7 +325,8 @@ export class SqliteGroupCommit {
   /**
    * Queues a write for the next group commit. `committed` is called once it is committed (before
    * it is on disk); with `now`, the write is committed at the next turn even while a sync runs,
-   * because its caller is waiting for that commit.
+   * because its caller is waiting for that commit. While the checkpointer thread starts the log
+   * over (`holdingWrites`, a few ms), every write waits, `now` or not.
    */
   write<T>(run: () => T, options: { committed?: (value: T) => void; now?: boolean } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('the event store is closed'));
