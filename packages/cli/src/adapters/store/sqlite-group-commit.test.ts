@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { StorageHealth, StorageUnavailableError } from '../../core/storage-health.js';
 import { temporaryDirectory } from '../../testing/test-server.js';
@@ -78,15 +79,41 @@ async function waitUntil(condition: () => boolean): Promise<void> {
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-/** The checkpoints run on this connection from now on (the pragmas, as given). */
-function checkpointsOn(db: Database.Database): string[] {
-  const checkpoints: string[] = [];
+/** For what a thread does: it takes more than a few turns to start. */
+async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(condition(), `the condition did not hold within ${ms} ms`);
+}
+
+/**
+ * A checkpointer thread that asks for a hold as soon as it starts, then does `onHeld` (JavaScript
+ * run in the thread) when the store has held its writes.
+ */
+function misbehavingCheckpointer(onHeld: string): URL {
+  const file = join(temporaryDirectory('omise-webhook-checkpointer-'), 'checkpointer.mjs');
+  writeFileSync(
+    file,
+    `import { parentPort } from 'node:worker_threads';
+parentPort.postMessage({ type: 'hold' });
+parentPort.on('message', (message) => {
+  if (message === 'stop') parentPort.close();
+  else if (message.type === 'held') { ${onHeld} }
+});
+`,
+  );
+  return pathToFileURL(file);
+}
+
+/** The pragmas starting with `prefix` run on this connection from now on, as given. */
+function pragmasOn(db: Database.Database, prefix: string): string[] {
+  const seen: string[] = [];
   const pragma = db.pragma.bind(db);
   db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
-    if (source.startsWith('wal_checkpoint')) checkpoints.push(source);
+    if (source.startsWith(prefix)) seen.push(source);
     return pragma(source, options);
   }) as typeof db.pragma;
-  return checkpoints;
+  return seen;
 }
 
 describe('SqliteGroupCommit', () => {
@@ -266,7 +293,7 @@ describe('SqliteGroupCommit', () => {
         committedWhileHeld = writtenWhileHeld.filter((v) => committed.has(v)).length;
       },
     });
-    const checkpointsHere = checkpointsOn(store.db);
+    const checkpointsHere = pragmasOn(store.db, 'wal_checkpoint');
     const logSize = () => statSync(`${store.filename}-wal`).size;
     try {
       const pad = 'x'.repeat(3000);
@@ -311,7 +338,7 @@ describe('SqliteGroupCommit', () => {
 
   it('starts the log over in the checkpointer thread after a checkpoint that copied it all, and not again while idle', async () => {
     const store = openGroupCommit({ syncAtOnce: true, checkpointIntervalMs: 10 });
-    const checkpointsHere = checkpointsOn(store.db);
+    const checkpointsHere = pragmasOn(store.db, 'wal_checkpoint');
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     try {
       // The thread starts after the 50th commit; then a write now and then, as at a low rate.
@@ -330,6 +357,56 @@ describe('SqliteGroupCommit', () => {
       assert.equal(store.commits.logRestarts, whenIdle);
       assert.deepEqual(checkpointsHere, []);
       assert.equal(store.committedRows().length, written);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets held writes go after longestHoldMs when the thread never finishes the restart', async () => {
+    const store = openGroupCommit({
+      syncAtOnce: true,
+      checkpointIntervalMs: 600_000,
+      checkpointerScript: misbehavingCheckpointer('/* never answers */'),
+      longestHoldMs: 300,
+    });
+    try {
+      // The thread starts after the 50th commit and asks for a hold at once.
+      for (let commit = 0; commit < 50; commit += 1) await store.commits.write(() => store.insert(`${commit}`));
+      await waitFor(() => store.commits.holdingWrites);
+      const heldAt = performance.now();
+      let committedAt = 0;
+      const held = store.commits.write(() => store.insert('held'), {
+        now: true,
+        committed: () => (committedAt = performance.now()),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(committedAt, 0, 'not committed while held');
+      assert.equal(await held, 'held');
+      assert.ok(committedAt - heldAt >= 250, `committed ${committedAt - heldAt} ms after the hold began`);
+      assert.equal(store.commits.holdingWrites, false);
+      assert.equal(store.commits.logRestarts, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets held writes go at once when the thread exits, and SQLite checkpoints on this connection again', async () => {
+    const store = openGroupCommit({
+      syncAtOnce: true,
+      checkpointIntervalMs: 600_000,
+      checkpointerScript: misbehavingCheckpointer('process.exit(1);'),
+      longestHoldMs: 60_000,
+    });
+    const autocheckpoints = pragmasOn(store.db, 'wal_autocheckpoint');
+    try {
+      for (let commit = 0; commit < 50; commit += 1) await store.commits.write(() => store.insert(`${commit}`));
+      await waitFor(() => store.commits.holdingWrites);
+      const heldAt = performance.now();
+      assert.equal(await store.commits.write(() => store.insert('held')), 'held');
+      assert.ok(performance.now() - heldAt < 10_000);
+      assert.equal(store.commits.holdingWrites, false);
+      assert.deepEqual(autocheckpoints, ['wal_autocheckpoint = 0', 'wal_autocheckpoint = 1000']);
+      assert.equal(store.committedRows().length, 51);
     } finally {
       await store.close();
     }

@@ -16,6 +16,10 @@ export interface SqliteGroupCommitOptions {
   checkpointIntervalMs?: number | undefined;
   /** Past this size (default 64 MiB) the checkpointer thread is asked to start the log over (see #checkLogSize). */
   maxLogBytes?: number | undefined;
+  /** The checkpointer thread's script (tests give one that misbehaves). */
+  checkpointerScript?: URL;
+  /** Writes held for a restart of the log go on after this long even if the thread never answers (default 1 s). */
+  longestHoldMs?: number;
   /** While faulted, how often to try whether the store can be written again (default 1 s). */
   recoveryProbeMs?: number | undefined;
   /** Free space needed before a probe counts as recovered (default 1 MiB), so it does not flap. */
@@ -41,9 +45,6 @@ function announceCommitted(write: QueuedWrite, value: unknown): void {
 
 /** What the checkpointer thread tells the store (see wal-checkpointer.worker.mjs). */
 type CheckpointerMessage = { copied: number } | { type: 'hold' } | { type: 'restarted'; started: boolean };
-
-/** A restart of the log held writes this long: let them go even if the thread never answers. */
-const LONGEST_HOLD_MS = 1_000;
 
 interface QueuedWrite {
   run: () => unknown;
@@ -98,6 +99,8 @@ export class SqliteGroupCommit {
    */
   #logRestart: 'copying' | 'holding' | null = null;
   #holdTimer: NodeJS.Timeout | null = null;
+  readonly #longestHoldMs: number;
+  readonly #checkpointerScript: URL;
   #restartWaiters: Array<() => void> = [];
   /** The checkpointer thread starts after this many commits: a store written a few times never needs it. */
   #checkpointerPlan: { filename: string; intervalMs: number; afterCommits: number } | null = null;
@@ -131,6 +134,8 @@ export class SqliteGroupCommit {
     this.#recoveryFreeBytes = options.recoveryFreeBytes ?? 1024 * 1024;
     this.#beforeBatch = options.beforeBatch ?? (() => {});
     this.#afterHold = options.afterHold ?? (() => {});
+    this.#longestHoldMs = options.longestHoldMs ?? 1_000;
+    this.#checkpointerScript = options.checkpointerScript ?? new URL('./wal-checkpointer.worker.mjs', import.meta.url);
     this.#restoreSchema = options.restoreSchema;
     this.#probeWrite = options.probeWrite;
     const checkpointIntervalMs = options.checkpointIntervalMs ?? 200;
@@ -147,7 +152,7 @@ export class SqliteGroupCommit {
    * cannot run, this connection checkpoints again as usual.
    */
   #startCheckpointer(filename: string, intervalMs: number): void {
-    const worker = new Worker(new URL('./wal-checkpointer.worker.mjs', import.meta.url), {
+    const worker = new Worker(this.#checkpointerScript, {
       workerData: { filename, intervalMs, maxLogBytes: this.#maxLogBytes },
     });
     worker.unref();
@@ -300,8 +305,8 @@ export class SqliteGroupCommit {
   #holdWritesForRestart(worker: Worker): void {
     if (this.#logRestart === 'holding' || this.#closed) return;
     this.#logRestart = 'holding';
-    this.#holdTimer = setTimeout(() => this.#endLogRestart(), LONGEST_HOLD_MS);
-    this.#holdTimer.unref();
+    // Not unref'd: writes are waiting, so the process must not end before they are committed.
+    this.#holdTimer = setTimeout(() => this.#endLogRestart(), this.#longestHoldMs);
     worker.postMessage({ type: 'held' });
   }
 
