@@ -116,6 +116,24 @@ function pragmasOn(db: Database.Database, prefix: string): string[] {
   return seen;
 }
 
+/**
+ * A group commit whose checkpointer thread (`misbehavingCheckpointer(onHeld)`) holds its writes:
+ * resolves once they are held, after the 50 commits that start the thread. `autocheckpoints`
+ * records the connection's automatic-checkpoint settings from the start.
+ */
+async function heldByMisbehavingThread(onHeld: string, longestHoldMs: number) {
+  const store = openGroupCommit({
+    syncAtOnce: true,
+    checkpointIntervalMs: 600_000,
+    checkpointerScript: misbehavingCheckpointer(onHeld),
+    longestHoldMs,
+  });
+  const autocheckpoints = pragmasOn(store.db, 'wal_autocheckpoint');
+  for (let commit = 0; commit < 50; commit += 1) await store.commits.write(() => store.insert(`${commit}`));
+  await waitFor(() => store.commits.holdingWrites);
+  return { store, autocheckpoints };
+}
+
 describe('SqliteGroupCommit', () => {
   it('commits the writes of one turn in one transaction, syncs once, and resolves them only after that sync', async () => {
     const store = openGroupCommit();
@@ -363,16 +381,8 @@ describe('SqliteGroupCommit', () => {
   });
 
   it('lets held writes go after longestHoldMs when the thread never finishes the restart', async () => {
-    const store = openGroupCommit({
-      syncAtOnce: true,
-      checkpointIntervalMs: 600_000,
-      checkpointerScript: misbehavingCheckpointer('/* never answers */'),
-      longestHoldMs: 300,
-    });
+    const { store } = await heldByMisbehavingThread('/* never answers */', 300);
     try {
-      // The thread starts after the 50th commit and asks for a hold at once.
-      for (let commit = 0; commit < 50; commit += 1) await store.commits.write(() => store.insert(`${commit}`));
-      await waitFor(() => store.commits.holdingWrites);
       const heldAt = performance.now();
       let committedAt = 0;
       const held = store.commits.write(() => store.insert('held'), {
@@ -391,18 +401,11 @@ describe('SqliteGroupCommit', () => {
   });
 
   it('lets held writes go at once when the thread exits, and SQLite checkpoints on this connection again', async () => {
-    const store = openGroupCommit({
-      syncAtOnce: true,
-      checkpointIntervalMs: 600_000,
-      checkpointerScript: misbehavingCheckpointer('process.exit(1);'),
-      longestHoldMs: 60_000,
-    });
-    const autocheckpoints = pragmasOn(store.db, 'wal_autocheckpoint');
+    const { store, autocheckpoints } = await heldByMisbehavingThread('process.exit(1);', 60_000);
     try {
-      for (let commit = 0; commit < 50; commit += 1) await store.commits.write(() => store.insert(`${commit}`));
-      await waitFor(() => store.commits.holdingWrites);
       const heldAt = performance.now();
       assert.equal(await store.commits.write(() => store.insert('held')), 'held');
+      // Far sooner than the 60 s after which a hold is let go anyway.
       assert.ok(performance.now() - heldAt < 10_000);
       assert.equal(store.commits.holdingWrites, false);
       assert.deepEqual(autocheckpoints, ['wal_autocheckpoint = 0', 'wal_autocheckpoint = 1000']);
