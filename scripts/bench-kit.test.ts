@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  benchEventBody,
   type CpuSnapshot,
   cpuPerRequest,
   cpuSnapshot,
@@ -99,6 +101,36 @@ test('startBareServer answers a POST with 200 and {} once the body is drained', 
     assert.equal(await response.text(), '{}');
   } finally {
     await stop(child);
+  }
+  assert.equal(child.exitCode, 0);
+});
+
+test('startBareServer with durableFile writes each body into its file before answering {}', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-kit-durable-'));
+  const file = join(dir, 'floor.bin');
+  const { child, port } = await startBareServer({ durableFile: file });
+  try {
+    // An event of the bench's own, then one larger than a 4 KiB slot: each starts a slot.
+    const first = Buffer.from(benchEventBody('evnt_test_5floor0001'));
+    const second = Buffer.from(`{"id":"evnt_test_5floor0002","note":"${'\u0e04'.repeat(1500)}"}`);
+    for (const body of [first, second]) {
+      const response = await fetch(`http://127.0.0.1:${port}/omise/webhook`, { method: 'POST', body });
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), '{}');
+    }
+    // Answered, so already in the file (read here while the server still runs).
+    const kept = readFileSync(file);
+    assert.equal(kept.length, 8 * 1024 * 1024);
+    assert.ok(first.length < 4096 && second.length > 4096);
+    assert.deepEqual(kept.subarray(0, first.length), first);
+    assert.deepEqual(kept.subarray(4096, 4096 + second.length), second);
+    assert.equal(
+      kept.subarray(4096 + second.length, 4096 + second.length + 16).every((byte) => byte === 0),
+      true,
+    );
+  } finally {
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(child.exitCode, 0);
 });
