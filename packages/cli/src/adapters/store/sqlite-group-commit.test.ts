@@ -72,19 +72,14 @@ function openGroupCommit(options: Partial<SqliteGroupCommitOptions> & { syncAtOn
   };
 }
 
-async function waitUntil(condition: () => boolean): Promise<void> {
-  for (let turn = 0; turn < 1_000 && !condition(); turn += 1) await new Promise((resolve) => setImmediate(resolve));
-  assert.ok(condition(), 'the condition never held');
+/** Polls every millisecond: what a thread does takes more than a few turns (starting it alone). */
+async function waitUntil(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.ok(condition(), `the condition did not hold within ${ms} ms`);
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
-
-/** For what a thread does: it takes more than a few turns to start. */
-async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.ok(condition(), `the condition did not hold within ${ms} ms`);
-}
 
 /**
  * A checkpointer thread that asks for a hold as soon as it starts, then does `onHeld` (JavaScript
@@ -130,7 +125,7 @@ async function heldByMisbehavingThread(onHeld: string, longestHoldMs: number) {
   });
   const autocheckpoints = pragmasOn(store.db, 'wal_autocheckpoint');
   for (let commit = 0; commit < 50; commit += 1) await store.commits.write(() => store.insert(`${commit}`));
-  await waitFor(() => store.commits.holdingWrites);
+  await waitUntil(() => store.commits.holdingWrites);
   return { store, autocheckpoints };
 }
 

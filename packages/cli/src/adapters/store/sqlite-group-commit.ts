@@ -397,7 +397,7 @@ export class SqliteGroupCommit {
     try {
       this.#countCommit();
     } catch (error) {
-      // Housekeeping after the commit (a checkpoint, starting the checkpointer thread) must
+      // Housekeeping after the commit (the log's size check, starting the checkpointer thread) must
       // never fail the writes it follows; a storage fault is recorded, anything else ignored.
       this.noteFault(error);
     }
